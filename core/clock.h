@@ -1,0 +1,30 @@
+// core/clock.h — the one narrow interface to time.
+//
+// Pure logic (rules/, devices/) never reads a real clock: it takes `now` as an
+// argument or a Clock&. SystemClock lives in gateway/; FakeClock in tests.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace edgegw {
+
+using Duration = std::chrono::nanoseconds;
+// Wall-clock time (system_clock). Time of day, cron and RFC 3339 output use it.
+using TimePoint = std::chrono::time_point<std::chrono::system_clock, Duration>;
+// Monotonic time, for timers, backoff and ages that must survive clock jumps.
+using MonoTime = std::chrono::time_point<std::chrono::steady_clock, Duration>;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+  virtual MonoTime mono() const = 0;
+};
+
+inline int64_t to_unix_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint from_unix_ms(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+}  // namespace edgegw

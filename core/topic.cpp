@@ -1,0 +1,98 @@
+#include "core/topic.h"
+
+#include <algorithm>
+
+namespace edgegw {
+
+std::vector<std::string_view> topic_levels(std::string_view topic) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t slash = topic.find('/', start);
+    if (slash == std::string_view::npos) {
+      out.push_back(topic.substr(start));
+      return out;
+    }
+    out.push_back(topic.substr(start, slash - start));
+    start = slash + 1;
+  }
+}
+
+bool topic_matches(std::string_view filter, std::string_view topic) {
+  if (!topic.empty() && topic.front() == '$' && !filter.empty() &&
+      (filter.front() == '+' || filter.front() == '#')) {
+    return false;
+  }
+  size_t f = 0, t = 0;
+  while (true) {
+    size_t f_end = filter.find('/', f);
+    std::string_view flevel = filter.substr(f, f_end == std::string_view::npos ? std::string_view::npos : f_end - f);
+    if (flevel == "#") return true;  // matches the parent level and everything below
+    if (t > topic.size()) return false;  // topic exhausted, filter has more levels
+    size_t t_end = topic.find('/', t);
+    std::string_view tlevel = topic.substr(t, t_end == std::string_view::npos ? std::string_view::npos : t_end - t);
+    if (flevel != "+" && flevel != tlevel) return false;
+    bool f_last = f_end == std::string_view::npos;
+    bool t_last = t_end == std::string_view::npos;
+    if (f_last && t_last) return true;
+    if (f_last) return false;
+    if (t_last) {
+      // Topic ends here; only a following "#" level can still match ("a/#" matches "a").
+      return filter.substr(f_end + 1) == "#";
+    }
+    f = f_end + 1;
+    t = t_end + 1;
+  }
+}
+
+bool valid_topic_name(std::string_view topic) {
+  if (topic.empty() || topic.size() > 65535) return false;
+  return topic.find_first_of(std::string_view("+#\0", 3)) == std::string_view::npos;
+}
+
+bool valid_topic_filter(std::string_view filter) {
+  if (filter.empty() || filter.size() > 65535) return false;
+  if (filter.find('\0') != std::string_view::npos) return false;
+  auto levels = topic_levels(filter);
+  for (size_t i = 0; i < levels.size(); ++i) {
+    auto l = levels[i];
+    if (l.find('#') != std::string_view::npos && (l != "#" || i + 1 != levels.size())) return false;
+    if (l.find('+') != std::string_view::npos && l != "+") return false;
+  }
+  return true;
+}
+
+bool filter_covers(std::string_view outer, std::string_view inner) {
+  auto o = topic_levels(outer);
+  auto in = topic_levels(inner);
+  if (!in.empty() && !in[0].empty() && in[0].front() == '$' && !o.empty() && (o[0] == "+" || o[0] == "#")) {
+    return false;
+  }
+  for (size_t i = 0; i < o.size(); ++i) {
+    if (o[i] == "#") return true;
+    if (i >= in.size()) return false;
+    if (in[i] == "#") return false;               // inner reaches deeper than a single outer level
+    if (o[i] == "+") continue;                    // covers any single level, including "+"
+    if (o[i] != in[i]) return false;
+  }
+  return o.size() == in.size();
+}
+
+std::vector<std::string> minimal_filters(const std::vector<std::string>& filters) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < filters.size(); ++i) {
+    bool covered = false;
+    for (size_t j = 0; j < filters.size() && !covered; ++j) {
+      if (i == j) continue;
+      if (filters[j] == filters[i]) {
+        covered = j < i;  // keep the first of equal filters
+      } else {
+        covered = filter_covers(filters[j], filters[i]);
+      }
+    }
+    if (!covered) out.push_back(filters[i]);
+  }
+  return out;
+}
+
+}  // namespace edgegw

@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("edgegw " EDGEGW_VERSION); return 0; }
