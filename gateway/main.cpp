@@ -1,2 +1,96 @@
-#include <cstdio>
-int main() { std::puts("edgegw " EDGEGW_VERSION); return 0; }
+// edgegw — the command line (design.md, Commands).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <optional>
+
+#include "gateway/buffer_cli.h"
+#include "gateway/check.h"
+#include "gateway/config.h"
+#include "gateway/daemon.h"
+
+namespace gw = edgegw::gateway;
+
+namespace {
+
+// Loads the config for a command that needs it; prints diagnostics.
+std::optional<gw::Config> load_or_report(const std::string& path) {
+  edgegw::Diagnostics diags;
+  auto cfg = gw::load_config(path, diags);
+  std::cerr << diags.format_all();
+  if (!cfg || diags.has_errors()) return std::nullopt;
+  return cfg;
+}
+
+std::optional<edgegw::Link> parse_link(const std::string& s) {
+  if (s == "local") return edgegw::Link::local;
+  if (s == "upstream") return edgegw::Link::upstream;
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgegw — MQTT edge gateway"};
+  app.require_subcommand(1);
+  std::string config_path = gw::kDefaultConfigPath;
+
+  auto* run = app.add_subcommand("run", "run the gateway in the foreground (systemd Type=notify)");
+  run->add_option("-c,--config", config_path, "gateway config file");
+
+  auto* check = app.add_subcommand("check", "validate the config and all rules");
+  check->add_option("-c,--config", config_path, "gateway config file");
+
+  app.add_subcommand("version", "print the version");
+
+  auto* buffer = app.add_subcommand("buffer", "inspect the outbox");
+  buffer->require_subcommand(1);
+  bool json = false;
+  std::string link_text;
+  std::string topic_filter;
+  size_t limit = 50;
+  auto* stats = buffer->add_subcommand("stats", "rows, bytes and drops per link");
+  auto* list = buffer->add_subcommand("list", "the oldest rows waiting");
+  auto* purge = buffer->add_subcommand("purge", "delete waiting rows (counted as purged)");
+  for (auto* sub : {stats, list, purge}) {
+    sub->add_option("-c,--config", config_path, "gateway config file");
+  }
+  stats->add_flag("--json", json, "JSON output");
+  list->add_flag("--json", json, "JSON output");
+  list->add_option("--limit", limit, "rows to show");
+  list->add_option("--link", link_text, "local or upstream")->check(CLI::IsMember({"local", "upstream"}));
+  purge->add_option("--link", link_text, "local or upstream")->check(CLI::IsMember({"local", "upstream"}));
+  purge->add_option("--topic", topic_filter, "only rows whose topic matches this MQTT filter");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (app.got_subcommand("version")) {
+      std::cout << "edgegw " << EDGEGW_VERSION << "\n";
+      return 0;
+    }
+    if (run->parsed()) {
+      auto cfg = load_or_report(config_path);
+      if (!cfg) return 1;
+      return gw::run_daemon(*cfg);
+    }
+    if (check->parsed()) return gw::run_check(config_path, std::cout, std::cerr);
+    if (buffer->parsed()) {
+      auto cfg = load_or_report(config_path);
+      if (!cfg) return 1;
+      std::string db = cfg->gateway.state_dir + "/outbox.db";
+      auto link = parse_link(link_text);
+      int64_t now_ms = edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
+      if (stats->parsed()) return gw::buffer_stats(db, std::cout, std::cerr, now_ms, json);
+      if (list->parsed()) return gw::buffer_list(db, std::cout, std::cerr, now_ms, limit, link, json);
+      std::optional<std::string> filter;
+      if (!topic_filter.empty()) filter = topic_filter;
+      return gw::buffer_purge(db, std::cout, std::cerr, link, filter);
+    }
+  } catch (const std::exception& e) {
+    // The one last catch: log and exit non-zero so systemd restarts us.
+    std::cerr << "edgegw: fatal: " << e.what() << "\n";
+    return 1;
+  }
+  return 1;
+}

@@ -1,0 +1,14 @@
+// gateway/check.h — `edgegw check`: validate the config and everything it names.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+namespace edgegw::gateway {
+
+// Prints every diagnostic to `err` as FILE:LINE:COL lines and a one-line
+// summary to `out`. Returns 0 when there is no error (warnings allowed), 1
+// otherwise.
+int run_check(const std::string& config_path, std::ostream& out, std::ostream& err);
+
+}  // namespace edgegw::gateway

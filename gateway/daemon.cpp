@@ -1,0 +1,172 @@
+#include "gateway/daemon.h"
+
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "core/topic.h"
+#include "gateway/engine_loop.h"
+#include "gateway/ingress.h"
+#include "gateway/logging.h"
+
+namespace edgegw::gateway {
+namespace {
+
+LinkSettings link_settings(const LinkConfig& c, const Config& cfg, const std::string& status_topic) {
+  LinkSettings s;
+  s.server_uri = paho_server_uri(c.scheme, c.host, c.port);
+  s.client_id = c.client_id;
+  s.username = c.username;
+  s.password = c.password;
+  s.mqtt_version = c.mqtt_version;
+  s.session_expiry = c.session_expiry;
+  s.keepalive = c.keepalive;
+  s.max_inflight = c.max_inflight;
+  s.tls = c.scheme == "mqtts";
+  s.ca_file = c.tls.ca_file;
+  s.cert_file = c.tls.cert_file;
+  s.key_file = c.tls.key_file;
+  s.tls_verify = c.tls.verify;
+  s.will_topic = status_topic;
+  s.will_payload = "{\"state\":\"offline\"}";
+  s.msg_id_prefix = cfg.gateway.id + ":";
+  return s;
+}
+
+Status make_state_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::error("state_dir '" + dir + "'", ec.message());
+  ::chmod(dir.c_str(), 0700);
+  return Status();
+}
+
+int blocked_signal_fd() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  // Blocked before any thread starts, so Paho's threads inherit the mask and
+  // the signals reach only the engine's signalfd.
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+}  // namespace
+
+std::vector<Subscription> plan_subscriptions(const std::vector<std::pair<std::string, int>>& wanted) {
+  std::vector<std::string> filters;
+  for (const auto& [f, q] : wanted) filters.push_back(f);
+  std::vector<Subscription> out;
+  for (const auto& f : minimal_filters(filters)) {
+    int qos = 0;
+    for (const auto& [g, q] : wanted) {
+      if (g == f || filter_covers(f, g)) qos = std::max(qos, q);
+    }
+    out.push_back({f, qos});
+  }
+  return out;
+}
+
+int run_daemon(const Config& cfg) {
+  auto log = make_logger(cfg.gateway.log_level);
+  ::signal(SIGPIPE, SIG_IGN);  // Paho C #1346: a dead TLS peer must not kill us
+  int sig_fd = blocked_signal_fd();
+  if (sig_fd < 0) {
+    log->error("signalfd: {}", std::strerror(errno));
+    return 1;
+  }
+
+  Diagnostics diags;
+  auto routes = rules::Routes::compile(cfg.forward, diags);
+  if (diags.has_errors()) {
+    for (const auto& d : diags.items()) log->error("{}", d.format());
+    return 1;
+  }
+  if (auto s = make_state_dir(cfg.gateway.state_dir); !s.ok()) {
+    log->error("{}", s.message());
+    return 1;
+  }
+
+  OutboxOptions oopt;
+  oopt.limits = cfg.buffer.limits();
+  oopt.sync_full = cfg.buffer.sync_full;
+  auto outbox = SqliteOutbox::open(cfg.gateway.state_dir + "/outbox.db", oopt);
+  if (!outbox.ok()) {
+    log->error("{}", outbox.status().message());
+    return 1;
+  }
+  if (!(*outbox)->quarantined_path().empty()) {
+    log->error("outbox.db was corrupt: kept as '{}', started a fresh one", (*outbox)->quarantined_path());
+  }
+  JournalOptions jopt;
+  jopt.dir = cfg.gateway.state_dir + "/journal";
+  jopt.sync_full = cfg.buffer.sync_full;
+  auto journal = Journal::open(jopt, (*outbox)->journal_position());
+  if (!journal.ok()) {
+    log->error("{}", journal.status().message());
+    return 1;
+  }
+  const auto& rec = (*journal)->recovery();
+  if (rec.bytes_cut > 0) log->warn("journal: cut a torn or corrupt tail of {} bytes at start", rec.bytes_cut);
+  if (rec.corrupt_mid_journal) log->error("journal: corrupt record, the records after it were lost: {}", rec.corrupt_detail);
+  if (rec.missing_records > 0) log->error("journal: {} record(s) missing between segments", rec.missing_records);
+
+  Metrics metrics;
+  auto wake_fd = EventFd::create();
+  if (!wake_fd.ok()) {
+    log->error("{}", wake_fd.status().message());
+    return 1;
+  }
+  EventFd& wake = *wake_fd;
+  LinkEventQueue events(wake);
+  Ingress ingress(**journal, wake, metrics, cfg.gateway.max_payload, log);
+  std::string status_topic = "edgegw/" + cfg.gateway.id + "/status";
+
+  std::vector<std::pair<std::string, int>> local_wanted, upstream_wanted;
+  for (const auto& f : cfg.local.subscribe) local_wanted.emplace_back(f, cfg.local.qos);
+  for (const auto& sub : routes.subscriptions(Link::local)) local_wanted.emplace_back(sub.filter, sub.qos);
+  for (const auto& sub : routes.subscriptions(Link::upstream)) upstream_wanted.emplace_back(sub.filter, sub.qos);
+
+  MqttLink local(Link::local, link_settings(cfg.local, cfg, status_topic), ingress, events);
+  std::unique_ptr<MqttLink> upstream;
+  if (cfg.upstream) {
+    upstream = std::make_unique<MqttLink>(Link::upstream, link_settings(*cfg.upstream, cfg, status_topic), ingress,
+                                          events);
+  }
+
+  EngineOptions eopt;
+  eopt.gateway_id = cfg.gateway.id;
+  eopt.journal_max = cfg.buffer.journal_max;
+  eopt.sync_full = cfg.buffer.sync_full;
+  eopt.state_dir = cfg.gateway.state_dir;
+  eopt.local_reconnect_min = cfg.local.reconnect.min;
+  eopt.local_reconnect_max = cfg.local.reconnect.max;
+  eopt.local_subscriptions = plan_subscriptions(local_wanted);
+  eopt.max_messages = cfg.buffer.max_messages;
+  if (cfg.upstream) {
+    eopt.upstream_reconnect_min = cfg.upstream->reconnect.min;
+    eopt.upstream_reconnect_max = cfg.upstream->reconnect.max;
+    eopt.upstream_max_inflight = static_cast<size_t>(cfg.upstream->max_inflight);
+    eopt.upstream_subscriptions = plan_subscriptions(upstream_wanted);
+  }
+  EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
+                    [] { sd_notify(0, "READY=1"); }};
+  EngineLoop loop(std::move(parts), std::move(eopt));
+
+  log->info("edgegw {} started: id '{}', {} route(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,
+            routes.size(), cfg.gateway.state_dir);
+  int rc = loop.run();
+  sd_notify(0, "STOPPING=1");
+  ::close(sig_fd);
+  return rc;
+}
+
+}  // namespace edgegw::gateway

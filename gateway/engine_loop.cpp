@@ -1,0 +1,407 @@
+#include "gateway/engine_loop.h"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <csignal>
+
+namespace edgegw::gateway {
+namespace {
+
+constexpr size_t kBatchRecords = 2048;
+constexpr size_t kBatchBytes = 8u << 20;
+constexpr auto kCheckpointEvery = std::chrono::seconds(1);
+constexpr auto kExpiryEvery = std::chrono::seconds(10);
+constexpr auto kDiskCheckEvery = std::chrono::seconds(1);
+constexpr auto kCommitRetry = std::chrono::milliseconds(500);
+constexpr auto kShutdownLinkTimeout = std::chrono::seconds(2);
+
+MonoTime mono_now() { return MonoTime(std::chrono::steady_clock::now().time_since_epoch()); }
+int64_t wall_ms() { return to_unix_ms(TimePoint(std::chrono::system_clock::now().time_since_epoch())); }
+
+}  // namespace
+
+struct EngineLoop::LinkState {
+  LinkState(MqttLink& l, Outbox& outbox, size_t max_inflight, Duration bmin, Duration bmax,
+            std::vector<Subscription> s)
+      : link(l), forwarder(l.link(), outbox, l, max_inflight), backoff(bmin, bmax), subs(std::move(s)) {}
+
+  enum class Phase { idle, connecting, connected, paused };
+  MqttLink& link;
+  Forwarder forwarder;
+  Backoff backoff;
+  std::vector<Subscription> subs;
+  Phase phase = Phase::idle;
+  MonoTime next_attempt{};
+  bool ever_subscribed = false;
+  bool was_connected = false;  // for logging state changes only
+  uint64_t failures = 0;
+};
+
+EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(parts)), opt_(std::move(options)) {
+  local_ = std::make_unique<LinkState>(p_.local, p_.outbox, opt_.local_max_inflight, opt_.local_reconnect_min,
+                                       opt_.local_reconnect_max, opt_.local_subscriptions);
+  if (p_.upstream) {
+    upstream_ = std::make_unique<LinkState>(*p_.upstream, p_.outbox, opt_.upstream_max_inflight,
+                                            opt_.upstream_reconnect_min, opt_.upstream_reconnect_max,
+                                            opt_.upstream_subscriptions);
+  }
+  committed_seq_ = p_.outbox.journal_position();
+  released_seq_ = committed_seq_;
+}
+
+EngineLoop::~EngineLoop() = default;
+
+void EngineLoop::stop() {
+  stop_requested_ = true;
+  p_.wake.notify();
+}
+
+EngineLoop::LinkState* EngineLoop::state_of(Link link) {
+  return link == Link::local ? local_.get() : upstream_.get();
+}
+
+bool EngineLoop::link_up(Link link) const {
+  const LinkState* ls = link == Link::local ? local_.get() : upstream_.get();
+  return ls && ls->phase == LinkState::Phase::connected;
+}
+
+int EngineLoop::run() {
+  MonoTime now = mono_now();
+  next_checkpoint_ = now + kCheckpointEvery;
+  next_expiry_ = now;
+  next_disk_check_ = now;
+  while (!stop_requested_) {
+    now = mono_now();
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline(now) - now);
+    pollfd fds[2] = {{p_.wake.fd(), POLLIN, 0}, {p_.signal_fd, POLLIN, 0}};
+    int timeout_ms = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 1000));
+    ::poll(fds, p_.signal_fd >= 0 ? 2 : 1, timeout_ms);
+    p_.wake.drain();
+    if (p_.signal_fd >= 0 && (fds[1].revents & POLLIN)) handle_signals();
+    if (stop_requested_) break;
+
+    handle_link_events();
+    // Take everything that is there, in batches; batches grow with load.
+    bool more = true;
+    while (more && !stop_requested_) {
+      now = mono_now();
+      if (now < commit_retry_at_) break;
+      more = process_journal(kBatchRecords);
+      if (!records_.empty() || !removes_[0].empty() || !removes_[1].empty()) {
+        if (auto s = commit_batch(); !s.ok()) {
+          p_.log->error("outbox: commit failed, retrying: {}", s.message());
+          commit_retry_at_ = now + kCommitRetry;
+          break;
+        }
+      }
+      pump_forwarders();
+      handle_link_events();  // acks that arrived meanwhile ride the next batch
+    }
+    run_timers(mono_now());
+  }
+  shutdown();
+  return 0;
+}
+
+void EngineLoop::handle_signals() {
+  signalfd_siginfo info{};
+  while (::read(p_.signal_fd, &info, sizeof info) == sizeof info) {
+    if (info.ssi_signo == SIGHUP) {
+      p_.log->info("SIGHUP: no rule files are loaded by this build; nothing to reload");
+    } else {
+      p_.log->info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+      stop_requested_ = true;
+    }
+  }
+}
+
+void EngineLoop::handle_link_events() {
+  p_.events.take_all(link_events_);
+  for (const auto& ev : link_events_) {
+    Link link = std::visit([](const auto& e) { return e.link; }, ev);
+    if (LinkState* ls = state_of(link)) on_link_event(*ls, ev);
+  }
+}
+
+void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
+  Link link = ls.link.link();
+  int li = static_cast<int>(link);
+  auto name = link_name(link);
+  if (const auto* e = std::get_if<Delivered>(&ev)) {
+    if (ls.forwarder.on_acked(e->seq)) removes_[li].push_back(e->seq);
+  } else if (const auto* e = std::get_if<DeliveryFailed>(&ev)) {
+    p_.log->debug("{} link: delivery of row {} failed: {}", name, e->seq, e->reason);
+    ls.forwarder.on_failed(e->seq);
+  } else if (const auto* e = std::get_if<Connected>(&ev)) {
+    if (ls.phase == LinkState::Phase::paused) return;  // a late connect while we hold the link down
+    ls.phase = LinkState::Phase::connected;
+    ls.backoff.reset();
+    ls.failures = 0;
+    ls.was_connected = true;
+    p_.metrics.connected[li] = true;
+    p_.log->info("{} link: connected to {} (session {})", name, ls.link.settings().server_uri,
+                 e->session_present ? "present" : "new");
+    ls.link.publish_status("{\"state\":\"online\"}");
+    if (!e->session_present || !ls.ever_subscribed) {
+      if (auto s = ls.link.subscribe(ls.subs); !s.ok()) p_.log->error("{}", s.message());
+    }
+    ls.forwarder.on_connected(e->session_present);
+  } else if (const auto* e = std::get_if<Subscribed>(&ev)) {
+    if (e->ok) {
+      if (!ls.ever_subscribed) p_.log->info("{} link: subscribed to {} filter(s)", name, ls.subs.size());
+      ls.ever_subscribed = true;
+      if (link == Link::local) {
+        p_.metrics.local_subscribed = true;
+        if (!ready_sent_ && p_.on_ready) p_.on_ready();
+        ready_sent_ = true;
+      }
+    } else {
+      p_.log->error("{} link: subscribe failed: {}", name, e->detail);
+    }
+  } else if (const auto* e = std::get_if<ConnectFailed>(&ev)) {
+    if (ls.phase != LinkState::Phase::connecting) return;
+    ls.phase = LinkState::Phase::idle;
+    Duration delay = ls.backoff.next();
+    ls.next_attempt = mono_now() + delay;
+    if (ls.failures++ == 0 || ls.was_connected) {
+      p_.log->warn("{} link: cannot connect to {}: {}; retrying with backoff", name, ls.link.settings().server_uri,
+                   e->reason);
+      ls.was_connected = false;
+    } else {
+      p_.log->debug("{} link: connect failed again: {}", name, e->reason);
+    }
+  } else if (const auto* e = std::get_if<ConnectionLost>(&ev)) {
+    if (ls.phase != LinkState::Phase::connected) return;
+    ls.phase = LinkState::Phase::idle;
+    ls.forwarder.on_disconnected();
+    p_.metrics.connected[li] = false;
+    if (link == Link::local) p_.metrics.local_subscribed = false;
+    Metrics::add(p_.metrics.reconnects[li]);
+    ls.next_attempt = mono_now() + ls.backoff.next();
+    p_.log->warn("{} link: disconnected: {}", name, e->reason);
+  }
+}
+
+bool EngineLoop::process_journal(size_t max_records) {
+  records_.clear();
+  enqueues_.clear();
+  if (auto s = p_.journal.read_next(records_, max_records, kBatchBytes); !s.ok()) {
+    p_.log->error("journal: {}", s.message());
+    return false;
+  }
+  return records_.size() >= max_records;
+}
+
+Status EngineLoop::commit_batch() {
+  int64_t now_ms = wall_ms();
+  if (auto s = p_.outbox.begin(); !s.ok()) return s;
+  uint64_t appended[2] = {0, 0};
+  for (auto& rec : records_) {
+    Event ev;
+    ev.topic = std::move(rec.topic);
+    ev.payload = std::move(rec.payload);
+    ev.qos = rec.qos;
+    ev.retained = rec.retain;
+    ev.link = rec.link;
+    ev.received_at = from_unix_ms(rec.received_ms);
+    ev.journal_seq = rec.seq;
+    enqueues_.clear();
+    rules::EvalContext ctx(ev, parser_, opt_.gateway_id, ev.received_at);
+    auto outcome = p_.routes.on_event(ctx, enqueues_);
+    if (outcome.bad_topics > 0) {
+      Metrics::add(p_.metrics.bad_topic, static_cast<uint64_t>(outcome.bad_topics));
+      p_.log->warn("route: skipped a message from '{}': {}", ev.topic, outcome.last_error);
+    }
+    for (auto& q : enqueues_) {
+      bool up = link_up(q.link);
+      OutboxRow row;
+      row.link = q.link;
+      row.topic = std::move(q.topic);
+      row.payload = std::move(q.payload);
+      row.qos = q.qos;
+      row.retain = q.retain;
+      row.priority = q.priority;
+      row.latest_only = q.latest_only;
+      row.replayed = !up;
+      row.created_ms = now_ms;
+      auto r = p_.outbox.append(std::move(row), q.latest_only && !up);
+      if (!r.ok()) {
+        p_.outbox.rollback();
+        return r.status();
+      }
+      if (r->stored) ++appended[static_cast<int>(q.link)];
+      else Metrics::add(p_.metrics.rejected_full);
+      if (r->dropped_oldest) Metrics::add(p_.metrics.dropped_full, r->dropped_oldest);
+      if (r->replaced) Metrics::add(p_.metrics.replaced_latest, r->replaced);
+    }
+  }
+  for (int li = 0; li < 2; ++li) {
+    for (int64_t seq : removes_[li]) {
+      if (auto s = p_.outbox.remove(seq); !s.ok()) {
+        p_.outbox.rollback();
+        return s;
+      }
+    }
+  }
+  uint64_t last = records_.empty() ? committed_seq_ : records_.back().seq;
+  if (last != committed_seq_) {
+    if (auto s = p_.outbox.set_journal_position(last); !s.ok()) {
+      p_.outbox.rollback();
+      return s;
+    }
+  }
+  if (auto s = p_.outbox.commit(); !s.ok()) {
+    p_.outbox.rollback();
+    return s;
+  }
+  committed_seq_ = last;
+  for (int li = 0; li < 2; ++li) {
+    Metrics::add(p_.metrics.enqueued[li], appended[li]);
+    Metrics::add(p_.metrics.delivered[li], removes_[li].size());
+    if (LinkState* ls = state_of(static_cast<Link>(li))) ls->forwarder.on_removed(removes_[li]);
+    removes_[li].clear();
+  }
+  if (opt_.sync_full && committed_seq_ > released_seq_) {
+    // synchronous=FULL: the commit is on disk, the journal records are redundant.
+    if (p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
+  }
+  return Status();
+}
+
+void EngineLoop::pump_forwarders() {
+  for (LinkState* ls : {local_.get(), upstream_.get()}) {
+    if (!ls || ls->phase != LinkState::Phase::connected) continue;
+    if (auto s = ls->forwarder.pump(); !s.ok()) p_.log->error("outbox: {}", s.message());
+  }
+}
+
+void EngineLoop::drive_link(LinkState& ls, MonoTime now) {
+  if (ls.phase != LinkState::Phase::idle || now < ls.next_attempt) return;
+  if (auto s = ls.link.connect(); !s.ok()) {
+    p_.log->warn("{}", s.message());
+    ls.next_attempt = now + ls.backoff.next();
+    return;
+  }
+  ls.phase = LinkState::Phase::connecting;
+}
+
+void EngineLoop::run_timers(MonoTime now) {
+  check_backpressure();
+  drive_link(*local_, now);
+  if (upstream_) drive_link(*upstream_, now);
+
+  if (now >= next_checkpoint_) {
+    next_checkpoint_ = now + kCheckpointEvery;
+    // `edgegw buffer purge` may have changed the rows from its own process.
+    if (auto s = p_.outbox.refresh_if_changed(); !s.ok()) p_.log->warn("outbox: {}", s.message());
+    if (committed_seq_ > released_seq_) {
+      // synchronous=NORMAL: the commit is durable against power loss only
+      // after a checkpoint; release the journal behind it then.
+      if (p_.outbox.checkpoint().ok() && p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
+    }
+    log_backlog();
+  }
+  if (now >= next_expiry_) {
+    next_expiry_ = now + kExpiryEvery;
+    auto r = p_.outbox.expire(wall_ms());
+    if (r.ok() && *r > 0) {
+      Metrics::add(p_.metrics.expired, *r);
+      p_.log->warn("outbox: {} row(s) older than buffer.max_age expired", *r);
+    }
+  }
+}
+
+void EngineLoop::check_backpressure() {
+  MonoTime now = mono_now();
+  if (now >= next_disk_check_ && !opt_.state_dir.empty()) {
+    next_disk_check_ = now + kDiskCheckEvery;
+    struct statvfs fs {};
+    if (::statvfs(opt_.state_dir.c_str(), &fs) == 0) {
+      uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+      bool low = free_bytes < opt_.journal_max;
+      if (low != disk_low_) {
+        disk_low_ = low;
+        if (low) p_.log->error("state_dir '{}': free space {} bytes is under buffer.journal_max", opt_.state_dir, free_bytes);
+        else p_.log->info("state_dir '{}': free space is back above buffer.journal_max", opt_.state_dir);
+      }
+    }
+  }
+  uint64_t backlog = p_.journal.backlog_bytes();
+  bool over = backlog > opt_.journal_max;
+  bool under_half = backlog < opt_.journal_max / 2;
+  LinkState& ls = *local_;
+  if (!journal_paused_ && (over || disk_low_)) {
+    journal_paused_ = true;
+    p_.metrics.ingress_paused = true;
+    p_.log->warn("local link: holding it down ({}); the broker queues for our session",
+                 disk_low_ ? "state_dir is low on space" : "the journal is over buffer.journal_max");
+    ls.link.disconnect(std::chrono::milliseconds(500));
+    ls.forwarder.on_disconnected();
+    ls.phase = LinkState::Phase::paused;
+    p_.metrics.connected[0] = false;
+    p_.metrics.local_subscribed = false;
+  } else if (journal_paused_ && under_half && !disk_low_) {
+    journal_paused_ = false;
+    p_.metrics.ingress_paused = false;
+    p_.log->info("local link: resuming intake");
+    ls.phase = LinkState::Phase::idle;
+    ls.next_attempt = now;
+  }
+}
+
+void EngineLoop::log_backlog() {
+  if (!upstream_) return;
+  uint64_t depth = p_.outbox.stats(Link::upstream).messages;
+  uint64_t level = 0;
+  for (uint64_t t = 1000; t <= depth; t *= 10) level = t;
+  if (level > last_backlog_level_) {
+    p_.log->info("outbox: upstream backlog passed {} rows", level);
+  } else if (depth == 0 && last_backlog_level_ > 0) {
+    p_.log->info("outbox: upstream backlog drained");
+  }
+  if (depth * 10 >= opt_.max_messages * 8 && last_backlog_level_ * 10 < opt_.max_messages * 8) {
+    p_.log->warn("outbox: upstream backlog {} rows is over 80% of buffer.max_messages", depth);
+  }
+  last_backlog_level_ = depth == 0 ? 0 : std::max(level, depth * 10 >= opt_.max_messages * 8 ? depth : level);
+}
+
+MonoTime EngineLoop::next_deadline(MonoTime now) const {
+  MonoTime d = std::min(next_checkpoint_, next_expiry_);
+  for (const LinkState* ls : {local_.get(), upstream_.get()}) {
+    if (ls && ls->phase == LinkState::Phase::idle) d = std::min(d, ls->next_attempt);
+  }
+  if (commit_retry_at_ > now) d = std::min(d, commit_retry_at_);
+  return std::max(d, now);
+}
+
+void EngineLoop::shutdown() {
+  // Stop intake first, then commit what the journal holds. "Flush" means
+  // commit to disk, not deliver: the upstream may be down.
+  if (local_->phase == LinkState::Phase::connected) local_->link.publish_status("{\"state\":\"offline\"}");
+  if (local_->phase == LinkState::Phase::connected || local_->phase == LinkState::Phase::connecting) {
+    local_->link.disconnect(kShutdownLinkTimeout);
+  }
+  handle_link_events();
+  for (int i = 0; i < 1000; ++i) {
+    bool more = process_journal(kBatchRecords);
+    if (records_.empty() && removes_[0].empty() && removes_[1].empty()) break;
+    if (auto s = commit_batch(); !s.ok()) {
+      p_.log->error("outbox: final commit failed: {}; the journal keeps the records for the next start", s.message());
+      break;
+    }
+    if (!more) break;
+  }
+  if (upstream_ && upstream_->phase == LinkState::Phase::connected) {
+    upstream_->link.publish_status("{\"state\":\"offline\"}");
+    upstream_->link.disconnect(kShutdownLinkTimeout);
+  }
+  if (p_.outbox.checkpoint().ok() && committed_seq_ > released_seq_) {
+    if (p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
+  }
+  p_.log->info("stopped: journal committed up to record {}", committed_seq_);
+}
+
+}  // namespace edgegw::gateway

@@ -1,0 +1,120 @@
+// gateway/engine_loop.h — the one engine thread.
+//
+// It wakes on the eventfd that every journal append and link event signals
+// (and on a timer only for reconnects, expiry and checkpoints), takes every
+// journal record that is there, turns each into an Event, runs the routes,
+// and commits in ONE SQLite transaction the outbox rows, the acknowledged
+// rows' removal and the journal position reached. Then it lets the
+// forwarders send. After a crash it resumes from the committed position, so
+// each record's effects are committed exactly once.
+//
+// It is the only writer of the database and the only caller of the links'
+// methods. Not thread-safe: construct, run() on one thread, done.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <array>
+#include <functional>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/backoff.h"
+#include "gateway/event_fd.h"
+#include "gateway/forwarder.h"
+#include "gateway/journal.h"
+#include "gateway/link_events.h"
+#include "gateway/metrics.h"
+#include "gateway/mqtt_link.h"
+#include "gateway/sqlite_outbox.h"
+#include "rules/eval_context.h"
+#include "rules/routes.h"
+
+namespace edgegw::gateway {
+
+struct EngineOptions {
+  std::string gateway_id;
+  uint64_t journal_max = 64ull << 20;  // local link paused above, resumed below half
+  bool sync_full = false;
+  std::string state_dir;               // free-space check
+  Duration local_reconnect_min = std::chrono::seconds(1), local_reconnect_max = std::chrono::seconds(30);
+  Duration upstream_reconnect_min = std::chrono::seconds(1), upstream_reconnect_max = std::chrono::minutes(2);
+  std::vector<Subscription> local_subscriptions;
+  std::vector<Subscription> upstream_subscriptions;
+  size_t local_max_inflight = 64;
+  size_t upstream_max_inflight = 64;
+  uint64_t max_messages = 1'000'000;   // for the 80 % warning
+};
+
+struct EngineParts {
+  Journal& journal;
+  SqliteOutbox& outbox;
+  const rules::Routes& routes;
+  EventFd& wake;
+  LinkEventQueue& events;
+  MqttLink& local;
+  MqttLink* upstream;                  // null: no upstream configured
+  Metrics& metrics;
+  std::shared_ptr<spdlog::logger> log;
+  int signal_fd = -1;                  // signalfd for SIGTERM, SIGINT, SIGHUP
+  std::function<void()> on_ready;      // once: outbox open and local subscriptions in place
+};
+
+class EngineLoop {
+ public:
+  EngineLoop(EngineParts parts, EngineOptions options);
+  ~EngineLoop();
+
+  // Runs until SIGTERM/SIGINT (or stop()), then flushes to disk and
+  // disconnects. Returns the process exit code.
+  int run();
+  // Any thread: asks run() to return (as SIGTERM does).
+  void stop();
+
+ private:
+  struct LinkState;
+
+  void handle_signals();
+  void handle_link_events();
+  void on_link_event(LinkState& ls, const LinkEvent& ev);
+  bool process_journal(size_t max_records);
+  Status commit_batch();
+  void pump_forwarders();
+  void run_timers(MonoTime now);
+  void drive_link(LinkState& ls, MonoTime now);
+  void check_backpressure();
+  void log_backlog();
+  void shutdown();
+  MonoTime next_deadline(MonoTime now) const;
+  LinkState* state_of(Link link);
+  bool link_up(Link link) const;
+
+  EngineParts p_;
+  EngineOptions opt_;
+  std::unique_ptr<LinkState> local_;
+  std::unique_ptr<LinkState> upstream_;
+  std::atomic<bool> stop_requested_{false};
+
+  // Reused per batch: no allocation once warm.
+  std::vector<JournalRecord> records_;
+  std::vector<rules::Enqueue> enqueues_;
+  rules::JsonParser parser_;              // reused for every event's payload
+  std::vector<LinkEvent> link_events_;
+  std::vector<int64_t> removes_[2];
+  uint64_t batch_last_seq_ = 0;
+  uint64_t committed_seq_ = 0;
+  uint64_t released_seq_ = 0;
+  MonoTime next_checkpoint_{};
+  MonoTime next_expiry_{};
+  MonoTime next_disk_check_{};
+  bool disk_low_ = false;
+  bool journal_paused_ = false;
+  MonoTime commit_retry_at_{};
+  uint64_t last_backlog_level_ = 0;
+  bool ready_sent_ = false;
+};
+
+}  // namespace edgegw::gateway

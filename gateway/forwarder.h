@@ -1,0 +1,62 @@
+// gateway/forwarder.h — drains one link's outbox queue in order.
+//
+// Rows are sent in seq order within a priority, high before normal, with at
+// most `max_inflight` unacknowledged. A row is removed from the outbox only
+// when its PUBACK arrived (the engine does the remove in its next
+// transaction). Retransmission is done by exactly one layer: after a
+// reconnect that found the session present, Paho resends what it still holds,
+// so only rows whose delivery failed are sent again here; when the session is
+// gone, or after a restart, every unacknowledged row is sent again.
+//
+// Engine thread only; no locks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <vector>
+
+#include "gateway/outbox.h"
+#include "gateway/publisher.h"
+
+namespace edgegw::gateway {
+
+class Forwarder {
+ public:
+  Forwarder(Link link, Outbox& outbox, Publisher& publisher, size_t max_inflight);
+
+  void on_connected(bool session_present);
+  void on_disconnected();
+  bool connected() const { return connected_; }
+
+  // Sends rows until max_inflight are in flight or the queue is empty.
+  // Call after every commit and after (re)connecting. Fails only when the
+  // outbox cannot be read.
+  Status pump();
+
+  // The link acknowledged seq. Returns true if it was in flight; the caller
+  // removes it from the outbox and calls on_removed() once that committed.
+  bool on_acked(int64_t seq);
+  void on_removed(const std::vector<int64_t>& seqs);
+  // The client gave up on seq (disconnect, error): it is sent again.
+  void on_failed(int64_t seq);
+
+  size_t inflight() const { return inflight_.size(); }
+  Link link() const { return link_; }
+
+ private:
+  Status pump_priority(Priority p, bool& full);
+  void rewind_to(int64_t seq, Priority p);
+
+  Link link_;
+  Outbox& outbox_;
+  Publisher& publisher_;
+  size_t max_inflight_;
+  bool connected_ = false;
+  std::map<int64_t, Priority> inflight_;    // handed to the client, no PUBACK yet
+  std::set<int64_t> acked_;                 // PUBACK seen, remove not committed yet
+  int64_t cursor_[2] = {0, 0};              // last seq read, per priority
+  std::vector<OutboxRow> page_;             // reused read buffer
+};
+
+}  // namespace edgegw::gateway

@@ -1,0 +1,73 @@
+// gateway/link_events.h — what the MQTT links report to the engine thread.
+//
+// Paho calls back on its own thread; those callbacks only push one of these
+// onto the LinkEventQueue (a short mutex, no I/O) and wake the engine.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/event.h"
+#include "gateway/event_fd.h"
+
+namespace edgegw::gateway {
+
+struct Connected {
+  Link link;
+  bool session_present;
+};
+struct ConnectFailed {
+  Link link;
+  std::string reason;
+};
+struct ConnectionLost {
+  Link link;
+  std::string reason;
+};
+struct Subscribed {
+  Link link;
+  bool ok;
+  std::string detail;
+};
+struct Delivered {  // PUBACK (QoS 1/2) or sent (QoS 0)
+  Link link;
+  int64_t seq;
+};
+struct DeliveryFailed {
+  Link link;
+  int64_t seq;
+  std::string reason;
+};
+
+using LinkEvent = std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Delivered, DeliveryFailed>;
+
+// Many producers (Paho's threads), one consumer (the engine thread).
+class LinkEventQueue {
+ public:
+  explicit LinkEventQueue(EventFd& wake) : wake_(wake) {}
+
+  void push(LinkEvent e) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      items_.push_back(std::move(e));
+    }
+    wake_.notify();
+  }
+
+  // Engine thread: moves everything queued into `out` (cleared first).
+  void take_all(std::vector<LinkEvent>& out) {
+    out.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    out.swap(items_);
+  }
+
+ private:
+  EventFd& wake_;
+  std::mutex mu_;
+  std::vector<LinkEvent> items_;
+};
+
+}  // namespace edgegw::gateway

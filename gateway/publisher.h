@@ -1,0 +1,18 @@
+// gateway/publisher.h — what the forwarder needs from a link.
+#pragma once
+
+#include "gateway/outbox.h"
+
+namespace edgegw::gateway {
+
+class Publisher {
+ public:
+  virtual ~Publisher() = default;
+  // Engine thread. Hands the row to the MQTT client without waiting. The
+  // outcome arrives later through Forwarder::on_acked / on_failed. Returns
+  // false when the client cannot take it now (not connected, buffer full);
+  // the row stays in the outbox and is offered again later.
+  virtual bool send(const OutboxRow& row) = 0;
+};
+
+}  // namespace edgegw::gateway
