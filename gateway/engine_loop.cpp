@@ -16,6 +16,7 @@ constexpr auto kCheckpointEvery = std::chrono::seconds(1);
 constexpr auto kExpiryEvery = std::chrono::seconds(10);
 constexpr auto kDiskCheckEvery = std::chrono::seconds(1);
 constexpr auto kCommitRetry = std::chrono::milliseconds(500);
+constexpr auto kFailedDeliveryPause = std::chrono::seconds(1);
 constexpr auto kShutdownLinkTimeout = std::chrono::seconds(2);
 
 MonoTime mono_now() { return MonoTime(std::chrono::steady_clock::now().time_since_epoch()); }
@@ -38,6 +39,7 @@ struct EngineLoop::LinkState {
   bool ever_subscribed = false;
   bool was_connected = false;  // for logging state changes only
   uint64_t failures = 0;
+  MonoTime resend_at{};        // after a refused delivery, no sends before this
 };
 
 EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(parts)), opt_(std::move(options)) {
@@ -135,6 +137,8 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
   } else if (const auto* e = std::get_if<DeliveryFailed>(&ev)) {
     p_.log->debug("{} link: delivery of row {} failed: {}", name, e->seq, e->reason);
     ls.forwarder.on_failed(e->seq);
+    // Refused while still connected: pause the resend, never spin on it.
+    if (ls.phase == LinkState::Phase::connected) ls.resend_at = mono_now() + kFailedDeliveryPause;
   } else if (const auto* e = std::get_if<Connected>(&ev)) {
     if (ls.phase == LinkState::Phase::paused) return;  // a late connect while we hold the link down
     ls.phase = LinkState::Phase::connected;
@@ -273,7 +277,7 @@ Status EngineLoop::commit_batch() {
 
 void EngineLoop::pump_forwarders() {
   for (LinkState* ls : {local_.get(), upstream_.get()}) {
-    if (!ls || ls->phase != LinkState::Phase::connected) continue;
+    if (!ls || ls->phase != LinkState::Phase::connected || mono_now() < ls->resend_at) continue;
     if (auto s = ls->forwarder.pump(); !s.ok()) p_.log->error("outbox: {}", s.message());
   }
 }
@@ -354,18 +358,22 @@ void EngineLoop::check_backpressure() {
 
 void EngineLoop::log_backlog() {
   if (!upstream_) return;
+  // State changes only: each power of ten from 1,000 up, 80 % of
+  // max_messages, and the return to empty.
   uint64_t depth = p_.outbox.stats(Link::upstream).messages;
   uint64_t level = 0;
   for (uint64_t t = 1000; t <= depth; t *= 10) level = t;
-  if (level > last_backlog_level_) {
+  if (level > backlog_logged_level_) {
     p_.log->info("outbox: upstream backlog passed {} rows", level);
-  } else if (depth == 0 && last_backlog_level_ > 0) {
+  }
+  backlog_logged_level_ = std::max(backlog_logged_level_, level);
+  bool high = depth * 10 >= opt_.max_messages * 8;
+  if (high && !backlog_high_) p_.log->warn("outbox: upstream backlog {} rows is over 80% of buffer.max_messages", depth);
+  backlog_high_ = high;
+  if (depth == 0 && backlog_logged_level_ > 0) {
     p_.log->info("outbox: upstream backlog drained");
+    backlog_logged_level_ = 0;
   }
-  if (depth * 10 >= opt_.max_messages * 8 && last_backlog_level_ * 10 < opt_.max_messages * 8) {
-    p_.log->warn("outbox: upstream backlog {} rows is over 80% of buffer.max_messages", depth);
-  }
-  last_backlog_level_ = depth == 0 ? 0 : std::max(level, depth * 10 >= opt_.max_messages * 8 ? depth : level);
 }
 
 MonoTime EngineLoop::next_deadline(MonoTime now) const {
@@ -374,6 +382,9 @@ MonoTime EngineLoop::next_deadline(MonoTime now) const {
     if (ls && ls->phase == LinkState::Phase::idle) d = std::min(d, ls->next_attempt);
   }
   if (commit_retry_at_ > now) d = std::min(d, commit_retry_at_);
+  for (const LinkState* ls : {local_.get(), upstream_.get()}) {
+    if (ls && ls->resend_at > now) d = std::min(d, ls->resend_at);
+  }
   return std::max(d, now);
 }
 

@@ -113,7 +113,8 @@ class EngineLoop {
   bool disk_low_ = false;
   bool journal_paused_ = false;
   MonoTime commit_retry_at_{};
-  uint64_t last_backlog_level_ = 0;
+  uint64_t backlog_logged_level_ = 0;
+  bool backlog_high_ = false;
   bool ready_sent_ = false;
 };
 

@@ -3,6 +3,7 @@
 #include <mqtt/async_client.h>
 
 #include <cstdint>
+#include <mutex>
 
 namespace edgegw::gateway {
 namespace {
@@ -41,26 +42,38 @@ class MqttLink::Listeners {
     LinkEventQueue& events;
   } connect;
 
+  // One SUBSCRIBE per filter (Paho C++ 1.2's many-filter call with options
+  // crashes in MQTTAsync_subscribeMany and drops the options); the batch is
+  // reported as one Subscribed event once every filter has answered.
   struct Subscribe : mqtt::iaction_listener {
     Subscribe(Link l, LinkEventQueue& q) : link(l), events(q) {}
+    void start(int n) {
+      std::lock_guard<std::mutex> lock(mu);
+      pending = n;
+      refused.clear();
+    }
     void on_success(const mqtt::token& tok) override {
-      std::string refused;
+      std::string why;
       try {
         auto response = tok.get_subscribe_response();
         for (auto rc : response.get_reason_codes()) {
-          if (static_cast<int>(rc) >= 0x80) refused += " " + std::to_string(static_cast<int>(rc));
+          if (static_cast<int>(rc) >= 0x80) why = "refused with reason code " + std::to_string(static_cast<int>(rc));
         }
       } catch (...) {
       }
-      if (refused.empty()) {
-        events.push(Subscribed{link, true, ""});
-      } else {
-        events.push(Subscribed{link, false, "the broker refused a subscription (reason codes" + refused + ")"});
-      }
+      done(why);
     }
-    void on_failure(const mqtt::token& tok) override { events.push(Subscribed{link, false, token_reason(tok)}); }
+    void on_failure(const mqtt::token& tok) override { done(token_reason(tok)); }
+    void done(const std::string& why) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!why.empty()) refused += (refused.empty() ? "" : "; ") + why;
+      if (--pending == 0) events.push(Subscribed{link, refused.empty(), refused});
+    }
     Link link;
     LinkEventQueue& events;
+    std::mutex mu;
+    int pending = 0;
+    std::string refused;
   } subscribe;
 
   struct Deliver : mqtt::iaction_listener {
@@ -160,21 +173,25 @@ Status MqttLink::subscribe(const std::vector<Subscription>& subs) {
     events_.push(Subscribed{link_, true, ""});
     return Status();
   }
-  try {
-    auto filters = mqtt::string_collection::create(std::vector<std::string>{});
-    mqtt::iasync_client::qos_collection qos;
-    std::vector<mqtt::subscribe_options> options;
-    for (const auto& sub : subs) {
-      filters->push_back(sub.filter);
-      qos.push_back(sub.qos);
+  listeners_->subscribe.start(static_cast<int>(subs.size()));
+  for (size_t i = 0; i < subs.size(); ++i) {
+    const auto& sub = subs[i];
+    try {
+      mqtt::subscribe_options opts;
       if (settings_.mqtt_version == 5) {
-        options.emplace_back(mqtt::subscribe_options::SUBSCRIBE_NO_LOCAL, mqtt::subscribe_options::RETAIN_AS_PUBLISHED,
-                             mqtt::subscribe_options::SEND_RETAINED_ON_NEW);
+        // No Local: our own publishes do not come back (no echo loops).
+        // Retain As Published: `retained` and `retain: keep` see the flag as set.
+        // Retain Handling 1: retained messages only for a new subscription.
+        opts = mqtt::subscribe_options(mqtt::subscribe_options::SUBSCRIBE_NO_LOCAL,
+                                       mqtt::subscribe_options::RETAIN_AS_PUBLISHED,
+                                       mqtt::subscribe_options::SEND_RETAINED_ON_NEW);
       }
+      client_->subscribe(sub.filter, sub.qos, nullptr, listeners_->subscribe, opts);
+    } catch (const mqtt::exception& e) {
+      // Count the ones never sent as answered, so the batch still completes.
+      for (size_t k = i; k < subs.size(); ++k) listeners_->subscribe.done("'" + subs[k].filter + "': " + e.what());
+      return Status::error(std::string(link_name(link_)) + " link: subscribe '" + sub.filter + "'", e.what());
     }
-    client_->subscribe(filters, qos, nullptr, listeners_->subscribe, options);
-  } catch (const mqtt::exception& e) {
-    return Status::error(std::string(link_name(link_)) + " link: subscribe", e.what());
   }
   return Status();
 }

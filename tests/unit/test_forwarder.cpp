@@ -1,0 +1,171 @@
+#include <catch2/catch.hpp>
+
+#include "gateway/forwarder.h"
+#include "support/memory_outbox.h"
+
+using namespace edgegw;
+using namespace edgegw::gateway;
+
+namespace {
+
+// Records what the forwarder hands to the link; can refuse like a full client.
+class FakePublisher : public Publisher {
+ public:
+  bool send(const OutboxRow& row) override {
+    if (refuse) return false;
+    sent.push_back(row);
+    return true;
+  }
+  std::vector<int64_t> seqs() const {
+    std::vector<int64_t> out;
+    for (const auto& r : sent) out.push_back(r.seq);
+    return out;
+  }
+  std::vector<OutboxRow> sent;
+  bool refuse = false;
+};
+
+int64_t add(Outbox& o, const std::string& topic, Priority p = Priority::normal, Link link = Link::upstream) {
+  OutboxRow row;
+  row.link = link;
+  row.topic = topic;
+  row.payload = topic + "-payload";
+  row.priority = p;
+  auto r = o.append(row, false);
+  REQUIRE(r.ok());
+  return r->seq;
+}
+
+// What the engine does with a PUBACK: remove the row, then tell the forwarder.
+void ack(Forwarder& f, Outbox& o, int64_t seq) {
+  REQUIRE(f.on_acked(seq));
+  REQUIRE(o.remove(seq).ok());
+  f.on_removed({seq});
+}
+
+}  // namespace
+
+TEST_CASE("Does a row leave the outbox only when the upstream acknowledged it?", "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 8);
+  int64_t seq = add(outbox, "site/1/temp");
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.sent.empty());                  // offline: nothing sent, nothing lost
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  REQUIRE(up.sent.size() == 1);
+  CHECK(outbox.stats(Link::upstream).messages == 1);  // kept until PUBACK
+  ack(fwd, outbox, seq);
+  CHECK(outbox.stats(Link::upstream).messages == 0);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.sent.size() == 1);              // not sent twice
+}
+
+TEST_CASE("Are rows sent in order with at most max_inflight unacknowledged?", "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 3);
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 10; ++i) seqs.push_back(add(outbox, "t/" + std::to_string(i)));
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{seqs[0], seqs[1], seqs[2]});
+  ack(fwd, outbox, seqs[0]);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.sent.size() == 4);
+  CHECK(up.sent.back().seq == seqs[3]);
+  CHECK(fwd.inflight() == 3);
+}
+
+TEST_CASE("Do high-priority rows drain before normal ones?", "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 100);
+  int64_t n1 = add(outbox, "normal/1");
+  int64_t h1 = add(outbox, "alert/1", Priority::high);
+  int64_t n2 = add(outbox, "normal/2");
+  int64_t h2 = add(outbox, "alert/2", Priority::high);
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{h1, h2, n1, n2});
+}
+
+TEST_CASE("After a reconnect with the session present, is only a failed delivery sent again?",
+          "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 10);
+  int64_t a = add(outbox, "a"), b = add(outbox, "b"), c = add(outbox, "c");
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  REQUIRE(up.sent.size() == 3);
+  fwd.on_disconnected();
+  fwd.on_failed(b);                        // Paho gave up on b; it still holds a and c
+  up.sent.clear();
+  fwd.on_connected(/*session_present=*/true);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{b});  // one layer retransmits each message
+  ack(fwd, outbox, a);
+  ack(fwd, outbox, c);
+  ack(fwd, outbox, b);
+  CHECK(outbox.stats(Link::upstream).messages == 0);
+}
+
+TEST_CASE("After a reconnect without a session, is every unacknowledged row sent again, in order?",
+          "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 10);
+  int64_t a = add(outbox, "a"), b = add(outbox, "b"), c = add(outbox, "c");
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  ack(fwd, outbox, a);
+  fwd.on_disconnected();
+  up.sent.clear();
+  fwd.on_connected(/*session_present=*/false);  // the broker lost what Paho had in flight
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{b, c});
+}
+
+TEST_CASE("Is an acknowledged row whose removal is not committed yet never sent again?", "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 10);
+  int64_t a = add(outbox, "a"), b = add(outbox, "b");
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  REQUIRE(fwd.on_acked(a));                // PUBACK seen; the remove is still in the engine's batch
+  fwd.on_disconnected();
+  up.sent.clear();
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{b});
+}
+
+TEST_CASE("When the client refuses a row, does it stay queued and go out on the next pump?",
+          "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 10);
+  int64_t a = add(outbox, "a");
+  fwd.on_connected(false);
+  up.refuse = true;
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.sent.empty());
+  CHECK(fwd.inflight() == 0);
+  up.refuse = false;
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{a});
+}
+
+TEST_CASE("Does a forwarder only send its own link's rows?", "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher local;
+  Forwarder fwd(Link::local, outbox, local, 10);
+  add(outbox, "up/1");
+  int64_t l = add(outbox, "cmnd/plug/POWER", Priority::normal, Link::local);
+  fwd.on_connected(true);
+  REQUIRE(fwd.pump().ok());
+  CHECK(local.seqs() == std::vector<int64_t>{l});
+}
