@@ -49,6 +49,8 @@ autosave_interval 1
 max_queued_messages 1000000
 queue_qos0_messages true
 log_dest file $dir/mosquitto.log
+# Started as root, mosquitto would drop to its own user and could not write here.
+user $(id -un)
 CONF
   mosquitto -c "$dir/mosquitto.conf" &
   BROKER_PID=$!
