@@ -17,7 +17,8 @@ constexpr auto kExpiryEvery = std::chrono::seconds(10);
 constexpr auto kDiskCheckEvery = std::chrono::seconds(1);
 constexpr auto kCommitRetry = std::chrono::milliseconds(500);
 constexpr auto kFailedDeliveryPause = std::chrono::seconds(1);
-constexpr auto kShutdownLinkTimeout = std::chrono::seconds(2);
+constexpr auto kShutdownLinkTimeout = std::chrono::seconds(1);
+constexpr auto kWarnEvery = std::chrono::seconds(60);  // repeated warnings, at most this often
 
 MonoTime mono_now() { return MonoTime(std::chrono::steady_clock::now().time_since_epoch()); }
 int64_t wall_ms() { return to_unix_ms(TimePoint(std::chrono::system_clock::now().time_since_epoch())); }
@@ -152,7 +153,7 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     if (!e->session_present || !ls.ever_subscribed) {
       if (auto s = ls.link.subscribe(ls.subs); !s.ok()) p_.log->error("{}", s.message());
     }
-    ls.forwarder.on_connected(e->session_present);
+    ls.forwarder.on_connected(e->session_present, wall_ms());
   } else if (const auto* e = std::get_if<Subscribed>(&ev)) {
     if (e->ok) {
       if (!ls.ever_subscribed) p_.log->info("{} link: subscribed to {} filter(s)", name, ls.subs.size());
@@ -196,7 +197,9 @@ bool EngineLoop::process_journal(size_t max_records) {
     p_.log->error("journal: {}", s.message());
     return false;
   }
-  return records_.size() >= max_records;
+  // Stopped at max_records or max_bytes: the eventfd was already drained,
+  // so ask the journal whether anything is left rather than wait for a wake.
+  return !records_.empty() && !p_.journal.caught_up();
 }
 
 Status EngineLoop::commit_batch() {
@@ -217,7 +220,12 @@ Status EngineLoop::commit_batch() {
     auto outcome = p_.routes.on_event(ctx, enqueues_);
     if (outcome.bad_topics > 0) {
       Metrics::add(p_.metrics.bad_topic, static_cast<uint64_t>(outcome.bad_topics));
-      p_.log->warn("route: skipped a message from '{}': {}", ev.topic, outcome.last_error);
+      MonoTime now = mono_now();
+      if (now >= next_bad_topic_warn_) {
+        next_bad_topic_warn_ = now + kWarnEvery;
+        p_.log->warn("route: skipped a message from '{}': {} (counted; repeats are logged once a minute)", ev.topic,
+                     outcome.last_error);
+      }
     }
     for (auto& q : enqueues_) {
       bool up = link_up(q.link);

@@ -116,6 +116,7 @@ class EngineLoop {
   uint64_t backlog_logged_level_ = 0;
   bool backlog_high_ = false;
   bool ready_sent_ = false;
+  MonoTime next_bad_topic_warn_{};
 };
 
 }  // namespace edgegw::gateway

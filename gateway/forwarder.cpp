@@ -16,8 +16,9 @@ void Forwarder::rewind_to(int64_t seq, Priority p) {
   c = std::min(c, seq - 1);
 }
 
-void Forwarder::on_connected(bool session_present) {
+void Forwarder::on_connected(bool session_present, int64_t since_ms) {
   connected_ = true;
+  connected_since_ms_ = since_ms;
   if (!session_present) {
     // The broker has no session: whatever Paho still held is gone with it.
     for (const auto& [seq, prio] : inflight_) rewind_to(seq, prio);
@@ -63,7 +64,7 @@ Status Forwarder::pump_priority(Priority p, bool& full) {
     page_.clear();
     if (auto s = outbox_.read(link_, p, cursor, std::max<size_t>(room, 16), page_); !s.ok()) return s;
     if (page_.empty()) return Status();
-    for (const auto& row : page_) {
+    for (auto& row : page_) {
       if (inflight_.size() >= max_inflight_) {
         full = true;
         return Status();
@@ -73,6 +74,7 @@ Status Forwarder::pump_priority(Priority p, bool& full) {
         cursor = row.seq;
         continue;
       }
+      row.replayed = row.replayed || row.created_ms < connected_since_ms_;
       if (!publisher_.send(row)) {
         full = true;  // the client cannot take more now; try again on the next pump
         return Status();

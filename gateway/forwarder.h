@@ -25,7 +25,9 @@ class Forwarder {
  public:
   Forwarder(Link link, Outbox& outbox, Publisher& publisher, size_t max_inflight);
 
-  void on_connected(bool session_present);
+  // `since_ms`: wall-clock time of this connection; rows created before it
+  // waited through an outage and go out marked replayed.
+  void on_connected(bool session_present, int64_t since_ms = 0);
   void on_disconnected();
   bool connected() const { return connected_; }
 
@@ -53,6 +55,7 @@ class Forwarder {
   Publisher& publisher_;
   size_t max_inflight_;
   bool connected_ = false;
+  int64_t connected_since_ms_ = 0;
   std::map<int64_t, Priority> inflight_;    // handed to the client, no PUBACK yet
   std::set<int64_t> acked_;                 // PUBACK seen, remove not committed yet
   int64_t cursor_[2] = {0, 0};              // last seq read, per priority

@@ -142,7 +142,7 @@ Status MqttLink::connect() {
     } else {
       opts.set_clean_session(expiry == 0);
     }
-    opts.set_keep_alive_interval(static_cast<int>(std::max<int64_t>(1, keepalive.count())));
+    opts.set_keep_alive_interval(static_cast<int>(keepalive.count()));  // 0: no keepalive, as MQTT defines
     opts.set_connect_timeout(std::chrono::duration_cast<std::chrono::seconds>(s.connect_timeout));
     opts.set_automatic_reconnect(false);
     opts.set_max_inflight(s.max_inflight);

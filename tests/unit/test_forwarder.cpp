@@ -169,3 +169,22 @@ TEST_CASE("Does a forwarder only send its own link's rows?", "[runtime][forwarde
   REQUIRE(fwd.pump().ok());
   CHECK(local.seqs() == std::vector<int64_t>{l});
 }
+
+TEST_CASE("Are rows that waited through an outage marked replayed, and live ones not?", "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 10);
+  OutboxRow old_row;
+  old_row.topic = "queued/before/connect";
+  old_row.created_ms = 1000;
+  REQUIRE(outbox.append(old_row, false).ok());
+  fwd.on_connected(false, /*since_ms=*/5000);
+  OutboxRow live;
+  live.topic = "live";
+  live.created_ms = 6000;
+  REQUIRE(outbox.append(live, false).ok());
+  REQUIRE(fwd.pump().ok());
+  REQUIRE(up.sent.size() == 2);
+  CHECK(up.sent[0].replayed);
+  CHECK_FALSE(up.sent[1].replayed);
+}
