@@ -47,6 +47,24 @@ Status make_state_dir(const std::string& dir) {
   return Status();
 }
 
+// `check` only warns about a missing file under /etc/edgegw (so the shipped
+// config checks on a build machine); `run` must not connect without it.
+Status required_files(const Config& cfg) {
+  auto need = [](const std::string& key, const std::string& path) -> Status {
+    if (path.empty() || ::access(path.c_str(), R_OK) == 0) return Status();
+    return Status::error(key + " '" + path + "'", std::strerror(errno));
+  };
+  std::vector<std::pair<std::string, const LinkConfig*>> links{{"local", &cfg.local}};
+  if (cfg.upstream) links.emplace_back("upstream", &*cfg.upstream);
+  for (const auto& [name, link] : links) {
+    for (auto s : {need(name + ".password_file", link->password_file), need(name + ".tls.ca_file", link->tls.ca_file),
+                   need(name + ".tls.cert_file", link->tls.cert_file), need(name + ".tls.key_file", link->tls.key_file)}) {
+      if (!s.ok()) return s;
+    }
+  }
+  return Status();
+}
+
 int blocked_signal_fd() {
   sigset_t set;
   sigemptyset(&set);
@@ -84,6 +102,10 @@ int run_daemon(const Config& cfg) {
     return 1;
   }
 
+  if (auto s = required_files(cfg); !s.ok()) {
+    log->error("{}", s.message());
+    return 1;
+  }
   Diagnostics diags;
   auto routes = rules::Routes::compile(cfg.forward, diags);
   if (diags.has_errors()) {
