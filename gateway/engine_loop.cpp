@@ -153,6 +153,7 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     if (!e->session_present || !ls.ever_subscribed) {
       if (auto s = ls.link.subscribe(ls.subs); !s.ok()) p_.log->error("{}", s.message());
     }
+    ls.forwarder.limit_window(static_cast<size_t>(e->receive_maximum));
     ls.forwarder.on_connected(e->session_present, wall_ms());
   } else if (const auto* e = std::get_if<Subscribed>(&ev)) {
     if (e->ok) {

@@ -29,6 +29,9 @@ class Forwarder {
   // waited through an outage and go out marked replayed.
   void on_connected(bool session_present, int64_t since_ms = 0);
   void on_disconnected();
+  // The broker's Receive Maximum: more in flight would only wait in Paho's
+  // internal queue, which drains far slower than the socket.
+  void limit_window(size_t broker_receive_maximum);
   bool connected() const { return connected_; }
 
   // Sends rows until max_inflight are in flight or the queue is empty.
@@ -53,6 +56,7 @@ class Forwarder {
   Link link_;
   Outbox& outbox_;
   Publisher& publisher_;
+  size_t configured_inflight_;
   size_t max_inflight_;
   bool connected_ = false;
   int64_t connected_since_ms_ = 0;

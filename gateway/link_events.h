@@ -18,6 +18,7 @@ namespace edgegw::gateway {
 struct Connected {
   Link link;
   bool session_present;
+  int receive_maximum = 65535;  // MQTT 5 CONNACK Receive Maximum (65535 when absent)
 };
 struct ConnectFailed {
   Link link;

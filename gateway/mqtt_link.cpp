@@ -31,11 +31,15 @@ class MqttLink::Listeners {
     Connect(Link l, LinkEventQueue& q) : link(l), events(q) {}
     void on_success(const mqtt::token& tok) override {
       bool present = false;
+      int receive_maximum = 65535;
       try {
-        present = tok.get_connect_response().is_session_present();
+        auto response = tok.get_connect_response();
+        present = response.is_session_present();
+        receive_maximum = mqtt::get<uint16_t>(response.get_properties(), mqtt::property::RECEIVE_MAXIMUM);
       } catch (...) {
+        // No Receive Maximum in the CONNACK (or MQTT 3.1.1): the protocol default stands.
       }
-      events.push(Connected{link, present});
+      events.push(Connected{link, present, receive_maximum});
     }
     void on_failure(const mqtt::token& tok) override { events.push(ConnectFailed{link, token_reason(tok)}); }
     Link link;

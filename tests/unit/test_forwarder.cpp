@@ -188,3 +188,18 @@ TEST_CASE("Are rows that waited through an outage marked replayed, and live ones
   CHECK(up.sent[0].replayed);
   CHECK_FALSE(up.sent[1].replayed);
 }
+
+TEST_CASE("Does the window shrink to the broker's Receive Maximum, never above max_inflight?",
+          "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 64);
+  for (int i = 0; i < 100; ++i) add(outbox, "t");
+  fwd.limit_window(20);                    // Mosquitto's default max_inflight_messages
+  fwd.on_connected(false);
+  REQUIRE(fwd.pump().ok());
+  CHECK(fwd.inflight() == 20);
+  fwd.limit_window(65535);                 // no limit announced: the configured window
+  REQUIRE(fwd.pump().ok());
+  CHECK(fwd.inflight() == 64);
+}

@@ -1,0 +1,106 @@
+#include "integration/gateway_fixture.h"
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "support/wait.h"
+
+namespace edgegw::testing {
+using namespace std::chrono_literals;
+
+std::string gateway_yaml(int local_port, int upstream_port, const std::string& routes, const std::string& extra) {
+  std::ostringstream y;
+  y << "gateway:\n  id: it-gw\n  state_dir: {state_dir}\n  log_level: debug\n"
+    << "local:\n  url: mqtt://127.0.0.1:" << local_port << "\n  reconnect: {min: 100ms, max: 1s}\n";
+  if (upstream_port > 0) {
+    y << "upstream:\n  url: mqtt://127.0.0.1:" << upstream_port
+      << "\n  keepalive: 5s\n  reconnect: {min: 100ms, max: 1s}\n";
+  }
+  if (!routes.empty()) y << "forward:\n" << routes;
+  y << "http:\n  listen: \"\"\n" << extra;
+  return y.str();
+}
+
+Gateway::Gateway(const std::string& yaml) {
+  std::string text = yaml;
+  const std::string key = "{state_dir}";
+  for (size_t p; (p = text.find(key)) != std::string::npos;) text.replace(p, key.size(), (dir_ / "state").string());
+  std::ofstream(dir_ / "gateway.yaml") << text;
+}
+
+Gateway::~Gateway() {
+  if (process_ && process_->running()) (void)process_->kill9();
+}
+
+Status Gateway::start(bool wait_upstream) {
+  if (process_) {
+    past_logs_ += process_->stderr_text();
+    process_.reset();
+  }
+  SpawnOptions opts;
+  opts.binary = EDGEGW_BINARY;
+  opts.args = {"run", "-c", config_path().string()};
+  opts.output_dir = dir_.path();
+  opts.name = "edgegw-run" + std::to_string(++runs_);
+  opts.env = {"JOURNAL_STREAM"};  // log to stderr even when the tests run under systemd
+  auto child = ChildProcess::spawn(opts);
+  if (!child.ok()) return child.status();
+  process_.emplace(std::move(child.value()));
+  if (!process_->wait_for_output("local link: subscribed", 10s)) {
+    return Status::error("edgegw", "local subscriptions not in place within 10 s:\n" + process_->stderr_text());
+  }
+  if (wait_upstream && !process_->wait_for_output("upstream link: connected", 10s)) {
+    return Status::error("edgegw", "upstream not connected within 10 s:\n" + process_->stderr_text());
+  }
+  return Status();
+}
+
+Status Gateway::stop(std::chrono::milliseconds deadline) {
+  if (!process_) return Status();
+  if (auto s = process_->signal(SIGTERM); !s.ok()) return s;
+  auto st = process_->wait_exit(deadline);
+  if (!st) {
+    (void)process_->kill9();
+    return Status::error("edgegw", "did not exit within the deadline after SIGTERM");
+  }
+  if (!(st->exited() && st->code == 0)) {
+    return Status::error("edgegw", "exited with " + st->describe() + ":\n" + process_->stderr_text());
+  }
+  return Status();
+}
+
+Status Gateway::kill9() { return process_ ? process_->kill9() : Status(); }
+
+bool Gateway::running() { return process_ && process_->running(); }
+
+std::string Gateway::log() const { return past_logs_ + (process_ ? process_->stderr_text() : std::string()); }
+
+Gateway::CommandResult Gateway::command(const std::vector<std::string>& args) const {
+  CommandResult r;
+  SpawnOptions opts;
+  opts.binary = EDGEGW_BINARY;
+  opts.args = args;
+  opts.args.push_back("-c");
+  opts.args.push_back(config_path().string());
+  auto child = ChildProcess::spawn(opts);
+  if (!child.ok()) return r;
+  auto st = child->wait_exit(10s);
+  if (st && st->exited()) r.exit_code = st->code;
+  r.out = child->stdout_text();
+  r.err = child->stderr_text();
+  return r;
+}
+
+long Gateway::buffer_stat(const std::string& link, const std::string& field) const {
+  auto r = command({"buffer", "stats", "--json"});
+  if (r.exit_code != 0) return -1;
+  auto doc = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return -1;
+  const auto& v = doc["links"][link][field];
+  return v.is_number() ? v.get<long>() : -1;
+}
+
+}  // namespace edgegw::testing

@@ -1,0 +1,80 @@
+// Buffer limits with the real binary: what is kept, what is dropped, counted.
+#include <catch2/catch.hpp>
+
+#include "integration/gateway_fixture.h"
+#include "integration/sequence_check.h"
+#include "support/mosquitto_broker.h"
+#include "support/test_client.h"
+#include "support/wait.h"
+
+using namespace edgegw::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kRoutes =
+    "  - from: \"dev/+/state\"\n"
+    "    to: \"sites/{{ topic[1] }}\"\n";
+
+// Runs 300 messages into an outbox capped at 100 rows while the upstream is
+// down, then lets it drain; returns the seqs that arrived upstream.
+std::vector<long> run_overflow(const std::string& when_full, const std::string& counter, long& counted) {
+  MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  ConnectOptions persistent{.clean_start = false, .session_expiry = std::chrono::hours(1)};
+  {
+    TestClient c(upstream.uri(), "cloud");
+    REQUIRE(c.connect(persistent).ok());
+    REQUIRE(c.subscribe("sites/#", 1).ok());
+    REQUIRE(c.disconnect().ok());
+  }
+  REQUIRE(upstream.stop().ok());
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes,
+                          "buffer:\n  max_messages: 100\n  when_full: " + when_full + "\n"));
+  REQUIRE(gw.start(false).ok());
+  TestClient devices(local.uri(), "devices");
+  REQUIRE(devices.connect().ok());
+  BulkPublish spec;
+  spec.count = 300;
+  spec.topic = "dev/0/state";
+  spec.max_in_flight = 1;  // one at a time: the order the outbox sees is the seq order
+  spec.payload_of = [](size_t i) { return seq_payload(0, i); };
+  auto r = devices.publish_many(spec);
+  REQUIRE(r.ok());
+  REQUIRE(r->acked == 300);
+  // All 300 taken in: 100 kept, 200 counted as dropped or rejected.
+  REQUIRE(wait_until([&] { return gw.buffer_stat("upstream", counter) == 200; }, 20s));
+  counted = gw.buffer_stat("upstream", counter);
+  CHECK(gw.upstream_backlog() == 100);
+  REQUIRE(upstream.start().ok());
+  REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 20s));
+  TestClient cloud(upstream.uri(), "cloud");
+  REQUIRE(cloud.connect(persistent).ok());
+  REQUIRE(cloud.wait_for_count(100, 10s));
+  REQUIRE(gw.stop().ok());
+  std::vector<long> seqs;
+  for (const auto& m : cloud.received()) seqs.push_back(std::stol(m.payload.substr(m.payload.find(':') + 1)));
+  return seqs;
+}
+
+}  // namespace
+
+TEST_CASE("Does a full outbox with drop_oldest keep the newest rows and count the drops?", "[integration][limits]") {
+  long counted = 0;
+  auto seqs = run_overflow("drop_oldest", "dropped_full", counted);
+  REQUIRE(seqs.size() == 100);
+  CHECK(seqs.front() == 200);
+  CHECK(seqs.back() == 299);
+  CHECK(counted == 200);
+}
+
+TEST_CASE("Does a full outbox with reject_new keep the oldest rows and count the rejections?",
+          "[integration][limits]") {
+  long counted = 0;
+  auto seqs = run_overflow("reject_new", "rejected_full", counted);
+  REQUIRE(seqs.size() == 100);
+  CHECK(seqs.front() == 0);
+  CHECK(seqs.back() == 99);
+  CHECK(counted == 200);
+}
