@@ -127,3 +127,33 @@ TEST_CASE("Does a gateway started before its upstream exists connect once the up
   CHECK(cloud.received()[0].topic == "sites/it-gw/zigbee2mqtt/early");
   REQUIRE(gw.stop().ok());
 }
+
+TEST_CASE("Does forwarding work with both links on MQTT 3.1.1, keeping the local session across a restart?",
+          "[integration][forward][mqtt311]") {
+  MosquittoBroker local(BrokerOptions{.persistence = true}), upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TestClient cloud(upstream.uri(), "cloud");
+  REQUIRE(cloud.connect().ok());
+  REQUIRE(cloud.subscribe("sites/#", 1).ok());
+  std::string yaml = gateway_yaml(local.port(), upstream.port(), kRoutes);
+  for (const char* key : {"local:\n", "upstream:\n"}) {
+    yaml.replace(yaml.find(key), std::string(key).size(), std::string(key) + "  mqtt_version: 3\n");
+  }
+  Gateway gw(yaml);
+  REQUIRE(gw.start().ok());
+  TestClient device(local.uri(), "device", MqttVersion::v311);
+  REQUIRE(device.connect().ok());
+  REQUIRE(device.publish("zigbee2mqtt/a", "1", 1, false).ok());
+  REQUIRE(cloud.wait_for_count(1, 10s));
+  REQUIRE(gw.stop().ok());
+  // Clean session off: the broker queues for the stopped gateway.
+  REQUIRE(device.publish("zigbee2mqtt/a", "2", 1, false).ok());
+  REQUIRE(gw.start().ok());
+  REQUIRE(cloud.wait_for_count(2, 10s));
+  auto got = cloud.received();
+  CHECK(got[0].payload == "1");
+  CHECK(got[1].payload == "2");
+  CHECK(got[1].topic == "sites/it-gw/zigbee2mqtt/a");
+  REQUIRE(gw.stop().ok());
+}
