@@ -5,7 +5,8 @@
 
 namespace edgegw::gateway {
 
-int run_check(const std::string& config_path, std::ostream& out, std::ostream& err) {
+int run_check(const std::string& config_path, std::ostream& out, std::ostream& err,
+              const std::string& mosquitto_conf) {
   Diagnostics diags;
   auto cfg = load_config(config_path, diags);
   size_t routes = 0;
@@ -15,7 +16,7 @@ int run_check(const std::string& config_path, std::ostream& out, std::ostream& e
     // so their errors carry the position inside the YAML file.
     routes = rules::Routes::compile(cfg->forward, diags).size();
     rule_files = expand_rule_files(*cfg, diags).size();
-    mosquitto_conf_hints(*cfg, diags);
+    mosquitto_conf_hints(*cfg, diags, mosquitto_conf);
   }
   err << diags.format_all();
   if (diags.has_errors()) {

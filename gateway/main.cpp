@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
 
   auto* check = app.add_subcommand("check", "validate the config and all rules");
   check->add_option("-c,--config", config_path, "gateway config file");
+  std::string mosquitto_conf = gw::kMosquittoConfPath;
+  check->add_option("--mosquitto-conf", mosquitto_conf, "the local broker's mosquitto.conf, for queueing advice");
 
   app.add_subcommand("version", "print the version");
 
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
       if (!cfg) return 1;
       return gw::run_daemon(*cfg);
     }
-    if (check->parsed()) return gw::run_check(config_path, std::cout, std::cerr);
+    if (check->parsed()) return gw::run_check(config_path, std::cout, std::cerr, mosquitto_conf);
     if (buffer->parsed()) {
       auto cfg = load_or_report(config_path);
       if (!cfg) return 1;

@@ -52,7 +52,7 @@ log_dest file $dir/mosquitto.log
 # Started as root, mosquitto would drop to its own user and could not write here.
 user $(id -un)
 CONF
-  mosquitto -c "$dir/mosquitto.conf" &
+  mosquitto -c "$dir/mosquitto.conf" 2>>"$dir/stderr.log" &
   BROKER_PID=$!
   PIDS+=("$BROKER_PID")
   wait_port "$2"
@@ -66,7 +66,7 @@ start_broker upstream $UP_PORT
 UP_PID=$BROKER_PID
 
 cp config/demo/gateway.yaml "$RUN/gateway.yaml"
-"$EDGEGW" check -c "$RUN/gateway.yaml"
+"$EDGEGW" check -c "$RUN/gateway.yaml" --mosquitto-conf "$RUN/local/mosquitto.conf"
 
 # The cloud side: a persistent subscriber that records what arrives.
 mosquitto_sub -h 127.0.0.1 -p $UP_PORT -i demo-cloud -c -q 1 -t 'sites/#' -v > "$RUN/cloud.txt" &
