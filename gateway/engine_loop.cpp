@@ -95,6 +95,14 @@ int EngineLoop::run() {
       more = process_journal(kBatchRecords);
       if (!records_.empty() || !removes_[0].empty() || !removes_[1].empty()) {
         if (auto s = commit_batch(); !s.ok()) {
+          if (p_.outbox.corrupt_seen()) {
+            // The restart moves the file aside and starts a fresh one; the
+            // journal still holds every record not committed.
+            p_.log->critical("outbox: the database is corrupt ({}); exiting so the restart can recover", s.message());
+            exit_code_ = 1;
+            stop_requested_ = true;
+            break;
+          }
           p_.log->error("outbox: commit failed, retrying: {}", s.message());
           commit_retry_at_ = now + kCommitRetry;
           break;
@@ -106,7 +114,7 @@ int EngineLoop::run() {
     run_timers(mono_now());
   }
   shutdown();
-  return 0;
+  return exit_code_;
 }
 
 void EngineLoop::handle_signals() {
@@ -313,7 +321,7 @@ void EngineLoop::run_timers(MonoTime now) {
     if (committed_seq_ > released_seq_) {
       // synchronous=NORMAL: the commit is durable against power loss only
       // after a checkpoint; release the journal behind it then.
-      if (p_.outbox.checkpoint().ok() && p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
+      release_if_durable();
     }
     log_backlog();
   }
@@ -325,6 +333,14 @@ void EngineLoop::run_timers(MonoTime now) {
       p_.log->warn("outbox: {} row(s) older than buffer.max_age expired", *r);
     }
   }
+}
+
+void EngineLoop::release_if_durable() {
+  // Only a checkpoint that copied every commit makes them durable (a reader,
+  // such as `edgegw buffer list`, can hold it back); until then the journal
+  // segments stay.
+  auto done = p_.outbox.checkpoint();
+  if (done.ok() && *done && p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
 }
 
 void EngineLoop::check_backpressure() {
@@ -418,9 +434,7 @@ void EngineLoop::shutdown() {
     upstream_->link.publish_status("{\"state\":\"offline\"}");
     upstream_->link.disconnect(kShutdownLinkTimeout);
   }
-  if (p_.outbox.checkpoint().ok() && committed_seq_ > released_seq_) {
-    if (p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
-  }
+  if (committed_seq_ > released_seq_) release_if_durable();
   p_.log->info("stopped: journal committed up to record {}", committed_seq_);
 }
 

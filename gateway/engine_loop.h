@@ -86,6 +86,7 @@ class EngineLoop {
   void run_timers(MonoTime now);
   void drive_link(LinkState& ls, MonoTime now);
   void check_backpressure();
+  void release_if_durable();
   void log_backlog();
   void shutdown();
   MonoTime next_deadline(MonoTime now) const;
@@ -116,6 +117,7 @@ class EngineLoop {
   uint64_t backlog_logged_level_ = 0;
   bool backlog_high_ = false;
   bool ready_sent_ = false;
+  int exit_code_ = 0;
   MonoTime next_bad_topic_warn_{};
 };
 

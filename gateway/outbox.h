@@ -93,6 +93,15 @@ class Outbox {
   // The last ingress journal sequence whose effects are committed (0: none).
   virtual uint64_t journal_position() const = 0;
   virtual Status set_journal_position(uint64_t seq) = 0;
+
+  // Housekeeping the engine calls on its tick; no-ops for stores without a
+  // WAL or other writers. checkpoint() returns true when every commit so far
+  // is durable on disk, so journal segments behind journal_position() may
+  // be deleted; false when a reader held it back (try again next tick).
+  virtual Result<bool> checkpoint() { return true; }
+  // Reloads stats() and counters() if another process (`edgegw buffer
+  // purge`) changed the store; cheap when nothing changed.
+  virtual Status refresh_if_changed() { return Status(); }
 };
 
 }  // namespace edgegw::gateway
