@@ -200,8 +200,10 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
 }
 
 bool EngineLoop::process_journal(size_t max_records) {
+  // A batch whose commit failed is committed again as it is, before anything
+  // newer: the reader has moved past its records already.
+  if (batch_failed_) return !p_.journal.caught_up();
   records_.clear();
-  enqueues_.clear();
   if (auto s = p_.journal.read_next(records_, max_records, kBatchBytes); !s.ok()) {
     p_.log->error("journal: {}", s.message());
     return false;
@@ -211,85 +213,105 @@ bool EngineLoop::process_journal(size_t max_records) {
   return !records_.empty() && !p_.journal.caught_up();
 }
 
+// Runs the routes for one journal record and appends their rows. The
+// record is left whole (its strings are lent to the Event and given back),
+// so a batch whose commit fails can be committed again.
+Status EngineLoop::route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally) {
+  Event ev;
+  ev.topic = std::move(rec.topic);
+  ev.payload = std::move(rec.payload);
+  ev.qos = rec.qos;
+  ev.retained = rec.retain;
+  ev.link = rec.link;
+  ev.received_at = from_unix_ms(rec.received_ms);
+  ev.journal_seq = rec.seq;
+  enqueues_.clear();
+  rules::EvalContext ctx(ev, parser_, opt_.gateway_id, ev.received_at);
+  auto outcome = p_.routes.on_event(ctx, enqueues_);
+  if (outcome.bad_topics > 0) {
+    tally.bad_topics += static_cast<uint64_t>(outcome.bad_topics);
+    tally.bad_topic_example = "'" + ev.topic + "': " + outcome.last_error;
+  }
+  Status status;
+  for (auto& q : enqueues_) {
+    bool up = link_up(q.link);
+    OutboxRow row;
+    row.link = q.link;
+    row.topic = std::move(q.topic);
+    row.payload = std::move(q.payload);
+    row.qos = q.qos;
+    row.retain = q.retain;
+    row.priority = q.priority;
+    row.latest_only = q.latest_only;
+    row.replayed = !up;
+    row.created_ms = now_ms;
+    auto r = p_.outbox.append(std::move(row), q.latest_only && !up);
+    if (!r.ok()) {
+      status = r.status();
+      break;
+    }
+    if (r->stored) ++tally.appended[static_cast<int>(q.link)];
+    else ++tally.rejected;
+    tally.dropped += r->dropped_oldest;
+    tally.replaced += r->replaced;
+  }
+  rec.topic = std::move(ev.topic);
+  rec.payload = std::move(ev.payload);
+  return status;
+}
+
 Status EngineLoop::commit_batch() {
   int64_t now_ms = wall_ms();
+  batch_failed_ = true;  // until the commit below succeeds: keep records_ for the retry
   if (auto s = p_.outbox.begin(); !s.ok()) return s;
-  uint64_t appended[2] = {0, 0};
+  BatchTally tally;
+  auto fail = [this](Status s) {
+    p_.outbox.rollback();
+    return s;
+  };
   for (auto& rec : records_) {
-    Event ev;
-    ev.topic = std::move(rec.topic);
-    ev.payload = std::move(rec.payload);
-    ev.qos = rec.qos;
-    ev.retained = rec.retain;
-    ev.link = rec.link;
-    ev.received_at = from_unix_ms(rec.received_ms);
-    ev.journal_seq = rec.seq;
-    enqueues_.clear();
-    rules::EvalContext ctx(ev, parser_, opt_.gateway_id, ev.received_at);
-    auto outcome = p_.routes.on_event(ctx, enqueues_);
-    if (outcome.bad_topics > 0) {
-      Metrics::add(p_.metrics.bad_topic, static_cast<uint64_t>(outcome.bad_topics));
-      MonoTime now = mono_now();
-      if (now >= next_bad_topic_warn_) {
-        next_bad_topic_warn_ = now + kWarnEvery;
-        p_.log->warn("route: skipped a message from '{}': {} (counted; repeats are logged once a minute)", ev.topic,
-                     outcome.last_error);
-      }
-    }
-    for (auto& q : enqueues_) {
-      bool up = link_up(q.link);
-      OutboxRow row;
-      row.link = q.link;
-      row.topic = std::move(q.topic);
-      row.payload = std::move(q.payload);
-      row.qos = q.qos;
-      row.retain = q.retain;
-      row.priority = q.priority;
-      row.latest_only = q.latest_only;
-      row.replayed = !up;
-      row.created_ms = now_ms;
-      auto r = p_.outbox.append(std::move(row), q.latest_only && !up);
-      if (!r.ok()) {
-        p_.outbox.rollback();
-        return r.status();
-      }
-      if (r->stored) ++appended[static_cast<int>(q.link)];
-      else Metrics::add(p_.metrics.rejected_full);
-      if (r->dropped_oldest) Metrics::add(p_.metrics.dropped_full, r->dropped_oldest);
-      if (r->replaced) Metrics::add(p_.metrics.replaced_latest, r->replaced);
-    }
+    if (auto s = route_record(rec, now_ms, tally); !s.ok()) return fail(s);
   }
   for (int li = 0; li < 2; ++li) {
     for (int64_t seq : removes_[li]) {
-      if (auto s = p_.outbox.remove(seq); !s.ok()) {
-        p_.outbox.rollback();
-        return s;
-      }
+      if (auto s = p_.outbox.remove(seq); !s.ok()) return fail(s);
     }
   }
   uint64_t last = records_.empty() ? committed_seq_ : records_.back().seq;
   if (last != committed_seq_) {
-    if (auto s = p_.outbox.set_journal_position(last); !s.ok()) {
-      p_.outbox.rollback();
-      return s;
-    }
+    if (auto s = p_.outbox.set_journal_position(last); !s.ok()) return fail(s);
   }
-  if (auto s = p_.outbox.commit(); !s.ok()) {
-    p_.outbox.rollback();
-    return s;
-  }
+  if (auto s = p_.outbox.commit(); !s.ok()) return fail(s);
   committed_seq_ = last;
-  for (int li = 0; li < 2; ++li) {
-    Metrics::add(p_.metrics.enqueued[li], appended[li]);
-    Metrics::add(p_.metrics.delivered[li], removes_[li].size());
-    if (LinkState* ls = state_of(static_cast<Link>(li))) ls->forwarder.on_removed(removes_[li]);
-    removes_[li].clear();
-  }
+  batch_failed_ = false;
+  records_.clear();
+  count_committed(tally);
   if (opt_.sync_full && committed_seq_ > released_seq_) {
     // synchronous=FULL: the commit is on disk, the journal records are redundant.
     if (p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
   }
   return Status();
+}
+
+void EngineLoop::count_committed(const BatchTally& tally) {
+  for (int li = 0; li < 2; ++li) {
+    Metrics::add(p_.metrics.enqueued[li], tally.appended[li]);
+    Metrics::add(p_.metrics.delivered[li], removes_[li].size());
+    if (LinkState* ls = state_of(static_cast<Link>(li))) ls->forwarder.on_removed(removes_[li]);
+    removes_[li].clear();
+  }
+  Metrics::add(p_.metrics.rejected_full, tally.rejected);
+  Metrics::add(p_.metrics.dropped_full, tally.dropped);
+  Metrics::add(p_.metrics.replaced_latest, tally.replaced);
+  if (tally.bad_topics > 0) {
+    Metrics::add(p_.metrics.bad_topic, tally.bad_topics);
+    MonoTime now = mono_now();
+    if (now >= next_bad_topic_warn_) {
+      next_bad_topic_warn_ = now + kWarnEvery;
+      p_.log->warn("route: skipped a message from {} (counted; repeats are logged once a minute)",
+                   tally.bad_topic_example);
+    }
+  }
 }
 
 void EngineLoop::pump_forwarders() {

@@ -76,12 +76,19 @@ class EngineLoop {
 
  private:
   struct LinkState;
+  struct BatchTally {  // what one batch did, counted once it committed
+    uint64_t appended[2] = {0, 0};
+    uint64_t rejected = 0, dropped = 0, replaced = 0, bad_topics = 0;
+    std::string bad_topic_example;
+  };
 
   void handle_signals();
   void handle_link_events();
   void on_link_event(LinkState& ls, const LinkEvent& ev);
   bool process_journal(size_t max_records);
   Status commit_batch();
+  Status route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally);
+  void count_committed(const BatchTally& tally);
   void pump_forwarders();
   void run_timers(MonoTime now);
   void drive_link(LinkState& ls, MonoTime now);
@@ -118,6 +125,7 @@ class EngineLoop {
   bool backlog_high_ = false;
   bool ready_sent_ = false;
   int exit_code_ = 0;
+  bool batch_failed_ = false;            // records_ holds a batch whose commit failed
   MonoTime next_bad_topic_warn_{};
 };
 

@@ -1,5 +1,6 @@
 // Delivery across outages and restarts: nothing the gateway took is lost.
 #include <catch2/catch.hpp>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <random>
@@ -210,5 +211,35 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
   CHECK(report.order_ok);
   WARN("kill -9 x" << kills << " under 2,000 msg/s: " << kTotal << " accepted, " << report.distinct
                    << " distinct arrived, " << report.duplicates << " duplicates");
+  REQUIRE(gw.stop().ok());
+}
+
+TEST_CASE("Does a batch whose commit fails (another process holds the database) lose nothing?",
+          "[integration][delivery][busy]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TestClient cloud(upstream.uri(), "cloud");
+  REQUIRE(cloud.connect().ok());
+  REQUIRE(cloud.subscribe("sites/#", 1).ok());
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
+  REQUIRE(gw.start().ok());
+
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((gw.state_dir() / "outbox.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);  // the write lock
+  TestClient devices(local.uri(), "devices");
+  REQUIRE(devices.connect().ok());
+  publish_range(devices, 0, 200);
+  // The gateway's transaction waits out its busy_timeout and fails.
+  REQUIRE(wait_until([&] { return gw.log().find("commit failed, retrying") != std::string::npos; }, 20s));
+  CHECK(cloud.count() == 0);
+  REQUIRE(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+
+  REQUIRE(wait_until([&] { return check_sequences(cloud.received(), "sites/").distinct >= 200; }, 20s));
+  auto report = check_sequences(cloud.received(), "sites/");
+  CHECK(report.distinct == 200);
+  CHECK(report.order_ok);
   REQUIRE(gw.stop().ok());
 }
