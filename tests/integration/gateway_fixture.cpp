@@ -103,4 +103,17 @@ long Gateway::buffer_stat(const std::string& link, const std::string& field) con
   return v.is_number() ? v.get<long>() : -1;
 }
 
+Status Cloud::subscribe_and_leave() {
+  TestClient c(uri_, "cloud");
+  if (auto r = c.connect(session()); !r.ok()) return r.status();
+  if (auto s = c.subscribe(filter_, 1); !s.ok()) return s;
+  return c.disconnect();
+}
+
+Result<TestClient*> Cloud::join() {
+  client_ = std::make_unique<TestClient>(uri_, "cloud");
+  if (auto r = client_->connect(session()); !r.ok()) return r.status();
+  return client_.get();
+}
+
 }  // namespace edgegw::testing

@@ -6,11 +6,13 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "core/status.h"
 #include "support/process.h"
+#include "support/test_client.h"
 #include "support/temp_dir.h"
 
 namespace edgegw::testing {
@@ -51,6 +53,24 @@ class Gateway {
   std::optional<ChildProcess> process_;
   std::string past_logs_;
   int runs_ = 0;
+};
+
+// The cloud side of a test: a persistent MQTT 5 session on the upstream
+// broker (with persistence on, it survives the broker's restart), so what
+// the gateway delivers while the test's client is away waits for it.
+class Cloud {
+ public:
+  explicit Cloud(std::string uri, std::string filter = "sites/#") : uri_(std::move(uri)), filter_(std::move(filter)) {}
+  static ConnectOptions session() { return {.clean_start = false, .session_expiry = std::chrono::hours(1)}; }
+  // Creates the session and its subscription, then disconnects.
+  Status subscribe_and_leave();
+  // Connects to the session; messages queued for it start arriving.
+  Result<TestClient*> join();
+
+ private:
+  std::string uri_;
+  std::string filter_;
+  std::unique_ptr<TestClient> client_;
 };
 
 // gateway.yaml for a local and an upstream broker on loopback ports, with

@@ -101,14 +101,8 @@ TEST_CASE("Does a gateway started before its upstream exists connect once the up
   MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());
-  // The cloud's persistent session: the broker queues for it while it is away.
-  ConnectOptions persistent{.clean_start = false, .session_expiry = std::chrono::hours(1)};
-  {
-    TestClient cloud(upstream.uri(), "cloud");
-    REQUIRE(cloud.connect(persistent).ok());
-    REQUIRE(cloud.subscribe("sites/#", 1).ok());
-    REQUIRE(cloud.disconnect().ok());
-  }
+  Cloud cloud(upstream.uri());
+  REQUIRE(cloud.subscribe_and_leave().ok());
   REQUIRE(upstream.stop().ok());  // the port is known, nothing listens there
 
   Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
@@ -121,10 +115,10 @@ TEST_CASE("Does a gateway started before its upstream exists connect once the up
   REQUIRE(upstream.start().ok());
   // A failed first connect is retried by the gateway's own timer.
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 15s));
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect(persistent).ok());
-  REQUIRE(cloud.wait_for_count(1, 10s));
-  CHECK(cloud.received()[0].topic == "sites/it-gw/zigbee2mqtt/early");
+  auto joined = cloud.join();
+  REQUIRE(joined.ok());
+  REQUIRE((*joined)->wait_for_count(1, 10s));
+  CHECK((*joined)->received()[0].topic == "sites/it-gw/zigbee2mqtt/early");
   REQUIRE(gw.stop().ok());
 }
 

@@ -22,13 +22,8 @@ std::vector<long> run_overflow(const std::string& when_full, const std::string& 
   MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());
-  ConnectOptions persistent{.clean_start = false, .session_expiry = std::chrono::hours(1)};
-  {
-    TestClient c(upstream.uri(), "cloud");
-    REQUIRE(c.connect(persistent).ok());
-    REQUIRE(c.subscribe("sites/#", 1).ok());
-    REQUIRE(c.disconnect().ok());
-  }
+  Cloud cloud(upstream.uri());
+  REQUIRE(cloud.subscribe_and_leave().ok());
   REQUIRE(upstream.stop().ok());
   Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes,
                           "buffer:\n  max_messages: 100\n  when_full: " + when_full + "\n"));
@@ -49,12 +44,12 @@ std::vector<long> run_overflow(const std::string& when_full, const std::string& 
   CHECK(gw.upstream_backlog() == 100);
   REQUIRE(upstream.start().ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 20s));
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect(persistent).ok());
-  REQUIRE(cloud.wait_for_count(100, 10s));
+  auto joined = cloud.join();
+  REQUIRE(joined.ok());
+  REQUIRE((*joined)->wait_for_count(100, 10s));
   REQUIRE(gw.stop().ok());
   std::vector<long> seqs;
-  for (const auto& m : cloud.received()) seqs.push_back(std::stol(m.payload.substr(m.payload.find(':') + 1)));
+  for (const auto& m : (*joined)->received()) seqs.push_back(std::stol(m.payload.substr(m.payload.find(':') + 1)));
   return seqs;
 }
 

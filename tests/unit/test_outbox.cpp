@@ -19,6 +19,7 @@
 
 #include "gateway/buffer_cli.h"
 #include "gateway/sqlite_outbox.h"
+#include "support/temp_dir.h"
 #include "support/memory_outbox.h"
 
 namespace {
@@ -27,21 +28,11 @@ using namespace edgegw;
 using namespace edgegw::gateway;
 namespace fs = std::filesystem;
 
-class TempDir {
+// The shared test temp dir, with a helper for a file inside it.
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "edgegw-outbox-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : testing::TempDir("edgegw-outbox") { REQUIRE(ok()); }
+  std::string file(const std::string& name) const { return (path() / name).string(); }
 };
 
 OutboxRow row(std::string topic, std::string payload = "x", int64_t created_ms = 1000,

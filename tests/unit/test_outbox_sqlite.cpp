@@ -18,6 +18,7 @@
 
 #include "gateway/buffer_cli.h"
 #include "gateway/sqlite_outbox.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -25,21 +26,11 @@ using namespace edgegw;
 using namespace edgegw::gateway;
 namespace fs = std::filesystem;
 
-class TempDir {
+// The shared test temp dir, with a helper for a file inside it.
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "edgegw-outbox-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+  TempDir() : testing::TempDir("edgegw-outbox") { REQUIRE(ok()); }
+  std::string file(const std::string& name) const { return (path() / name).string(); }
 };
 
 std::unique_ptr<SqliteOutbox> open_ok(const std::string& path, OutboxOptions options = {}) {
