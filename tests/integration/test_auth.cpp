@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "integration/gateway_fixture.h"
+#include "support/gateway_fixture.h"
 #include "support/mosquitto_broker.h"
 #include "support/temp_dir.h"
 #include "support/test_client.h"

@@ -6,8 +6,8 @@
 #include <random>
 #include <thread>
 
-#include "integration/gateway_fixture.h"
-#include "integration/sequence_check.h"
+#include "support/gateway_fixture.h"
+#include "support/sequence_check.h"
 #include "support/mosquitto_broker.h"
 #include "support/test_client.h"
 #include "support/wait.h"

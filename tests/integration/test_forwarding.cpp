@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "integration/gateway_fixture.h"
+#include "support/gateway_fixture.h"
 #include "support/mosquitto_broker.h"
 #include "support/test_client.h"
 #include "support/wait.h"

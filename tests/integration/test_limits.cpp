@@ -1,8 +1,8 @@
 // Buffer limits with the real binary: what is kept, what is dropped, counted.
 #include <catch2/catch.hpp>
 
-#include "integration/gateway_fixture.h"
-#include "integration/sequence_check.h"
+#include "support/gateway_fixture.h"
+#include "support/sequence_check.h"
 #include "support/mosquitto_broker.h"
 #include "support/test_client.h"
 #include "support/wait.h"

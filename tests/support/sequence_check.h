@@ -1,4 +1,4 @@
-// tests/integration/sequence_check.h — the loss/duplicate/order oracle.
+// tests/support/sequence_check.h — the loss/duplicate/order oracle.
 //
 // Payloads are "<device>:<seq>"; lost = published - distinct arrived;
 // duplicates = arrivals - distinct; order holds when, per device, the first

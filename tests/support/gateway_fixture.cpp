@@ -1,4 +1,4 @@
-#include "integration/gateway_fixture.h"
+#include "support/gateway_fixture.h"
 
 #include <nlohmann/json.hpp>
 

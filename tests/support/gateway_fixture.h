@@ -1,4 +1,4 @@
-// tests/integration/gateway_fixture.h — the real edgegw binary under test.
+// tests/support/gateway_fixture.h — the real edgegw binary under test.
 //
 // Writes a gateway.yaml into its own temp dir (state_dir beside it), runs
 // `edgegw run -c` as a child process, and waits on its log lines with
