@@ -1,7 +1,13 @@
 #include "gateway/check.h"
 
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
 #include "gateway/config.h"
+#include "gateway/rule_loader.h"
 #include "rules/routes.h"
+#include "rules/rule_set.h"
 
 namespace edgegw::gateway {
 
@@ -11,11 +17,29 @@ int run_check(const std::string& config_path, std::ostream& out, std::ostream& e
   auto cfg = load_config(config_path, diags);
   size_t routes = 0;
   size_t rule_files = 0;
+  size_t rule_count = 0;
   if (cfg) {
     // Route expressions and templates are compiled here as the daemon would,
     // so their errors carry the position inside the YAML file.
     routes = rules::Routes::compile(cfg->forward, diags).size();
-    rule_files = expand_rule_files(*cfg, diags).size();
+    // Rule files are checked even when the config has errors (design.md:
+    // every mistake in one run).
+    auto files = expand_rule_files(*cfg, diags);
+    rule_files = files.size();
+    Diagnostics rule_diags;
+    auto specs = load_rule_files(files, rule_diags);
+    rule_count = specs.size();
+    (void)rules::RuleSet::compile(specs, rule_diags, cfg->upstream.has_value());
+    // Loader and compiler errors merged file by file, in line order, as a
+    // compiler prints them.
+    auto rank = [&files](const SourcePos& p) {
+      auto at = std::find(files.begin(), files.end(), p.file);
+      return std::tuple(at - files.begin(), p.line, p.column);
+    };
+    std::vector<Diagnostic> items = rule_diags.items();
+    std::stable_sort(items.begin(), items.end(),
+                     [&rank](const Diagnostic& a, const Diagnostic& b) { return rank(a.pos) < rank(b.pos); });
+    for (auto& d : items) diags.add(std::move(d));
     mosquitto_conf_hints(*cfg, diags, mosquitto_conf);
   }
   err << diags.format_all();
@@ -23,7 +47,8 @@ int run_check(const std::string& config_path, std::ostream& out, std::ostream& e
     err << config_path << ": " << diags.error_count() << " error(s)\n";
     return 1;
   }
-  out << config_path << ": ok (" << routes << " route(s), " << rule_files << " rule file(s))\n";
+  out << config_path << ": ok (" << routes << " route(s), " << rule_count << " rule(s) in " << rule_files
+      << " file(s))\n";
   return 0;
 }
 

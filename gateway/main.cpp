@@ -8,6 +8,8 @@
 #include "gateway/check.h"
 #include "gateway/config.h"
 #include "gateway/daemon.h"
+#include "gateway/rfc3339.h"
+#include "gateway/test_command.h"
 
 namespace gw = edgegw::gateway;
 
@@ -45,6 +47,14 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("version", "print the version");
 
+  auto* test = app.add_subcommand("test", "dry run: feed events through the rules, print the effects as JSON lines");
+  test->add_option("-c,--config", config_path, "gateway config file");
+  std::string events_path;
+  test->add_option("--events", events_path, "events, one JSON object per line")->required();
+  std::string until_text;
+  test->add_option("--until", until_text, "run the simulated clock to this RFC 3339 time after the last event")
+      ->check([](const std::string& s) { return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z"; });
+
   auto* buffer = app.add_subcommand("buffer", "inspect the outbox");
   buffer->require_subcommand(1);
   bool json = false;
@@ -75,6 +85,11 @@ int main(int argc, char** argv) {
       auto cfg = load_or_report(config_path);
       if (!cfg) return 1;
       return gw::run_daemon(*cfg);
+    }
+    if (test->parsed()) {
+      std::optional<edgegw::TimePoint> until;
+      if (!until_text.empty()) until = gw::parse_rfc3339(until_text);
+      return gw::run_test_command(config_path, events_path, until, std::cout, std::cerr);
     }
     if (check->parsed()) return gw::run_check(config_path, std::cout, std::cerr, mosquitto_conf);
     if (buffer->parsed()) {

@@ -1,0 +1,100 @@
+// gateway/dry_run.h — the simulated clock of `edgegw test` and what it drives.
+//
+// The simulated clock starts at a given time (`started` gateway triggers fire
+// then), moves to each event's time, and before each move fires every timer
+// due on the way, in due-time order, each at its due time. Every effect is
+// printed as one JSON line (gateway/effect_lines.h); `set` values are kept
+// for `state.NAME` and each event becomes its topic's `previous`
+// (gateway/sim_lookups.h).
+//
+// Single-threaded; nothing throws out of it.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/diag.h"
+#include "core/event.h"
+#include "core/status.h"
+#include "gateway/sim_events.h"
+#include "gateway/sim_lookups.h"
+#include "rules/decision.h"
+#include "rules/payload.h"
+#include "rules/routes.h"
+
+namespace edgegw::gateway {
+
+// What the dry run drives: rules::Engine (gateway/engine_driver.h) or a fake in
+// tests. Each call appends its decisions to `out`, in order.
+class RuleDriver {
+public:
+  virtual ~RuleDriver() = default;
+  virtual void on_event(const Event &e, rules::JsonParser &parser,
+                        const rules::Lookups &lookups, TimePoint now,
+                        std::vector<rules::TimedDecision> &out) = 0;
+  virtual void on_gateway_event(std::string_view name,
+                                rules::JsonParser &parser,
+                                const rules::Lookups &lookups, TimePoint now,
+                                std::vector<rules::TimedDecision> &out) = 0;
+  // Every timer due at or before `now`.
+  virtual void on_tick(TimePoint now, rules::JsonParser &parser,
+                       const rules::Lookups &lookups,
+                       std::vector<rules::TimedDecision> &out) = 0;
+  virtual std::optional<TimePoint> next_due() const = 0;
+};
+
+// The simulated clock and the effect printer. Borrows `rules`, `routes` and
+// `out`; they must outlive it.
+class DryRun {
+public:
+  // At most this many timer firings per clock move: a timer that never moves
+  // forward stops the run instead of hanging it.
+  static constexpr int kMaxTicksPerMove = 1'000'000;
+
+  DryRun(RuleDriver &rules, const rules::Routes &routes, std::string gateway_id,
+         std::ostream &out);
+
+  // Sets the clock (once, before anything else) and fires `started`.
+  void start(TimePoint t);
+  bool started() const { return started_; }
+  TimePoint now() const { return now_; }
+
+  // Fires the timers due up to `t` (a time before now() is now()), then sets
+  // the clock to it. Fails only on a runaway timer.
+  Status advance_to(TimePoint t);
+
+  // advance_to(at), then the event through the routes and the rules; the
+  // event then becomes its topic's previous payload.
+  Status feed(Event e, TimePoint at);
+
+  size_t effects() const { return effects_; }
+
+private:
+  void print(std::vector<rules::TimedDecision> &decisions);
+
+  RuleDriver &rules_;
+  const rules::Routes &routes_;
+  std::string gateway_id_;
+  std::ostream &out_;
+  SimLookups lookups_;
+  rules::JsonParser parser_;
+  std::vector<rules::TimedDecision> decisions_;
+  std::vector<rules::Enqueue> enqueues_;
+  TimePoint now_{};
+  bool started_ = false;
+  size_t effects_ = 0;
+};
+
+// Feeds `events` in order (see the header comment); `real_now` is the start
+// when the first event has no `at`. Errors (a time going backwards, a runaway
+// timer) go to `diags` at the event's line of `events_path`; such an event is
+// skipped and the run goes on.
+void run_events(DryRun &run, const std::vector<SimEvent> &events,
+                const std::string &events_path, std::optional<TimePoint> until,
+                TimePoint real_now, Diagnostics &diags);
+
+} // namespace edgegw::gateway

@@ -1,0 +1,26 @@
+#include "gateway/sim_lookups.h"
+
+namespace edgegw::gateway {
+
+rules::Value SimLookups::previous(const Event &event,
+                                  std::span<const rules::PathKey> path) const {
+  auto it = previous_.find(std::make_pair(event.link, event.topic));
+  if (it == previous_.end())
+    return {};
+  return rules::Payload(it->second, parser_).get(path);
+}
+
+rules::Value SimLookups::state(std::string_view name) const {
+  auto it = state_.find(name);
+  return it == state_.end() ? rules::Value{} : it->second;
+}
+
+void SimLookups::remember(const Event &event) {
+  previous_[{event.link, event.topic}] = event.payload;
+}
+
+void SimLookups::set_state(const std::string &name, rules::Value value) {
+  state_[name] = std::move(value);
+}
+
+} // namespace edgegw::gateway

@@ -1,0 +1,158 @@
+// rules/engine.h — evaluates the compiled rules against events and time.
+//
+// The engine decides; it does no I/O and reads no clock. Each entry point
+// gets `now` and appends TimedDecisions (each with the time it was made) to
+// `out`, in order. Semantics: design.md, "Precise semantics":
+//  - per event, matching rules run in rule order: `if`, then `for` (per key:
+//    fire once when the condition held for D; a false event resets; the
+//    actions see the latest event of the spell), then `dedupe`, `throttle`
+//    (leading edge) and `debounce` (trailing edge, the last event), in that
+//    order, all per key (`key:` expression, default the topic);
+//  - `mode` decides what a new trigger does while the rule's action list is
+//    suspended in a `delay`: single ignores it, restart cancels the running
+//    one, queued runs it after (at most kMaxQueued waiting), parallel runs both;
+//  - timers (`delay` continuations, `for`, `debounce`, `every`, `cron`) fire
+//    in on_tick in due-time order, each at its due time; they keep copies of
+//    the events they need (Event::device, a pointer, must stay valid).
+// `every: D` fires at the multiples of D since the Unix epoch; `cron` at its
+// next local minute. Both are armed at the first call with a time (call
+// on_tick(now) once at start so next_due() knows them).
+//
+// Threads: engine thread only; no locks. Not copyable.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/event.h"
+#include "rules/decision.h"
+#include "rules/eval_context.h"
+#include "rules/payload.h"
+#include "rules/rule_set.h"
+
+namespace edgegw::rules {
+
+struct EngineStats {
+  uint64_t bad_topics = 0;      // publish/forward actions skipped: the rendered topic was invalid
+  uint64_t queue_overflow = 0;  // `mode: queued` triggers dropped: the queue was full
+  uint64_t ignored_single = 0;  // `mode: single` triggers ignored: the rule was running
+  std::string last_error;       // the last bad topic, "RULE: MESSAGE", for a rate-limited log line
+};
+
+class Engine {
+ public:
+  static constexpr size_t kMaxQueued = 64;
+
+  // `rules` must not be null.
+  explicit Engine(std::shared_ptr<const RuleSet> rules);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // An MQTT event: e.link local for local triggers, upstream for `from: upstream` ones.
+  void on_event(const Event& e, JsonParser& parser, const Lookups& lookups,
+                std::string_view gateway_id, TimePoint now, std::vector<TimedDecision>& out);
+
+  // A device event (`event` online | offline | state) for `device:` triggers;
+  // `e` is the message that caused it (or a synthetic one for silence).
+  void on_device_event(const Event& e, std::string_view device_id, std::string_view event,
+                       JsonParser& parser, const Lookups& lookups, std::string_view gateway_id,
+                       TimePoint now, std::vector<TimedDecision>& out);
+
+  // `name`: upstream_down | upstream_up | started.
+  void on_gateway_event(std::string_view name, JsonParser& parser, const Lookups& lookups,
+                        std::string_view gateway_id, TimePoint now, std::vector<TimedDecision>& out);
+
+  // Fires every timer due at or before `now`, in due-time order (ties in the
+  // order they were set), each with its due time as `at`.
+  void on_tick(TimePoint now, JsonParser& parser, const Lookups& lookups,
+               std::string_view gateway_id, std::vector<TimedDecision>& out);
+
+  // The earliest pending timer, if any.
+  std::optional<TimePoint> next_due() const;
+
+  // Reload: the state (windows, `for` spells, pending timers, queues) of rules
+  // whose id and fingerprint are unchanged is kept; the rest is dropped.
+  // `rules` must not be null.
+  void replace_rules(std::shared_ptr<const RuleSet> rules);
+
+  const RuleSet& rules() const { return *rules_; }
+  const EngineStats& stats() const { return stats_; }
+  size_t pending_timers() const { return timers_.size(); }
+
+ private:
+  enum class TimerKind : uint8_t { for_done, debounce, resume, every, cron };
+  struct TimerKey {
+    TimePoint due;
+    uint64_t seq = 0;
+    auto operator<=>(const TimerKey&) const = default;
+  };
+  struct Timer {
+    TimerKind kind = TimerKind::resume;
+    std::string rule;        // rule id
+    std::string key;         // for_done, debounce
+    uint64_t run = 0;        // resume
+    size_t next_action = 0;  // resume
+    Event event;
+  };
+  struct KeyState {
+    std::optional<TimePoint> throttle_passed;
+    std::optional<TimePoint> dedupe_passed;
+    std::string dedupe_payload;
+    bool spell = false;        // `for`: the condition is true since the spell began
+    bool spell_fired = false;
+    std::optional<TimerKey> for_timer;
+    std::optional<TimerKey> debounce_timer;
+  };
+  struct RuleState {
+    std::unordered_map<std::string, KeyState> keys;
+    std::map<uint64_t, TimerKey> runs;  // runs suspended in a delay -> their resume timer
+    std::deque<Event> queue;            // mode queued
+    std::optional<TimerKey> schedule;   // every / cron
+  };
+  // What every firing needs besides the rule and the event.
+  struct Sink {
+    JsonParser& parser;
+    const Lookups& lookups;
+    std::string_view gateway_id;
+    std::vector<TimedDecision>& out;
+  };
+
+  void index_rules();
+  void arm(TimePoint now);
+  TimerKey add_timer(TimePoint due, Timer t);
+  void fire(TimerKey k, Timer t, Sink& sink);
+  void consider(size_t rule, const Event& e, TimePoint now, Sink& sink);
+  void on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now);
+  void after_condition(size_t rule, const std::string& key, const Event& e, TimePoint now, Sink& sink);
+  void trigger(size_t rule, const Event& e, TimePoint now, Sink& sink);
+  void execute(size_t rule, uint64_t run, const Event& e, size_t from, TimePoint now, Sink& sink);
+  void run_action(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
+                  std::vector<TimedDecision>& out);
+  void run_publish(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
+                   std::vector<TimedDecision>& out);
+  void run_set(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
+               std::vector<TimedDecision>& out);
+
+  std::shared_ptr<const RuleSet> rules_;
+  std::vector<uint32_t> device_rules_;
+  std::vector<uint32_t> gateway_rules_;
+  std::unordered_map<std::string, RuleState> states_;  // by rule id
+  std::map<TimerKey, Timer> timers_;
+  uint64_t next_seq_ = 1;
+  uint64_t next_run_ = 1;
+  bool armed_ = false;
+  std::vector<uint32_t> matched_;  // scratch for trie matches
+  JsonParser scratch_parser_;      // reads back `set` map/list values
+  EngineStats stats_;
+};
+
+}  // namespace edgegw::rules
