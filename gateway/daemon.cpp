@@ -14,6 +14,8 @@
 #include "gateway/engine_loop.h"
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
+#include "gateway/rule_loader.h"
+#include "rules/rule_set.h"
 
 namespace edgegw::gateway {
 namespace {
@@ -65,6 +67,20 @@ Status required_files(const Config& cfg) {
   return Status();
 }
 
+// Loads and compiles every rule file; `run` refuses a missing rules path.
+// Returns null after logging every error.
+std::shared_ptr<const rules::RuleSet> load_rules(const Config& cfg, spdlog::logger& log) {
+  Diagnostics diags;
+  auto files = expand_rule_files(cfg, diags, /*strict=*/true);
+  auto specs = load_rule_files(files, diags);
+  auto set = diags.has_errors() ? nullptr : rules::RuleSet::compile(specs, diags, cfg.upstream.has_value());
+  for (const auto& d : diags.items()) {
+    if (d.severity == Severity::error) log.error("{}", d.format());
+    else log.warn("{}", d.format());
+  }
+  return diags.has_errors() ? nullptr : set;
+}
+
 int blocked_signal_fd() {
   sigset_t set;
   sigemptyset(&set);
@@ -106,6 +122,8 @@ int run_daemon(const Config& cfg) {
     log->error("{}", s.message());
     return 1;
   }
+  auto rule_set = load_rules(cfg, *log);
+  if (!rule_set) return 1;
   Diagnostics diags;
   auto routes = rules::Routes::compile(cfg.forward, diags);
   if (diags.has_errors()) {
@@ -152,10 +170,19 @@ int run_daemon(const Config& cfg) {
   Ingress ingress(**journal, wake, metrics, cfg.gateway.max_payload, log);
   std::string status_topic = "edgegw/" + cfg.gateway.id + "/status";
 
-  std::vector<std::pair<std::string, int>> local_wanted, upstream_wanted;
-  for (const auto& f : cfg.local.subscribe) local_wanted.emplace_back(f, cfg.local.qos);
-  for (const auto& sub : routes.subscriptions(Link::local)) local_wanted.emplace_back(sub.filter, sub.qos);
-  for (const auto& sub : routes.subscriptions(Link::upstream)) upstream_wanted.emplace_back(sub.filter, sub.qos);
+  // What each link subscribes: the config's list (local), the routes' and
+  // the rules' filters; recomputed when SIGHUP loads other rules.
+  auto plan = [&cfg, &routes](Link link, const rules::RuleSet* rs) {
+    std::vector<std::pair<std::string, int>> wanted;
+    if (link == Link::local) {
+      for (const auto& f : cfg.local.subscribe) wanted.emplace_back(f, cfg.local.qos);
+    }
+    for (const auto& sub : routes.subscriptions(link)) wanted.emplace_back(sub.filter, sub.qos);
+    if (rs) {
+      for (const auto& f : rs->filters(link)) wanted.emplace_back(f, 1);
+    }
+    return plan_subscriptions(wanted);
+  };
 
   MqttLink local(Link::local, link_settings(cfg.local, cfg, status_topic), ingress, events);
   std::unique_ptr<MqttLink> upstream;
@@ -171,20 +198,21 @@ int run_daemon(const Config& cfg) {
   eopt.state_dir = cfg.gateway.state_dir;
   eopt.local_reconnect_min = cfg.local.reconnect.min;
   eopt.local_reconnect_max = cfg.local.reconnect.max;
-  eopt.local_subscriptions = plan_subscriptions(local_wanted);
+  eopt.local_subscriptions = plan(Link::local, rule_set.get());
   eopt.max_messages = cfg.buffer.max_messages;
   if (cfg.upstream) {
     eopt.upstream_reconnect_min = cfg.upstream->reconnect.min;
     eopt.upstream_reconnect_max = cfg.upstream->reconnect.max;
     eopt.upstream_max_inflight = static_cast<size_t>(cfg.upstream->max_inflight);
-    eopt.upstream_subscriptions = plan_subscriptions(upstream_wanted);
+    eopt.upstream_subscriptions = plan(Link::upstream, rule_set.get());
   }
   EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
-                    [] { sd_notify(0, "READY=1"); }};
+                    [] { sd_notify(0, "READY=1"); }, rule_set,
+                    [&cfg, log] { return load_rules(cfg, *log); }, plan};
   EngineLoop loop(std::move(parts), std::move(eopt));
 
-  log->info("edgegw {} started: id '{}', {} route(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,
-            routes.size(), cfg.gateway.state_dir);
+  log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,
+            routes.size(), rule_set->rules().size(), cfg.gateway.state_dir);
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");
   ::close(sig_fd);

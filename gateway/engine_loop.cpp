@@ -53,6 +53,10 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(
   }
   committed_seq_ = p_.outbox.journal_position();
   released_seq_ = committed_seq_;
+  if (p_.rules && !p_.rules->rules().empty()) rule_engine_ = std::make_unique<rules::Engine>(p_.rules);
+  std::vector<std::pair<std::string, std::string>> state;
+  if (auto s = p_.outbox.load_state(state); !s.ok()) p_.log->error("state: {}", s.message());
+  for (const auto& [name, json] : state) lookups_.set_state(name, rules::Payload(json, parser_).get({}));
 }
 
 EngineLoop::~EngineLoop() = default;
@@ -76,6 +80,7 @@ int EngineLoop::run() {
   next_checkpoint_ = now + kCheckpointEvery;
   next_expiry_ = now;
   next_disk_check_ = now;
+  gateway_event("started");
   while (!stop_requested_) {
     now = mono_now();
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline(now) - now);
@@ -93,7 +98,7 @@ int EngineLoop::run() {
       now = mono_now();
       if (now < commit_retry_at_) break;
       more = process_journal(kBatchRecords);
-      if (!records_.empty() || !removes_[0].empty() || !removes_[1].empty()) {
+      if (!records_.empty() || !removes_[0].empty() || !removes_[1].empty() || !pending_.empty()) {
         if (auto s = commit_batch(); !s.ok()) {
           if (p_.outbox.corrupt_seen()) {
             // The restart moves the file aside and starts a fresh one; the
@@ -121,7 +126,7 @@ void EngineLoop::handle_signals() {
   signalfd_siginfo info{};
   while (::read(p_.signal_fd, &info, sizeof info) == sizeof info) {
     if (info.ssi_signo == SIGHUP) {
-      p_.log->info("SIGHUP: no rule files are loaded by this build; nothing to reload");
+      reload_rules();
     } else {
       p_.log->info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
       stop_requested_ = true;
@@ -161,6 +166,7 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     if (!e->session_present || !ls.ever_subscribed) {
       if (auto s = ls.link.subscribe(ls.subs); !s.ok()) p_.log->error("{}", s.message());
     }
+    if (link == Link::upstream) gateway_event("upstream_up");
     ls.forwarder.limit_window(static_cast<size_t>(e->receive_maximum));
     ls.forwarder.on_connected(e->session_present, wall_ms());
   } else if (const auto* e = std::get_if<Subscribed>(&ev)) {
@@ -196,6 +202,7 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     Metrics::add(p_.metrics.reconnects[li]);
     ls.next_attempt = mono_now() + ls.backoff.next();
     p_.log->warn("{} link: disconnected: {}", name, e->reason);
+    if (link == Link::upstream) gateway_event("upstream_down");
   }
 }
 
@@ -234,30 +241,88 @@ Status EngineLoop::route_record(JournalRecord& rec, int64_t now_ms, BatchTally& 
   }
   Status status;
   for (auto& q : enqueues_) {
-    bool up = link_up(q.link);
-    OutboxRow row;
-    row.link = q.link;
-    row.topic = std::move(q.topic);
-    row.payload = std::move(q.payload);
-    row.qos = q.qos;
-    row.retain = q.retain;
-    row.priority = q.priority;
-    row.latest_only = q.latest_only;
-    row.replayed = !up;
-    row.created_ms = now_ms;
-    auto r = p_.outbox.append(std::move(row), q.latest_only && !up);
-    if (!r.ok()) {
-      status = r.status();
-      break;
+    status = append_enqueue(q, now_ms, tally);
+    if (!status.ok()) break;
+  }
+  if (status.ok() && rule_engine_) {
+    decisions_.clear();
+    rule_engine_->on_event(ev, parser_, lookups_, opt_.gateway_id, from_unix_ms(now_ms), decisions_);
+    for (auto& d : decisions_) {
+      status = execute(d, now_ms, tally);
+      if (!status.ok()) break;
     }
-    if (r->stored) ++tally.appended[static_cast<int>(q.link)];
-    else ++tally.rejected;
-    tally.dropped += r->dropped_oldest;
-    tally.replaced += r->replaced;
+    if (status.ok()) lookups_.remember(ev);  // the next event's `previous`
   }
   rec.topic = std::move(ev.topic);
   rec.payload = std::move(ev.payload);
   return status;
+}
+
+Status EngineLoop::append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally& tally) {
+  bool up = link_up(q.link);
+  OutboxRow row;
+  row.link = q.link;
+  row.topic = std::move(q.topic);
+  row.payload = std::move(q.payload);
+  row.qos = q.qos;
+  row.retain = q.retain;
+  row.priority = q.priority;
+  row.latest_only = q.latest_only;
+  row.replayed = !up;
+  row.created_ms = now_ms;
+  auto r = p_.outbox.append(std::move(row), q.latest_only && !up);
+  if (!r.ok()) return r.status();
+  if (r->stored) ++tally.appended[static_cast<int>(q.link)];
+  else ++tally.rejected;
+  tally.dropped += r->dropped_oldest;
+  tally.replaced += r->replaced;
+  return Status();
+}
+
+// Carries out one rule decision inside the current transaction.
+Status EngineLoop::execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally) {
+  if (auto* pub = std::get_if<rules::Publish>(&d.decision)) return append_enqueue(pub->msg, now_ms, tally);
+  if (auto* set = std::get_if<rules::SetState>(&d.decision)) {
+    lookups_.set_state(set->name, set->value);
+    return p_.outbox.put_state(set->name, set->value.to_json(), now_ms);
+  }
+  if (auto* line = std::get_if<rules::LogLine>(&d.decision)) {
+    p_.log->log(spdlog::level::from_str(line->level), "rule {}: {}", line->rule, line->message);
+    return Status();
+  }
+  ++tally.http_skipped;  // HttpCall: the webhook worker is not built yet (edgegw test prints the call)
+  return Status();
+}
+
+void EngineLoop::gateway_event(std::string_view name) {
+  if (!rule_engine_) return;
+  auto now = TimePoint(std::chrono::system_clock::now().time_since_epoch());
+  rule_engine_->on_gateway_event(name, parser_, lookups_, opt_.gateway_id, now, pending_);
+  rule_engine_->on_tick(now, parser_, lookups_, opt_.gateway_id, pending_);  // schedules every/cron
+  p_.wake.notify();
+}
+
+void EngineLoop::reload_rules() {
+  if (!p_.reload_rules) return;
+  auto rules = p_.reload_rules();
+  if (!rules) {
+    p_.log->error("SIGHUP: the rule files have errors; the old rules stay in force");
+    return;
+  }
+  if (rule_engine_) rule_engine_->replace_rules(rules);
+  else if (!rules->rules().empty()) rule_engine_ = std::make_unique<rules::Engine>(rules);
+  p_.log->info("SIGHUP: {} rule(s) loaded", rules->rules().size());
+  if (!p_.plan_subscriptions) return;
+  for (LinkState* ls : {local_.get(), upstream_.get()}) {
+    if (!ls) continue;
+    auto subs = p_.plan_subscriptions(ls->link.link(), rules.get());
+    bool changed = subs.size() != ls->subs.size();
+    for (size_t i = 0; !changed && i < subs.size(); ++i) changed = subs[i].filter != ls->subs[i].filter;
+    ls->subs = std::move(subs);
+    if (changed && ls->phase == LinkState::Phase::connected) {
+      if (auto s = ls->link.subscribe(ls->subs); !s.ok()) p_.log->error("{}", s.message());
+    }
+  }
 }
 
 Status EngineLoop::commit_batch() {
@@ -269,6 +334,9 @@ Status EngineLoop::commit_batch() {
     p_.outbox.rollback();
     return s;
   };
+  for (auto& d : pending_) {
+    if (auto s = execute(d, now_ms, tally); !s.ok()) return fail(s);
+  }
   for (auto& rec : records_) {
     if (auto s = route_record(rec, now_ms, tally); !s.ok()) return fail(s);
   }
@@ -285,6 +353,7 @@ Status EngineLoop::commit_batch() {
   committed_seq_ = last;
   batch_failed_ = false;
   records_.clear();
+  pending_.clear();
   count_committed(tally);
   if (opt_.sync_full && committed_seq_ > released_seq_) {
     // synchronous=FULL: the commit is on disk, the journal records are redundant.
@@ -303,6 +372,10 @@ void EngineLoop::count_committed(const BatchTally& tally) {
   Metrics::add(p_.metrics.rejected_full, tally.rejected);
   Metrics::add(p_.metrics.dropped_full, tally.dropped);
   Metrics::add(p_.metrics.replaced_latest, tally.replaced);
+  if (tally.http_skipped > 0 && mono_now() >= next_http_warn_) {
+    next_http_warn_ = mono_now() + kWarnEvery;
+    p_.log->warn("rules: {} http action(s) not executed: the daemon does not run webhooks yet", tally.http_skipped);
+  }
   if (tally.bad_topics > 0) {
     Metrics::add(p_.metrics.bad_topic, tally.bad_topics);
     MonoTime now = mono_now();
@@ -333,6 +406,19 @@ void EngineLoop::drive_link(LinkState& ls, MonoTime now) {
 
 void EngineLoop::run_timers(MonoTime now) {
   check_backpressure();
+  if (rule_engine_) {
+    auto wall = TimePoint(std::chrono::system_clock::now().time_since_epoch());
+    if (auto due = rule_engine_->next_due(); due && *due <= wall) {
+      rule_engine_->on_tick(wall, parser_, lookups_, opt_.gateway_id, pending_);
+    }
+    if (!pending_.empty() && now >= commit_retry_at_) {
+      if (auto s = commit_batch(); !s.ok()) {
+        p_.log->error("outbox: commit failed, retrying: {}", s.message());
+        commit_retry_at_ = now + kCommitRetry;
+      }
+      pump_forwarders();
+    }
+  }
   drive_link(*local_, now);
   if (upstream_) drive_link(*upstream_, now);
 
@@ -429,6 +515,12 @@ MonoTime EngineLoop::next_deadline(MonoTime now) const {
     if (ls && ls->phase == LinkState::Phase::idle) d = std::min(d, ls->next_attempt);
   }
   if (commit_retry_at_ > now) d = std::min(d, commit_retry_at_);
+  if (rule_engine_) {
+    if (auto due = rule_engine_->next_due()) {
+      auto wall = TimePoint(std::chrono::system_clock::now().time_since_epoch());
+      d = std::min(d, now + std::max(Duration::zero(), *due - wall));
+    }
+  }
   for (const LinkState* ls : {local_.get(), upstream_.get()}) {
     if (ls && ls->resend_at > now) d = std::min(d, ls->resend_at);
   }

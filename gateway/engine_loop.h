@@ -30,6 +30,9 @@
 #include "gateway/metrics.h"
 #include "gateway/mqtt_link.h"
 #include "gateway/sqlite_outbox.h"
+#include "gateway/sim_lookups.h"
+#include "rules/decision.h"
+#include "rules/engine.h"
 #include "rules/eval_context.h"
 #include "rules/routes.h"
 
@@ -61,6 +64,12 @@ struct EngineParts {
   std::shared_ptr<spdlog::logger> log;
   int signal_fd = -1;                  // signalfd for SIGTERM, SIGINT, SIGHUP
   std::function<void()> on_ready;      // once: outbox open and local subscriptions in place
+  std::shared_ptr<const rules::RuleSet> rules;  // null or empty: routes only
+  // SIGHUP: loads and compiles the rule files again; null (after logging
+  // every error) keeps the old rules running.
+  std::function<std::shared_ptr<const rules::RuleSet>()> reload_rules;
+  // The subscriptions a link needs for the routes and these rules.
+  std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
 };
 
 class EngineLoop {
@@ -78,7 +87,7 @@ class EngineLoop {
   struct LinkState;
   struct BatchTally {  // what one batch did, counted once it committed
     uint64_t appended[2] = {0, 0};
-    uint64_t rejected = 0, dropped = 0, replaced = 0, bad_topics = 0;
+    uint64_t rejected = 0, dropped = 0, replaced = 0, bad_topics = 0, http_skipped = 0;
     std::string bad_topic_example;
   };
 
@@ -88,6 +97,10 @@ class EngineLoop {
   bool process_journal(size_t max_records);
   Status commit_batch();
   Status route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally);
+  Status append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally& tally);
+  Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
+  void gateway_event(std::string_view name);
+  void reload_rules();
   void count_committed(const BatchTally& tally);
   void pump_forwarders();
   void run_timers(MonoTime now);
@@ -110,6 +123,11 @@ class EngineLoop {
   std::vector<JournalRecord> records_;
   std::vector<rules::Enqueue> enqueues_;
   rules::JsonParser parser_;              // reused for every event's payload
+  std::unique_ptr<rules::Engine> rule_engine_;       // null: no rules loaded
+  std::vector<rules::TimedDecision> decisions_;      // from the current record
+  std::vector<rules::TimedDecision> pending_;        // from timers and gateway events, for the next batch
+  SimLookups lookups_;                               // state.NAME and previous payloads
+  MonoTime next_http_warn_{};
   std::vector<LinkEvent> link_events_;
   std::vector<int64_t> removes_[2];
   uint64_t batch_last_seq_ = 0;

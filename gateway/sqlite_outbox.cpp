@@ -196,6 +196,9 @@ Status SqliteOutbox::prepare_statements() {
        "UPDATE counters SET dropped_full = dropped_full + ?2, rejected_full = rejected_full + ?3, "
        "expired = expired + ?4, purged = purged + ?5 WHERE link = ?1"},
       {&s.set_position, "UPDATE meta SET value = ?1 WHERE key = 'journal_position'"},
+      {&s.put_state, "INSERT INTO state(name, value, updated_ms) VALUES(?1, ?2, ?3) "
+                     "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"},
+      {&s.all_state, "SELECT name, value FROM state ORDER BY name"},
   };
   for (const auto& [target, text] : specs) {
     auto stmt = db_->prepare(text);

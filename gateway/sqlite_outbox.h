@@ -95,6 +95,11 @@ class SqliteOutbox final : public Outbox {
   Status list(std::optional<Link> link, size_t limit, std::vector<OutboxRow>& out);
 
   const std::string& quarantined_path() const { return quarantined_path_; }
+
+  // Gateway state written by `set` actions (state.NAME), as JSON text.
+  // put_state joins the current batch like any other write.
+  Status put_state(const std::string& name, const std::string& json, int64_t now_ms);
+  Status load_state(std::vector<std::pair<std::string, std::string>>& out);
   // A call failed with SQLITE_CORRUPT or SQLITE_NOTADB since open: the file
   // went bad while running. Exit, and the restart's open() quarantines it.
   bool corrupt_seen() const { return db_->corrupt_seen(); }
@@ -116,7 +121,7 @@ class SqliteOutbox final : public Outbox {
   struct Statements {
     sql::Stmt begin, commit, rollback, insert, remove, read, list;
     sql::Stmt latest_size, replace_latest, drop_oldest, first_young, delete_below, head_created;
-    sql::Stmt add_counters, set_position;
+    sql::Stmt add_counters, set_position, put_state, all_state;
   };
 
   SqliteOutbox(std::unique_ptr<sql::Db> db, OutboxOptions options);

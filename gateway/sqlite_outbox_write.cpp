@@ -226,6 +226,21 @@ Status SqliteOutbox::set_journal_position(uint64_t seq) {
   return finish_write(own, std::move(s));
 }
 
+Status SqliteOutbox::put_state(const std::string& name, const std::string& json, int64_t now_ms) {
+  bool own = false;
+  if (Status s = start_write(own); !s.ok()) return s;
+  sql::Run run = stmts_->put_state.run();
+  run.bind_text(1, name).bind_text(2, json).bind(3, now_ms);
+  return finish_write(own, run.run_to_done());
+}
+
+Status SqliteOutbox::load_state(std::vector<std::pair<std::string, std::string>>& out) {
+  sql::Run run = stmts_->all_state.run();
+  int rc;
+  while ((rc = run.step()) == SQLITE_ROW) out.emplace_back(run.text(0), run.text(1));
+  return run.status(rc);
+}
+
 // ---- expiry -------------------------------------------------------------------
 
 // Deletes the queue's head rows up to its first row created at or after the

@@ -20,7 +20,9 @@ std::string gateway_yaml(int local_port, int upstream_port, const std::string& r
       << "\n  keepalive: 5s\n  reconnect: {min: 100ms, max: 1s}\n";
   }
   if (!routes.empty()) y << "forward:\n" << routes;
-  y << "http:\n  listen: \"\"\n" << extra;
+  y << "http:\n  listen: \"\"\n";
+  if (extra.find("rules:") == std::string::npos) y << "rules:\n  paths: []\n";
+  y << extra;
   return y.str();
 }
 
@@ -73,6 +75,8 @@ Status Gateway::stop(std::chrono::milliseconds deadline) {
 }
 
 Status Gateway::kill9() { return process_ ? process_->kill9() : Status(); }
+
+Status Gateway::signal(int sig) { return process_ ? process_->signal(sig) : Status::error("edgegw", "not started"); }
 
 bool Gateway::running() { return process_ && process_->running(); }
 

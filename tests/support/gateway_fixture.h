@@ -29,6 +29,7 @@ class Gateway {
   // SIGTERM; fails unless it exits 0 within `deadline`.
   Status stop(std::chrono::milliseconds deadline = std::chrono::milliseconds(10'000));
   Status kill9();
+  Status signal(int sig);
   bool running();
 
   // `edgegw buffer stats --json` field of one link (messages, dropped_full, ...); -1 on failure.

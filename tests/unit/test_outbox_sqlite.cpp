@@ -369,3 +369,21 @@ TEST_CASE("Does the payload preview escape non-printable bytes and cut long payl
   CHECK(payload_preview(std::string(41, 'x')) == std::string(40, 'x') + "...");
   CHECK(payload_preview("") == "");
 }
+
+TEST_CASE("Does gateway state written by set actions survive a reopen, last value winning?", "[outbox][sqlite]") {
+  TempDir dir;
+  {
+    auto ob = open_ok(dir.file("outbox.db"));
+    REQUIRE(ob->begin().ok());
+    REQUIRE(ob->put_state("mode", "\"away\"", 1000).ok());
+    REQUIRE(ob->put_state("count", "3", 1000).ok());
+    REQUIRE(ob->put_state("mode", "\"home\"", 2000).ok());
+    REQUIRE(ob->commit().ok());
+  }
+  auto ob = open_ok(dir.file("outbox.db"));
+  std::vector<std::pair<std::string, std::string>> state;
+  REQUIRE(ob->load_state(state).ok());
+  REQUIRE(state.size() == 2);
+  CHECK(state[0] == std::make_pair(std::string("count"), std::string("3")));
+  CHECK(state[1] == std::make_pair(std::string("mode"), std::string("\"home\"")));
+}

@@ -1,0 +1,100 @@
+// Rules in the daemon: real brokers, the real binary, rule files on disk.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+
+#include "support/gateway_fixture.h"
+#include "support/mosquitto_broker.h"
+#include "support/test_client.h"
+#include "support/wait.h"
+
+using namespace edgegw::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kLightRule =
+    "rules:\n"
+    "  - id: hallway-light\n"
+    "    when:\n"
+    "      topic: zigbee2mqtt/hallway_motion\n"
+    "      if: payload.occupancy and payload.illuminance < 30\n"
+    "    then:\n"
+    "      - publish:\n"
+    "          to: local\n"
+    "          topic: zigbee2mqtt/hallway_light/set\n"
+    "          payload: {state: \"ON\", brightness: \"{{ payload.illuminance }}\"}\n"
+    "      - publish:\n"
+    "          to: upstream\n"
+    "          topic: \"alerts/{{ gateway.id }}/motion\"\n"
+    "          payload: \"motion in {{ topic[1] }}\"\n"
+    "          priority: high\n";
+
+}  // namespace
+
+TEST_CASE("Does a rule fire through real brokers, publishing locally and upstream?", "[integration][rules]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TestClient cloud(upstream.uri(), "cloud");
+  REQUIRE(cloud.connect().ok());
+  REQUIRE(cloud.subscribe("alerts/#", 1).ok());
+  TestClient light(local.uri(), "light");
+  REQUIRE(light.connect().ok());
+  REQUIRE(light.subscribe("zigbee2mqtt/hallway_light/set", 1).ok());
+
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), "", "rules:\n  paths: [rules.d]\n"));
+  std::filesystem::create_directories(gw.dir() / "rules.d");
+  std::ofstream(gw.dir() / "rules.d" / "light.yaml") << kLightRule;
+  REQUIRE(gw.start().ok());
+
+  TestClient sensor(local.uri(), "sensor");
+  REQUIRE(sensor.connect().ok());
+  REQUIRE(sensor.publish("zigbee2mqtt/hallway_motion", "{\"occupancy\":true,\"illuminance\":80}", 1, false).ok());
+  REQUIRE(sensor.publish("zigbee2mqtt/hallway_motion", "{\"occupancy\":true,\"illuminance\":12}", 1, false).ok());
+  REQUIRE(light.wait_for_count(1, 10s));
+  CHECK(light.received()[0].payload == "{\"state\":\"ON\",\"brightness\":12}");  // typed: 12 stays a number
+  REQUIRE(cloud.wait_for_count(1, 10s));
+  CHECK(cloud.received()[0].topic == "alerts/it-gw/motion");
+  CHECK(cloud.received()[0].payload == "motion in hallway_motion");
+  CHECK(light.count() == 1);  // the bright event did not fire
+  REQUIRE(gw.stop().ok());
+}
+
+TEST_CASE("Does SIGHUP with a broken rule file keep the old rules working, and a fixed one take effect?",
+          "[integration][rules][reload]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TestClient light(local.uri(), "light");
+  REQUIRE(light.connect().ok());
+  REQUIRE(light.subscribe("zigbee2mqtt/+/set", 1).ok());
+
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), "", "rules:\n  paths: [rules.d]\n"));
+  std::filesystem::create_directories(gw.dir() / "rules.d");
+  std::ofstream(gw.dir() / "rules.d" / "light.yaml") << kLightRule;
+  REQUIRE(gw.start().ok());
+  TestClient sensor(local.uri(), "sensor");
+  REQUIRE(sensor.connect().ok());
+  const std::string dark = "{\"occupancy\":true,\"illuminance\":5}";
+
+  // A broken file: reported, and the old rule keeps firing.
+  std::ofstream(gw.dir() / "rules.d" / "light.yaml") << "rules:\n  - id: x\n    when: {topic: [\n";
+  REQUIRE(gw.signal(SIGHUP).ok());
+  REQUIRE(wait_until([&] { return gw.log().find("the old rules stay in force") != std::string::npos; }, 10s));
+  REQUIRE(sensor.publish("zigbee2mqtt/hallway_motion", dark, 1, false).ok());
+  REQUIRE(light.wait_for_count(1, 10s));
+  CHECK(light.received()[0].topic == "zigbee2mqtt/hallway_light/set");
+
+  // A valid new file replaces it.
+  std::ofstream(gw.dir() / "rules.d" / "light.yaml")
+      << "rules:\n  - id: porch\n    when: {topic: zigbee2mqtt/hallway_motion}\n    then:\n"
+         "      - publish: {to: local, topic: zigbee2mqtt/porch_light/set, payload: \"ON\"}\n";
+  REQUIRE(gw.signal(SIGHUP).ok());
+  REQUIRE(wait_until([&] { return gw.log().find("SIGHUP: 1 rule(s) loaded") != std::string::npos; }, 10s));
+  REQUIRE(sensor.publish("zigbee2mqtt/hallway_motion", dark, 1, false).ok());
+  REQUIRE(light.wait_for_count(2, 10s));
+  CHECK(light.received()[1].topic == "zigbee2mqtt/porch_light/set");
+  REQUIRE(gw.stop().ok());
+}
