@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "unit/fixture_text.h"
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -45,17 +47,8 @@ class TempDir {
   fs::path path_;
 };
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The diagnostics with the fixture folder cut from the file names.
-std::string diagnostics_text(const Diagnostics& diags, const std::string& dir) {
-  std::string out = diags.format_all();
-  for (size_t at = out.find(dir); at != std::string::npos; at = out.find(dir, at)) out.erase(at, dir.size());
-  return out;
-}
+using edgegw::testing::diagnostics_text;
+using edgegw::testing::read_text;
 
 std::string errors_and_warnings(const std::string& config_text, const TempDir& dir) {
   std::string path = dir.write("gateway.yaml", config_text);

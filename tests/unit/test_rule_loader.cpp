@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "unit/fixture_text.h"
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -20,17 +22,8 @@ namespace {
 const fs::path kFixtures = fs::path(EDGEGW_FIXTURES) / "rules";
 const fs::path kExamples = fs::path(EDGEGW_FIXTURES) / ".." / ".." / "config" / "rules.d";
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The diagnostics with `dir` cut from the file names.
-std::string diagnostics_text(const Diagnostics& diags, const std::string& dir) {
-  std::string out = diags.format_all();
-  for (size_t at = out.find(dir); at != std::string::npos; at = out.find(dir, at)) out.erase(at, dir.size());
-  return out;
-}
+using edgegw::testing::diagnostics_text;
+using edgegw::testing::read_text;
 
 std::vector<std::string> yaml_files(const fs::path& dir) {
   std::vector<std::string> out;
