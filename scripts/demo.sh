@@ -66,10 +66,11 @@ start_broker upstream $UP_PORT
 UP_PID=$BROKER_PID
 
 cp config/demo/gateway.yaml "$RUN/gateway.yaml"
+cp -r config/demo/rules.d "$RUN/rules.d"
 "$EDGEGW" check -c "$RUN/gateway.yaml" --mosquitto-conf "$RUN/local/mosquitto.conf"
 
 # The cloud side: a persistent subscriber that records what arrives.
-mosquitto_sub -h 127.0.0.1 -p $UP_PORT -i demo-cloud -c -q 1 -t 'sites/#' -v > "$RUN/cloud.txt" &
+mosquitto_sub -h 127.0.0.1 -p $UP_PORT -i demo-cloud -c -q 1 -t 'sites/#' -t 'alerts/#' -v > "$RUN/cloud.txt" &
 PIDS+=($!)
 
 say "starting the gateway"
@@ -101,6 +102,8 @@ PIDS+=("$DEV_PID")
 sleep 5
 echo "  sent so far: $(count "$RUN/zigbee.sent") zigbee2mqtt, $(count "$RUN/tasmota.sent") Tasmota; arrived in the cloud: $(count "$RUN/cloud.txt")"
 echo "  last arrival: $(tail -n 1 "$RUN/cloud.txt")"
+
+echo "  rule alerts so far: $(grep -c '^alerts/' "$RUN/cloud.txt" || true) (living room above 22.5 °C, throttled to one per 10 s)"
 
 say "a remote command from the cloud reaches the local device"
 mosquitto_sub -h 127.0.0.1 -p $LOCAL_PORT -t 'cmnd/#' -C 1 -W 5 -v > "$RUN/cmnd.txt" &
@@ -141,6 +144,7 @@ distinct_z=$(grep '^sites/demo-pi/zigbee2mqtt/' "$RUN/cloud.txt" | grep -o '"seq
 say "summary"
 echo "  zigbee2mqtt (keep_all):  sent $sent_z, arrived $got_z ($distinct_z distinct), lost $((sent_z - distinct_z))"
 echo "  Tasmota (latest_only):   sent $(count "$RUN/tasmota.sent"), arrived $got_t (only the newest reading per device is kept while offline)"
+echo "  rule alerts (priority high): $(grep -c '^alerts/' "$RUN/cloud.txt" || true); last: $(grep '^alerts/' "$RUN/cloud.txt" | tail -n 1)"
 "$EDGEGW" buffer stats -c "$RUN/gateway.yaml"
 echo "  files of this run: $RUN"
 kill -TERM "$GW_PID"; wait "$GW_PID" 2>/dev/null || true
