@@ -82,7 +82,7 @@ sleep 1
 say "simulated devices publish (zigbee2mqtt every 100 ms, Tasmota every 500 ms)"
 (
   i=0
-  while true; do
+  while [ ! -f "$RUN/stop-devices" ]; do
     i=$((i + 1))
     t=$(awk -v i=$i 'BEGIN{printf "%.1f", 21 + (i % 20) / 10}')
     mosquitto_pub -h 127.0.0.1 -p $LOCAL_PORT -q 1 -t zigbee2mqtt/living_room_sensor \
@@ -130,7 +130,8 @@ for _ in $(seq 60); do
 done
 
 say "stopping the devices and letting the last messages arrive"
-kill "$DEV_PID"; wait "$DEV_PID" 2>/dev/null || true
+touch "$RUN/stop-devices"   # the loop finishes its current message, so the count is exact
+wait "$DEV_PID" 2>/dev/null || true
 sent_z=$(count "$RUN/zigbee.sent")
 for _ in $(seq 50); do
   got_z=$(grep -c '^sites/demo-pi/zigbee2mqtt/' "$RUN/cloud.txt" || true)
