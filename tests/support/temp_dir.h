@@ -42,6 +42,8 @@ class TempDir {
   const std::filesystem::path& path() const { return path_; }
   // A path inside the directory (not created).
   std::filesystem::path operator/(const std::filesystem::path& name) const { return path_ / name; }
+  // The path of a file inside it, as a string (for APIs that take one).
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
 
  private:
   void remove() {

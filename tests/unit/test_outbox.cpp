@@ -28,12 +28,7 @@ using namespace edgegw;
 using namespace edgegw::gateway;
 namespace fs = std::filesystem;
 
-// The shared test temp dir, with a helper for a file inside it.
-class TempDir : public testing::TempDir {
- public:
-  TempDir() : testing::TempDir("edgegw-outbox") { REQUIRE(ok()); }
-  std::string file(const std::string& name) const { return (path() / name).string(); }
-};
+using testing::TempDir;
 
 OutboxRow row(std::string topic, std::string payload = "x", int64_t created_ms = 1000,
               Link link = Link::upstream, Priority p = Priority::normal) {

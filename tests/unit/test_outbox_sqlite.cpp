@@ -26,12 +26,7 @@ using namespace edgegw;
 using namespace edgegw::gateway;
 namespace fs = std::filesystem;
 
-// The shared test temp dir, with a helper for a file inside it.
-class TempDir : public testing::TempDir {
- public:
-  TempDir() : testing::TempDir("edgegw-outbox") { REQUIRE(ok()); }
-  std::string file(const std::string& name) const { return (path() / name).string(); }
-};
+using testing::TempDir;
 
 std::unique_ptr<SqliteOutbox> open_ok(const std::string& path, OutboxOptions options = {}) {
   auto r = SqliteOutbox::open(path, options);
