@@ -53,13 +53,42 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(
   }
   committed_seq_ = p_.outbox.journal_position();
   released_seq_ = committed_seq_;
-  if (p_.rules && !p_.rules->rules().empty()) rule_engine_ = std::make_unique<rules::Engine>(p_.rules);
+  if (p_.rules && !p_.rules->rules().empty()) {
+    rule_engine_ = std::make_unique<rules::Engine>(p_.rules);
+    restore_rule_states();
+  }
   std::vector<std::pair<std::string, std::string>> state;
   if (auto s = p_.outbox.load_state(state); !s.ok()) p_.log->error("state: {}", s.message());
   for (const auto& [name, json] : state) lookups_.set_state(name, rules::Payload(json, parser_).get({}));
 }
 
 EngineLoop::~EngineLoop() = default;
+
+// Timers and windows saved by the last run (design.md: rule timers survive a
+// restart). A row the engine refuses (the rule was edited or removed while
+// the gateway was down) is deleted: that rule starts fresh.
+void EngineLoop::restore_rule_states() {
+  std::vector<std::pair<std::string, std::string>> rows;
+  if (auto s = p_.outbox.load_rule_states(rows); !s.ok()) {
+    p_.log->error("rule state: {}", s.message());
+    return;
+  }
+  size_t restored = 0;
+  for (const auto& [rule, bytes] : rows) {
+    if (rule_engine_->restore_state(rule, bytes)) {
+      ++restored;
+    } else if (auto s = p_.outbox.put_rule_state(rule, {}); !s.ok()) {
+      p_.log->warn("rule state: {}", s.message());
+    }
+  }
+  if (restored > 0) {
+    p_.log->info("rules: restored the timers and windows of {} rule(s) ({} pending timer(s))", restored,
+                 rule_engine_->pending_timers());
+  }
+  if (restored < rows.size()) {
+    p_.log->info("rules: dropped the saved state of {} rule(s) that changed or went away", rows.size() - restored);
+  }
+}
 
 void EngineLoop::stop() {
   stop_requested_ = true;
@@ -309,8 +338,12 @@ void EngineLoop::reload_rules() {
     p_.log->error("SIGHUP: the rule files have errors; the old rules stay in force");
     return;
   }
-  if (rule_engine_) rule_engine_->replace_rules(rules);
-  else if (!rules->rules().empty()) rule_engine_ = std::make_unique<rules::Engine>(rules);
+  if (rule_engine_) {
+    rule_engine_->replace_rules(rules);
+  } else if (!rules->rules().empty()) {
+    rule_engine_ = std::make_unique<rules::Engine>(rules);
+    restore_rule_states();
+  }
   p_.log->info("SIGHUP: {} rule(s) loaded", rules->rules().size());
   if (!p_.plan_subscriptions) return;
   for (LinkState* ls : {local_.get(), upstream_.get()}) {
@@ -345,6 +378,11 @@ Status EngineLoop::commit_batch() {
       if (auto s = p_.outbox.remove(seq); !s.ok()) return fail(s);
     }
   }
+  if (rule_engine_) {  // the state these decisions left, in the same transaction
+    for (const auto& id : rule_engine_->dirty()) {
+      if (auto s = p_.outbox.put_rule_state(id, rule_engine_->save_state(id)); !s.ok()) return fail(s);
+    }
+  }
   uint64_t last = records_.empty() ? committed_seq_ : records_.back().seq;
   if (last != committed_seq_) {
     if (auto s = p_.outbox.set_journal_position(last); !s.ok()) return fail(s);
@@ -352,6 +390,7 @@ Status EngineLoop::commit_batch() {
   if (auto s = p_.outbox.commit(); !s.ok()) return fail(s);
   committed_seq_ = last;
   batch_failed_ = false;
+  if (rule_engine_) rule_engine_->clear_dirty();
   records_.clear();
   pending_.clear();
   count_committed(tally);

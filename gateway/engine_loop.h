@@ -101,6 +101,7 @@ class EngineLoop {
   Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
   void gateway_event(std::string_view name);
   void reload_rules();
+  void restore_rule_states();
   void count_committed(const BatchTally& tally);
   void pump_forwarders();
   void run_timers(MonoTime now);

@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS state(
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL,
   updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rule_state(
+  rule TEXT PRIMARY KEY,
+  data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deadletters(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   kind TEXT NOT NULL,
@@ -199,6 +202,9 @@ Status SqliteOutbox::prepare_statements() {
       {&s.put_state, "INSERT INTO state(name, value, updated_ms) VALUES(?1, ?2, ?3) "
                      "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"},
       {&s.all_state, "SELECT name, value FROM state ORDER BY name"},
+      {&s.put_rule_state, "INSERT OR REPLACE INTO rule_state(rule, data) VALUES(?1, ?2)"},
+      {&s.drop_rule_state, "DELETE FROM rule_state WHERE rule = ?1"},
+      {&s.all_rule_state, "SELECT rule, data FROM rule_state ORDER BY rule"},
   };
   for (const auto& [target, text] : specs) {
     auto stmt = db_->prepare(text);

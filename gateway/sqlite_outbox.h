@@ -100,6 +100,10 @@ class SqliteOutbox final : public Outbox {
   // put_state joins the current batch like any other write.
   Status put_state(const std::string& name, const std::string& json, int64_t now_ms);
   Status load_state(std::vector<std::pair<std::string, std::string>>& out);
+  // A rule's timers and windows (rules::Engine::save_state bytes); empty
+  // bytes delete the row. Joins the current batch like any other write.
+  Status put_rule_state(const std::string& rule, std::string_view bytes);
+  Status load_rule_states(std::vector<std::pair<std::string, std::string>>& out);
   // A call failed with SQLITE_CORRUPT or SQLITE_NOTADB since open: the file
   // went bad while running. Exit, and the restart's open() quarantines it.
   bool corrupt_seen() const { return db_->corrupt_seen(); }
@@ -122,6 +126,7 @@ class SqliteOutbox final : public Outbox {
     sql::Stmt begin, commit, rollback, insert, remove, read, list;
     sql::Stmt latest_size, replace_latest, drop_oldest, first_young, delete_below, head_created;
     sql::Stmt add_counters, set_position, put_state, all_state;
+    sql::Stmt put_rule_state, drop_rule_state, all_rule_state;
   };
 
   SqliteOutbox(std::unique_ptr<sql::Db> db, OutboxOptions options);

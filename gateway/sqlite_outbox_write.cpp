@@ -241,6 +241,26 @@ Status SqliteOutbox::load_state(std::vector<std::pair<std::string, std::string>>
   return run.status(rc);
 }
 
+Status SqliteOutbox::put_rule_state(const std::string& rule, std::string_view bytes) {
+  bool own = false;
+  if (Status s = start_write(own); !s.ok()) return s;
+  if (bytes.empty()) {
+    sql::Run run = stmts_->drop_rule_state.run();
+    run.bind_text(1, rule);
+    return finish_write(own, run.run_to_done());
+  }
+  sql::Run run = stmts_->put_rule_state.run();
+  run.bind_text(1, rule).bind_blob(2, bytes);
+  return finish_write(own, run.run_to_done());
+}
+
+Status SqliteOutbox::load_rule_states(std::vector<std::pair<std::string, std::string>>& out) {
+  sql::Run run = stmts_->all_rule_state.run();
+  int rc;
+  while ((rc = run.step()) == SQLITE_ROW) out.emplace_back(run.text(0), run.blob(1));
+  return run.status(rc);
+}
+
 // ---- expiry -------------------------------------------------------------------
 
 // Deletes the queue's head rows up to its first row created at or after the

@@ -104,6 +104,7 @@ void Engine::on_tick(TimePoint now, JsonParser& parser, const Lookups& lookups,
     auto node = timers_.extract(timers_.begin());
     fire(node.key(), std::move(node.mapped()), sink);
   }
+  sweep(now);
 }
 
 std::optional<TimePoint> Engine::next_due() const {
@@ -117,6 +118,7 @@ void Engine::fire(TimerKey k, Timer t, Sink& sink) {
   const auto i = static_cast<size_t>(index);
   const CompiledRule& r = rules_->rules()[i];
   RuleState& st = states_[r.id];
+  if (t.kind != TimerKind::every && t.kind != TimerKind::cron) mark_dirty(r.id);
   switch (t.kind) {
     case TimerKind::for_done: {
       KeyState& ks = st.keys[t.key];
@@ -172,6 +174,7 @@ void Engine::on_condition(size_t rule, const std::string& key, bool holds, const
     auto it = st.keys.find(key);
     if (it == st.keys.end()) return;
     KeyState& ks = it->second;
+    if (ks.spell) mark_dirty(r.id);
     if (ks.for_timer) timers_.erase(*ks.for_timer);
     ks.for_timer.reset();
     ks.spell = false;
@@ -179,6 +182,7 @@ void Engine::on_condition(size_t rule, const std::string& key, bool holds, const
     return;
   }
   KeyState& ks = st.keys[key];
+  mark_dirty(r.id);
   if (!ks.spell) {
     ks.spell = true;
     ks.spell_fired = false;
@@ -196,6 +200,7 @@ void Engine::after_condition(size_t rule, const std::string& key, const Event& e
     return;
   }
   KeyState& ks = states_[r.id].keys[key];
+  mark_dirty(r.id);
   if (r.dedupe) {
     if (ks.dedupe_passed && now - *ks.dedupe_passed < *r.dedupe && ks.dedupe_payload == e.payload) return;
     ks.dedupe_passed = now;
@@ -220,6 +225,7 @@ void Engine::trigger(size_t rule, const Event& e, TimePoint now, Sink& sink) {
     switch (r.mode) {
       case Mode::single: ++stats_.ignored_single; return;
       case Mode::restart:
+        mark_dirty(r.id);
         for (const auto& [run, timer] : st.runs) timers_.erase(timer);
         st.runs.clear();
         break;
@@ -228,6 +234,7 @@ void Engine::trigger(size_t rule, const Event& e, TimePoint now, Sink& sink) {
           ++stats_.queue_overflow;
         } else {
           st.queue.push_back(e);
+          mark_dirty(r.id);
         }
         return;
       case Mode::parallel: break;
@@ -243,6 +250,7 @@ void Engine::execute(size_t rule, uint64_t run, const Event& e, size_t from, Tim
   for (size_t i = from; i < r.then.size(); ++i) {
     const CompiledAction& a = r.then[i];
     if (a.kind == ActionKind::delay && a.delay > Duration::zero()) {
+      mark_dirty(r.id);
       states_[r.id].runs[run] = add_timer(now + a.delay, Timer{TimerKind::resume, r.id, {}, run, i + 1, e});
       return;
     }
@@ -253,6 +261,7 @@ void Engine::execute(size_t rule, uint64_t run, const Event& e, size_t from, Tim
   if (r.mode == Mode::queued && st.runs.empty() && !st.queue.empty()) {
     const Event next = std::move(st.queue.front());
     st.queue.pop_front();
+    mark_dirty(r.id);
     execute(rule, next_run_++, next, 0, now, sink);
   }
 }
@@ -266,6 +275,9 @@ void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) {
     return o >= 0 && n >= 0 &&
            old->rules()[static_cast<size_t>(o)].fingerprint == rules_->rules()[static_cast<size_t>(n)].fingerprint;
   };
+  for (const auto& [id, st] : states_) {
+    if (!kept(id)) mark_dirty(id);  // its stored state goes too
+  }
   std::erase_if(states_, [&](const auto& item) { return !kept(item.first); });
   std::erase_if(timers_, [&](const auto& item) { return !kept(item.second.rule); });
   index_rules();

@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -88,6 +89,26 @@ class Engine {
   const EngineStats& stats() const { return stats_; }
   size_t pending_timers() const { return timers_.size(); }
 
+  // Persistence (design.md, Delivery: rule timers survive a restart). The
+  // gateway stores save_state(id) for every rule in dirty() in the same
+  // transaction as the decisions that changed it, then calls clear_dirty();
+  // a failed commit leaves the set as it is, so the retry writes it again.
+  // The state of a rule: its per-key windows and `for` spells, its pending
+  // `for`, `debounce` and `delay` timers with the events they carry, and its
+  // `queued` triggers (Event::device is not kept: null after a restore).
+  // `every`/`cron` schedules are not kept: they are armed anew from the time
+  // of the first call, so a slot missed while the gateway was down is skipped.
+  // save_state: "" when the rule keeps no state (the stored row goes).
+  std::string save_state(std::string_view rule_id) const;
+  // At start, before any event: false (nothing restored) for an unknown rule,
+  // a rule whose fingerprint changed, or bytes that do not decode. Timers
+  // already due fire at the next on_tick, each with its own due time.
+  bool restore_state(std::string_view rule_id, std::string_view bytes);
+  // The rules whose state changed since clear_dirty(), including rules that
+  // a reload dropped (their save_state is "").
+  const std::vector<std::string>& dirty() const { return dirty_; }
+  void clear_dirty();
+
  private:
   enum class TimerKind : uint8_t { for_done, debounce, resume, every, cron };
   struct TimerKey {
@@ -127,6 +148,8 @@ class Engine {
   };
 
   void index_rules();
+  void mark_dirty(const std::string& rule_id);
+  void sweep(TimePoint now);
   void arm(TimePoint now);
   TimerKey add_timer(TimePoint due, Timer t);
   void fire(TimerKey k, Timer t, Sink& sink);
@@ -147,6 +170,9 @@ class Engine {
   std::vector<uint32_t> gateway_rules_;
   std::unordered_map<std::string, RuleState> states_;  // by rule id
   std::map<TimerKey, Timer> timers_;
+  std::vector<std::string> dirty_;           // rule ids, each once
+  std::unordered_set<std::string> dirty_seen_;
+  std::optional<TimePoint> next_sweep_;
   uint64_t next_seq_ = 1;
   uint64_t next_run_ = 1;
   bool armed_ = false;
