@@ -209,6 +209,10 @@ int run_daemon(const Config& cfg) {
   EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
                     [] { sd_notify(0, "READY=1"); }, rule_set,
                     [&cfg, log] { return load_rules(cfg, *log); }, plan};
+  std::vector<std::string> watch_warnings;
+  auto rule_watch = RuleWatch::open(cfg.rule_paths, watch_warnings);
+  for (const auto& w : watch_warnings) log->warn("{}", w);
+  parts.rule_watch = rule_watch.get();
   EngineLoop loop(std::move(parts), std::move(eopt));
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,

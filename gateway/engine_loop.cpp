@@ -19,6 +19,9 @@ constexpr auto kCommitRetry = std::chrono::milliseconds(500);
 constexpr auto kFailedDeliveryPause = std::chrono::seconds(1);
 constexpr auto kShutdownLinkTimeout = std::chrono::seconds(1);
 constexpr auto kWarnEvery = std::chrono::seconds(60);  // repeated warnings, at most this often
+// A save is often several file events (write, rename, a second file): wait
+// until the rule files have been quiet this long, then reload once.
+constexpr auto kReloadQuiet = std::chrono::milliseconds(300);
 
 MonoTime mono_now() { return MonoTime(std::chrono::steady_clock::now().time_since_epoch()); }
 int64_t wall_ms() { return to_unix_ms(TimePoint(std::chrono::system_clock::now().time_since_epoch())); }
@@ -113,11 +116,16 @@ int EngineLoop::run() {
   while (!stop_requested_) {
     now = mono_now();
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline(now) - now);
-    pollfd fds[2] = {{p_.wake.fd(), POLLIN, 0}, {p_.signal_fd, POLLIN, 0}};
+    pollfd fds[3] = {{p_.wake.fd(), POLLIN, 0},
+                     {p_.signal_fd, POLLIN, 0},
+                     {p_.rule_watch ? p_.rule_watch->fd() : -1, POLLIN, 0}};  // poll skips fd -1
     int timeout_ms = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 1000));
-    ::poll(fds, p_.signal_fd >= 0 ? 2 : 1, timeout_ms);
+    ::poll(fds, 3, timeout_ms);
     p_.wake.drain();
     if (p_.signal_fd >= 0 && (fds[1].revents & POLLIN)) handle_signals();
+    if (p_.rule_watch && (fds[2].revents & POLLIN) && p_.rule_watch->changed()) {
+      reload_due_ = mono_now() + kReloadQuiet;
+    }
     if (stop_requested_) break;
 
     handle_link_events();
@@ -155,7 +163,7 @@ void EngineLoop::handle_signals() {
   signalfd_siginfo info{};
   while (::read(p_.signal_fd, &info, sizeof info) == sizeof info) {
     if (info.ssi_signo == SIGHUP) {
-      reload_rules();
+      reload_rules("SIGHUP");
     } else {
       p_.log->info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
       stop_requested_ = true;
@@ -331,11 +339,12 @@ void EngineLoop::gateway_event(std::string_view name) {
   p_.wake.notify();
 }
 
-void EngineLoop::reload_rules() {
+void EngineLoop::reload_rules(std::string_view cause) {
+  reload_due_.reset();
   if (!p_.reload_rules) return;
   auto rules = p_.reload_rules();
   if (!rules) {
-    p_.log->error("SIGHUP: the rule files have errors; the old rules stay in force");
+    p_.log->error("{}: the rule files have errors; the old rules stay in force", cause);
     return;
   }
   if (rule_engine_) {
@@ -344,7 +353,7 @@ void EngineLoop::reload_rules() {
     rule_engine_ = std::make_unique<rules::Engine>(rules);
     restore_rule_states();
   }
-  p_.log->info("SIGHUP: {} rule(s) loaded", rules->rules().size());
+  p_.log->info("{}: {} rule(s) loaded", cause, rules->rules().size());
   if (!p_.plan_subscriptions) return;
   for (LinkState* ls : {local_.get(), upstream_.get()}) {
     if (!ls) continue;
@@ -445,6 +454,7 @@ void EngineLoop::drive_link(LinkState& ls, MonoTime now) {
 
 void EngineLoop::run_timers(MonoTime now) {
   check_backpressure();
+  if (reload_due_ && now >= *reload_due_) reload_rules("rule files changed");
   if (rule_engine_) {
     auto wall = TimePoint(std::chrono::system_clock::now().time_since_epoch());
     if (auto due = rule_engine_->next_due(); due && *due <= wall) {
@@ -554,6 +564,7 @@ MonoTime EngineLoop::next_deadline(MonoTime now) const {
     if (ls && ls->phase == LinkState::Phase::idle) d = std::min(d, ls->next_attempt);
   }
   if (commit_retry_at_ > now) d = std::min(d, commit_retry_at_);
+  if (reload_due_) d = std::min(d, *reload_due_);
   if (rule_engine_) {
     if (auto due = rule_engine_->next_due()) {
       auto wall = TimePoint(std::chrono::system_clock::now().time_since_epoch());

@@ -29,6 +29,7 @@
 #include "gateway/link_events.h"
 #include "gateway/metrics.h"
 #include "gateway/mqtt_link.h"
+#include "gateway/rule_watch.h"
 #include "gateway/sqlite_outbox.h"
 #include "gateway/sim_lookups.h"
 #include "rules/decision.h"
@@ -70,6 +71,7 @@ struct EngineParts {
   std::function<std::shared_ptr<const rules::RuleSet>()> reload_rules;
   // The subscriptions a link needs for the routes and these rules.
   std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
+  RuleWatch* rule_watch = nullptr;     // null: rule files reload on SIGHUP only
 };
 
 class EngineLoop {
@@ -100,7 +102,7 @@ class EngineLoop {
   Status append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally& tally);
   Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
   void gateway_event(std::string_view name);
-  void reload_rules();
+  void reload_rules(std::string_view cause);
   void restore_rule_states();
   void count_committed(const BatchTally& tally);
   void pump_forwarders();
@@ -146,6 +148,7 @@ class EngineLoop {
   int exit_code_ = 0;
   bool batch_failed_ = false;            // records_ holds a batch whose commit failed
   MonoTime next_bad_topic_warn_{};
+  std::optional<MonoTime> reload_due_;   // a rule file changed: reload once it is quiet
 };
 
 }  // namespace edgegw::gateway

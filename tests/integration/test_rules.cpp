@@ -136,3 +136,46 @@ TEST_CASE("Does a pending delay still fire after the gateway is killed with -9 a
   REQUIRE(gw.stop().ok());
   CHECK(offs() == 1);
 }
+
+TEST_CASE("Does saving a rule file apply it without SIGHUP, and a broken save keep the old rules?",
+          "[integration][rules][reload]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TestClient light(local.uri(), "light");
+  REQUIRE(light.connect().ok());
+  REQUIRE(light.subscribe("porch/+/set", 1).ok());
+
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), "", "rules:\n  paths: [rules.d]\n"));
+  const auto dir = gw.dir() / "rules.d";
+  std::filesystem::create_directories(dir);
+  auto save = [&](const std::string& name, const std::string& text) {  // as editors do: write, then rename
+    std::ofstream(dir / (name + ".tmp")) << text;
+    std::filesystem::rename(dir / (name + ".tmp"), dir / name);
+  };
+  auto rule = [](const std::string& lamp) {
+    return "rules:\n  - id: porch\n    when: {topic: porch/motion}\n    then:\n"
+           "      - publish: {to: local, topic: porch/" + lamp + "/set, payload: \"ON\"}\n";
+  };
+  save("porch.yaml", rule("a"));
+  REQUIRE(gw.start().ok());
+  TestClient sensor(local.uri(), "sensor");
+  REQUIRE(sensor.connect().ok());
+  REQUIRE(sensor.publish("porch/motion", "1", 1, false).ok());
+  REQUIRE(light.wait_for_count(1, 10s));
+  CHECK(light.received()[0].topic == "porch/a/set");
+
+  save("porch.yaml", rule("b"));
+  REQUIRE(wait_until([&] { return gw.log().find("rule files changed: 1 rule(s) loaded") != std::string::npos; }, 5s));
+  REQUIRE(sensor.publish("porch/motion", "2", 1, false).ok());
+  REQUIRE(light.wait_for_count(2, 10s));
+  CHECK(light.received()[1].topic == "porch/b/set");
+
+  save("porch.yaml", "rules:\n  - id: porch\n    when: {topic: [\n");  // broken: the old rule stays
+  REQUIRE(wait_until([&] { return gw.log().find("rule files changed: the rule files have errors") != std::string::npos; },
+                     5s));
+  REQUIRE(sensor.publish("porch/motion", "3", 1, false).ok());
+  REQUIRE(light.wait_for_count(3, 10s));
+  CHECK(light.received()[2].topic == "porch/b/set");
+  REQUIRE(gw.stop().ok());
+}
