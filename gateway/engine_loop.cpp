@@ -22,6 +22,9 @@ constexpr auto kWarnEvery = std::chrono::seconds(60);  // repeated warnings, at 
 // A save is often several file events (write, rename, a second file): wait
 // until the rule files have been quiet this long, then reload once.
 constexpr auto kReloadQuiet = std::chrono::milliseconds(300);
+// The wall clock moving this much more or less than the monotonic clock
+// between two looks is a step (NTP's first sync, a manual date), not drift.
+constexpr int64_t kClockStepMs = 2000;
 
 MonoTime mono_now() { return MonoTime(std::chrono::steady_clock::now().time_since_epoch()); }
 int64_t wall_ms() { return to_unix_ms(TimePoint(std::chrono::system_clock::now().time_since_epoch())); }
@@ -56,6 +59,8 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(
   }
   committed_seq_ = p_.outbox.journal_position();
   released_seq_ = committed_seq_;
+  clock_wall_ms_ = era_start_ms_ = wall_ms();
+  clock_mono_ = mono_now();
   if (p_.rules && !p_.rules->rules().empty()) {
     rule_engine_ = std::make_unique<rules::Engine>(p_.rules);
     restore_rule_states();
@@ -367,7 +372,29 @@ void EngineLoop::reload_rules(std::string_view cause) {
   }
 }
 
+// The Pi has no real-time clock: it may boot in the past and be stepped
+// forward by NTP, or be corrected backwards. Rows created by this process
+// and rule timers move with the step, so buffer.max_age counts real time
+// (design.md, Delivery) and a `delay: 2m` stays two minutes.
+void EngineLoop::watch_clock() {
+  const int64_t wall = wall_ms();
+  const MonoTime mono = mono_now();
+  const int64_t expected =
+      clock_wall_ms_ + std::chrono::duration_cast<std::chrono::milliseconds>(mono - clock_mono_).count();
+  clock_wall_ms_ = wall;
+  clock_mono_ = mono;
+  const int64_t delta = wall - expected;
+  if (delta < kClockStepMs && delta > -kClockStepMs) return;
+  auto moved = p_.outbox.shift_created(era_start_ms_, expected, delta);
+  p_.log->warn("system clock stepped by {:+.1f} s; {} row(s) and the rule timers keep their real age", delta / 1000.0,
+               moved.ok() ? *moved : 0);
+  if (!moved.ok()) p_.log->error("outbox: {}", moved.status().message());
+  era_start_ms_ += delta;
+  if (rule_engine_) rule_engine_->clock_jumped(std::chrono::milliseconds(delta), from_unix_ms(wall));
+}
+
 Status EngineLoop::commit_batch() {
+  watch_clock();  // before the batch stamps rows with the new time
   int64_t now_ms = wall_ms();
   batch_failed_ = true;  // until the commit below succeeds: keep records_ for the retry
   if (auto s = p_.outbox.begin(); !s.ok()) return s;
@@ -453,6 +480,7 @@ void EngineLoop::drive_link(LinkState& ls, MonoTime now) {
 }
 
 void EngineLoop::run_timers(MonoTime now) {
+  watch_clock();
   check_backpressure();
   if (reload_due_ && now >= *reload_due_) reload_rules("rule files changed");
   if (rule_engine_) {

@@ -103,6 +103,7 @@ class EngineLoop {
   Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
   void gateway_event(std::string_view name);
   void reload_rules(std::string_view cause);
+  void watch_clock();
   void restore_rule_states();
   void count_committed(const BatchTally& tally);
   void pump_forwarders();
@@ -149,6 +150,11 @@ class EngineLoop {
   bool batch_failed_ = false;            // records_ holds a batch whose commit failed
   MonoTime next_bad_topic_warn_{};
   std::optional<MonoTime> reload_due_;   // a rule file changed: reload once it is quiet
+  // Clock steps: the wall and monotonic clocks read together last time, and
+  // when (wall clock) the rows this process created began.
+  int64_t clock_wall_ms_ = 0;
+  MonoTime clock_mono_{};
+  int64_t era_start_ms_ = 0;
 };
 
 }  // namespace edgegw::gateway

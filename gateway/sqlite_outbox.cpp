@@ -357,6 +357,21 @@ Result<uint64_t> SqliteOutbox::purge(std::optional<Link> link, const std::option
   return counts[0] + counts[1];
 }
 
+Result<uint64_t> SqliteOutbox::shift_created(int64_t from_ms, int64_t to_ms, int64_t delta_ms) {
+  // Not a hot path (a clock step): prepared here, a scan of the table.
+  auto stmt = db_->prepare("UPDATE outbox SET created_ms = created_ms + ?3 WHERE created_ms BETWEEN ?1 AND ?2");
+  if (!stmt.ok()) return stmt.status();
+  bool own = false;
+  if (Status s = start_write(own); !s.ok()) return s;
+  sql::Run run = stmt->run();
+  run.bind(1, from_ms).bind(2, to_ms).bind(3, delta_ms);
+  Status s = run.run_to_done();
+  const auto changed = static_cast<uint64_t>(sqlite3_changes(db_->handle()));
+  for (LinkState& ls : memory_.links) ls.oldest_stale = ls.stats.messages > 0;
+  if (s = finish_write(own, std::move(s)); !s.ok()) return s;
+  return changed;
+}
+
 Result<bool> SqliteOutbox::checkpoint() {
   auto complete = db_->checkpoint_passive();
   if (!complete.ok()) return complete.status();

@@ -96,6 +96,11 @@ class SqliteOutbox final : public Outbox {
 
   const std::string& quarantined_path() const { return quarantined_path_; }
 
+  // The system clock was stepped by delta_ms: rows created between from_ms
+  // and to_ms (the old clock) move with it, so their age (buffer.max_age)
+  // stays what it really is. Returns the rows moved. Joins a batch if one is open.
+  Result<uint64_t> shift_created(int64_t from_ms, int64_t to_ms, int64_t delta_ms);
+
   // Gateway state written by `set` actions (state.NAME), as JSON text.
   // put_state joins the current batch like any other write.
   Status put_state(const std::string& name, const std::string& json, int64_t now_ms);

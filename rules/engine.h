@@ -89,6 +89,12 @@ class Engine {
   const EngineStats& stats() const { return stats_; }
   size_t pending_timers() const { return timers_.size(); }
 
+  // The system clock was stepped by `delta` (an NTP correction, a Pi booted
+  // without a real-time clock): timers and windows measured from events keep
+  // their remaining time (shifted by delta), `every`/`cron` are armed anew
+  // from `now` (they follow the wall clock).
+  void clock_jumped(Duration delta, TimePoint now);
+
   // Persistence (design.md, Delivery: rule timers survive a restart). The
   // gateway stores save_state(id) for every rule in dirty() in the same
   // transaction as the decisions that changed it, then calls clear_dirty();

@@ -235,4 +235,38 @@ void Engine::sweep(TimePoint now) {
   }
 }
 
+void Engine::clock_jumped(Duration delta, TimePoint now) {
+  std::map<TimerKey, Timer> moved;
+  std::map<TimerKey, TimerKey> renamed;
+  for (auto& [k, t] : timers_) {
+    if (t.kind == TimerKind::every || t.kind == TimerKind::cron) continue;  // re-armed below
+    TimerKey nk{k.due + delta, k.seq};
+    t.event.received_at += delta;
+    renamed.emplace(k, nk);
+    moved.emplace(nk, std::move(t));
+  }
+  timers_ = std::move(moved);
+  auto rename = [&](std::optional<TimerKey>& k) {
+    if (k) k = renamed.at(*k);
+  };
+  auto shift = [delta](std::optional<TimePoint>& t) {
+    if (t) *t += delta;
+  };
+  for (auto& [id, st] : states_) {
+    for (auto& [key, ks] : st.keys) {
+      rename(ks.for_timer);
+      rename(ks.debounce_timer);
+      shift(ks.throttle_passed);
+      shift(ks.dedupe_passed);
+    }
+    for (auto& [run, k] : st.runs) k = renamed.at(k);
+    for (Event& e : st.queue) e.received_at += delta;
+    st.schedule.reset();
+    mark_dirty(id);
+  }
+  if (next_sweep_) *next_sweep_ += delta;
+  armed_ = false;
+  arm(now);
+}
+
 }  // namespace edgegw::rules

@@ -48,6 +48,7 @@ Status Gateway::start(bool wait_upstream) {
   opts.output_dir = dir_.path();
   opts.name = "edgegw-run" + std::to_string(++runs_);
   opts.env = {"JOURNAL_STREAM"};  // log to stderr even when the tests run under systemd
+  opts.env.insert(opts.env.end(), env_.begin(), env_.end());
   auto child = ChildProcess::spawn(opts);
   if (!child.ok()) return child.status();
   process_.emplace(std::move(child.value()));

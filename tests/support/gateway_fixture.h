@@ -44,6 +44,9 @@ class Gateway {
   };
   CommandResult command(const std::vector<std::string>& args) const;
 
+  // Extra environment for the next start()s ("NAME=VALUE"), e.g. LD_PRELOAD.
+  void set_env(std::vector<std::string> env) { env_ = std::move(env); }
+
   std::string log() const;            // stderr of every run so far
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::filesystem::path config_path() const { return dir_ / "gateway.yaml"; }
@@ -53,6 +56,7 @@ class Gateway {
   TempDir dir_{"edgegw-gw"};
   std::optional<ChildProcess> process_;
   std::string past_logs_;
+  std::vector<std::string> env_;
   int runs_ = 0;
 };
 

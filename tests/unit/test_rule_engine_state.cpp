@@ -156,3 +156,35 @@ TEST_CASE("Are keys whose windows are over forgotten, so quiet topics cost nothi
 }
 
 }  // namespace edgegw::rules::testing
+
+namespace edgegw::rules::testing {
+
+TEST_CASE("Does a clock step keep the remaining time of delays and windows, and re-arm `every`?",
+          "[rules][engine][state]") {
+  auto light = topic_rule("light", "motion", {log_action("on"), delay_action(2min), log_action("off")});
+  auto door = topic_rule("door", "door", {log_action("door")});
+  door.throttle = 10min;
+  RuleSpec tick = topic_rule("tick", "unused", {log_action("tick")});
+  tick.when.topics.clear();
+  tick.when.every = 1h;
+  Harness h({light, door, tick});
+  h.event(0s, "motion", "");
+  h.event(0s, "door", "");
+  CHECK(h.take() == Lines{"0 light log on", "0 door log door"});
+
+  // One minute later the clock is stepped back a day (the Pi's clock was
+  // wrong): the light still goes off one minute later, not a day later.
+  const Duration back = -24h;
+  h.engine.clock_jumped(back, kT0 + 1min + back);
+  CHECK(h.engine.next_due() == kT0 + 2min + back);
+  h.tick(2min + back);
+  CHECK(h.take() == Lines{std::to_string((2min + back) / 1s) + " light log off"});
+  h.event(5min + back, "door", "");  // still throttled: 5 of its 10 minutes have passed
+  h.event(10min + back, "door", "");
+  CHECK(h.take() == Lines{std::to_string((10min + back) / 1s) + " door log door"});
+  h.tick(1h + back);  // `every: 1h` follows the wall clock: the next whole hour of the new time
+  // (kT0 is 13 minutes past an hour)
+  CHECK(h.take() == Lines{std::to_string((47min + back) / 1s) + " tick log tick"});
+}
+
+}  // namespace edgegw::rules::testing
