@@ -38,6 +38,10 @@ LinkSettings link_settings(const LinkConfig& c, const Config& cfg, const std::st
   s.will_topic = status_topic;
   s.will_payload = "{\"state\":\"offline\"}";
   s.msg_id_prefix = cfg.gateway.id + ":";
+  // gateway.max_payload plus room for the longest topic and the properties:
+  // what fits is taken (and still dropped by ingress if above max_payload).
+  constexpr uint64_t kPacketHeadroom = 65536 + 1024;
+  s.max_packet = static_cast<uint32_t>(std::min<uint64_t>(cfg.gateway.max_payload + kPacketHeadroom, 0xFFFFFFFFull));
   return s;
 }
 

@@ -142,6 +142,9 @@ Status MqttLink::connect() {
       mqtt::properties props;
       props.add({mqtt::property::SESSION_EXPIRY_INTERVAL,
                  static_cast<int32_t>(std::min<int64_t>(expiry, 0xFFFFFFFFll))});
+      // The broker never sends us a packet above this: a 10 MiB payload is
+      // dropped at the broker, not read into our memory to be dropped here.
+      if (s.max_packet > 0) props.add({mqtt::property::MAXIMUM_PACKET_SIZE, static_cast<int32_t>(s.max_packet)});
       opts.set_properties(props);
     } else {
       opts.set_clean_session(expiry == 0);

@@ -43,6 +43,7 @@ struct LinkSettings {
   std::string will_topic;       // "" = no last will
   std::string will_payload;
   std::string msg_id_prefix;    // "<gateway id>:" — MQTT 5 user property edgegw-msg-id
+  uint32_t max_packet = 0;      // MQTT 5 Maximum Packet Size sent in CONNECT; 0: none
 };
 
 struct Subscription {

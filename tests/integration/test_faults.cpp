@@ -67,3 +67,66 @@ TEST_CASE("Is a silent dead uplink (no RST) noticed within 1.5 x keepalive, losi
   }, 20s));
   REQUIRE(gw.stop().ok());
 }
+
+namespace {
+
+// Publishes payloads of `sizes` on dev/x, the last one 2 bytes long, and
+// returns what the cloud received on sites/dev/x once that one arrived.
+const std::vector<size_t> kFitting = {1, 256u << 10, 2};                      // max_payload: 256 KiB
+const std::vector<size_t> kHostile = {1, 256u << 10, 2u << 20, 10u << 20, 2};
+struct Sizes {
+  std::vector<size_t> arrived;
+  std::string log;
+  long hwm_growth_kib = 0;
+};
+
+Sizes send_sizes(int local_mqtt_version, const std::vector<size_t>& sizes) {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TestClient cloud(upstream.uri(), "cloud");
+  REQUIRE(cloud.connect().ok());
+  REQUIRE(cloud.subscribe("sites/#", 1).ok());
+  std::string yaml = gateway_yaml(local.port(), upstream.port(), kRoutes);
+  if (local_mqtt_version == 3) {
+    yaml.replace(yaml.find("  reconnect:"), 0, "  mqtt_version: 3\n");
+  }
+  Gateway gw(yaml);
+  REQUIRE(gw.start().ok());
+  const long hwm_before = gw.proc_status_kib("VmHWM");
+  TestClient devices(local.uri(), "devices");
+  REQUIRE(devices.connect().ok());
+  for (size_t size : sizes) {
+    REQUIRE(devices.publish("dev/x", std::string(size, 'p'), 1, false).ok());
+  }
+  REQUIRE(wait_until([&] {
+    auto got = cloud.received();
+    return !got.empty() && got.back().payload.size() == 2;
+  }, 20s));
+  Sizes out;
+  for (const auto& m : cloud.received()) out.arrived.push_back(m.payload.size());
+  out.hwm_growth_kib = gw.proc_status_kib("VmHWM") - hwm_before;
+  REQUIRE(gw.stop().ok());
+  out.log = gw.log();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Does MQTT 5 Maximum Packet Size keep 2 MiB and 10 MiB payloads away from the gateway?",
+          "[integration][faults][hostile][payload]") {
+  const Sizes baseline = send_sizes(5, kFitting);
+  const Sizes s = send_sizes(5, kHostile);
+  CHECK(s.arrived == kFitting);
+  // The broker dropped them: the gateway never read them into memory.
+  CHECK(s.log.find("above gateway.max_payload") == std::string::npos);
+  INFO("peak RSS grew by " << s.hwm_growth_kib << " KiB; " << baseline.hwm_growth_kib << " KiB without them");
+  CHECK(s.hwm_growth_kib <= baseline.hwm_growth_kib + 2 * 256);  // baseline + 2 x max_payload
+}
+
+TEST_CASE("Over MQTT 3.1.1, are oversized payloads dropped and counted by the gateway, the rest delivered?",
+          "[integration][faults][hostile][payload]") {
+  const Sizes s = send_sizes(3, kHostile);
+  CHECK(s.arrived == kFitting);
+  CHECK(s.log.find("dropped a 2097152-byte message on 'dev/x': above gateway.max_payload") != std::string::npos);
+}

@@ -33,6 +33,15 @@ Gateway::Gateway(const std::string& yaml) {
   std::ofstream(dir_ / "gateway.yaml") << text;
 }
 
+long Gateway::proc_status_kib(const std::string& field) const {
+  if (!process_) return -1;
+  std::ifstream in("/proc/" + std::to_string(process_->pid()) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
 Gateway::~Gateway() {
   if (process_ && process_->running()) (void)process_->kill9();
 }

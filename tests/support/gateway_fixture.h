@@ -31,6 +31,9 @@ class Gateway {
   Status kill9();
   Status signal(int sig);
   bool running();
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
+  // /proc/PID/status field in KiB (VmRSS, VmHWM); -1 when not running.
+  long proc_status_kib(const std::string& field) const;
 
   // `edgegw buffer stats --json` field of one link (messages, dropped_full, ...); -1 on failure.
   long buffer_stat(const std::string& link, const std::string& field) const;
