@@ -1,6 +1,8 @@
 // Faults on the wire (reliability matrix): a silent dead uplink.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "support/gateway_fixture.h"
@@ -129,4 +131,55 @@ TEST_CASE("Over MQTT 3.1.1, are oversized payloads dropped and counted by the ga
   const Sizes s = send_sizes(3, kHostile);
   CHECK(s.arrived == kFitting);
   CHECK(s.log.find("dropped a 2097152-byte message on 'dev/x': above gateway.max_payload") != std::string::npos);
+}
+
+TEST_CASE("Does a corrupt outbox.db at start get quarantined, the gateway come up within 10 s, and no crash loop?",
+          "[integration][faults][corrupt]") {
+  MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  Cloud cloud(upstream.uri(), "sites/#");
+  REQUIRE(cloud.subscribe_and_leave().ok());
+  REQUIRE(upstream.stop().ok());
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
+  REQUIRE(gw.start(false).ok());
+  TestClient devices(local.uri(), "devices");
+  REQUIRE(devices.connect().ok());
+  publish(devices, 0, 20);
+  REQUIRE(wait_until([&] { return gw.upstream_backlog() == 20; }, 20s));
+  REQUIRE(gw.stop().ok());
+
+  const auto db = gw.state_dir() / "outbox.db";
+  const auto size = std::filesystem::file_size(db);
+  {
+    std::ofstream out(db, std::ios::binary | std::ios::in);  // overwrite in place, header included
+    for (uintmax_t i = 0; i < size; ++i) out.put(static_cast<char>('!' + i % 61));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  REQUIRE(gw.start(false).ok());  // waits for the local subscriptions, up to 10 s
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  CHECK(count_of(gw.log(), "outbox.db was corrupt: kept as") == 1);
+  size_t kept = 0;
+  for (const auto& e : std::filesystem::directory_iterator(gw.state_dir())) {
+    if (e.path().filename().string().find("corrupt") != std::string::npos) ++kept;
+  }
+  CHECK(kept >= 1);  // the bad file is kept for inspection, not deleted
+
+  // The fresh outbox works, and the journal, still holding the 20 records
+  // (its active segment is never released), fed them into it again.
+  publish(devices, 20, 5);
+  REQUIRE(wait_until([&] { return gw.upstream_backlog() == 25; }, 20s));
+  REQUIRE(gw.stop().ok());
+  REQUIRE(gw.start(false).ok());  // and stays good: no second quarantine
+  CHECK(count_of(gw.log(), "outbox.db was corrupt") == 1);
+  REQUIRE(upstream.start().ok());
+  REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));
+  auto joined = cloud.join();
+  REQUIRE(joined.ok());
+  REQUIRE(wait_until([&] {
+    std::set<std::string> seen;
+    for (const auto& m : (*joined)->received()) seen.insert(m.payload);
+    return seen.size() == 25;
+  }, 20s));
+  REQUIRE(gw.stop().ok());
 }
