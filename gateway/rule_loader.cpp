@@ -182,6 +182,13 @@ void parse_root(YamlDoc& doc, const YAML::Node& root, std::vector<RuleSpec>& out
 
 std::vector<RuleSpec> load_rule_text(const std::string& file, std::string_view text, Diagnostics& diags) {
   std::vector<RuleSpec> out;
+  if (text.empty()) {
+    // Zero bytes is what a save in progress (truncate, then write) leaves
+    // behind: refusing it keeps the old rules in force through the reload
+    // it triggers. A file meant to hold no rules says `rules: []`.
+    diags.error({file, 1, 1}, "the file is empty; write 'rules: []' for a file with no rules");
+    return out;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

@@ -102,12 +102,18 @@ TEST_CASE("Do the worked examples in config/rules.d compile into a rule set with
   CHECK(set->rules().size() == specs.size());
 }
 
-TEST_CASE("Are an empty file, a comment-only file and `rules: []` fine with no rules?", "[rule_loader]") {
-  for (const char* text : {"", "# nothing yet\n", "rules: []\n", "rules:\n"}) {
+TEST_CASE("Are a comment-only file and `rules: []` fine with no rules?", "[rule_loader]") {
+  for (const char* text : {"# nothing yet\n", "rules: []\n", "rules:\n"}) {
     Diagnostics diags;
     CHECK(load_rule_text("r.yaml", text, diags).empty());
     CHECK(diags.items().empty());
   }
+}
+
+TEST_CASE("Is a zero-byte rule file an error, so a half-done save never drops the rules?", "[rule_loader]") {
+  Diagnostics diags;
+  CHECK(load_rule_text("r.yaml", "", diags).empty());
+  CHECK(diags.format_all() == "r.yaml:1:1: error: the file is empty; write 'rules: []' for a file with no rules\n");
 }
 
 namespace {
