@@ -39,7 +39,7 @@ int rounds(int ci, int soak) { return std::getenv("EDGEGW_SOAK") ? soak : ci; }
 // reconnecting (what was not acknowledged is not counted, and not resent).
 class Stream {
  public:
-  Stream(std::string uri, int rate) : uri_(std::move(uri)), rate_(rate) {
+  Stream(std::string uri, int rate, size_t padding = 0) : uri_(std::move(uri)), rate_(rate), padding_(padding) {
     thread_ = std::thread([this] { run(); });
   }
   ~Stream() { stop(); }
@@ -67,6 +67,7 @@ class Stream {
         }
       }
       std::string payload = seq_payload(seq % kDevices, seq);
+      if (padding_ > 0) payload += ":" + std::string(padding_, 'x');
       if (c->publish("dev/" + std::to_string(seq % kDevices) + "/state", payload, 1, false).ok()) {
         std::lock_guard lock(mu_);
         accepted_.insert(std::move(payload));
@@ -79,6 +80,7 @@ class Stream {
 
   std::string uri_;
   int rate_;
+  size_t padding_;
   std::atomic<bool> stop_{false};
   std::atomic<size_t> accepted_n_{0};
   mutable std::mutex mu_;
@@ -258,4 +260,75 @@ TEST_CASE("Does kill -9 twenty times under a 200 events/s stream lose nothing, w
   stream.stop();
   expect_all_arrived(stream, cloud, 120s);
   REQUIRE(gw.stop().ok());
+}
+
+namespace {
+
+// A small tmpfs mounted over a folder for the test's life (needs root, as CI has).
+class SmallDisk {
+ public:
+  SmallDisk(const std::filesystem::path& at, const std::string& size) : at_(at) {
+    std::filesystem::create_directories(at);
+    ok_ = std::system(("mount -t tmpfs -o size=" + size + " tmpfs '" + at.string() + "'").c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (ok_) (void)!std::system(("umount -l '" + at_.string() + "'").c_str());
+  }
+  bool ok() const { return ok_; }
+  uint64_t free_bytes() const { return std::filesystem::space(at_).available; }
+
+ private:
+  std::filesystem::path at_;
+  bool ok_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("Does a full disk under a stream hold intake without a crash, and resume within 5 s once space returns?",
+          "[integration][faults][disk-full]") {
+  MosquittoBroker local(BrokerOptions{.persistence = true, .extra_config = {"max_queued_messages 0"}});
+  MosquittoBroker upstream(BrokerOptions{.persistence = true});
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  Cloud cloud(upstream.uri(), "sites/#");
+  REQUIRE(cloud.subscribe_and_leave().ok());
+  REQUIRE(upstream.stop().ok());  // rows pile up in the outbox on the small disk
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes, "buffer:\n  journal_max: 2MiB\n"));
+  SmallDisk disk(gw.state_dir(), "24m");
+  REQUIRE(disk.ok());  // mount needs root (CI runs as root)
+  REQUIRE(gw.start(false).ok());
+  Stream stream(local.uri(), 200, 1024);
+  REQUIRE(wait_until([&] { return stream.accepted_count() >= 400; }, 20s));
+
+  const auto filler = gw.state_dir() / "filler";
+  {
+    const uint64_t fill = disk.free_bytes() - (1u << 20);  // leave 1 MiB: under journal_max
+    std::ofstream out(filler, std::ios::binary);
+    std::string chunk(1u << 20, 'f');
+    for (uint64_t done = 0; done < fill; done += chunk.size()) out.write(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), fill - done)));
+  }
+  REQUIRE(wait_until([&] { return gw.log().find("state_dir is low on space") != std::string::npos; }, 10s));
+  const size_t held_at = stream.accepted_count();
+  REQUIRE(wait_until([&] { return stream.accepted_count() >= held_at + 400; }, 20s));  // the broker queues meanwhile
+  CHECK(gw.running());
+
+  const size_t resumes = count_of(gw.log(), "local link: resuming intake");
+  std::filesystem::remove(filler);
+  const auto freed = std::chrono::steady_clock::now();
+  REQUIRE(wait_until([&] { return count_of(gw.log(), "local link: resuming intake") > resumes; }, 10s));
+  const auto resumed = std::chrono::steady_clock::now() - freed;
+  WARN("intake resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(resumed).count()
+                         << " ms after space returned");
+  CHECK(resumed < 5s);
+  const size_t after = stream.accepted_count();
+  REQUIRE(wait_until([&] { return stream.accepted_count() >= after + 200; }, 20s));
+  stream.stop();
+  REQUIRE(upstream.start().ok());
+  auto joined = cloud.join();
+  REQUIRE(joined.ok());
+  expect_all_arrived(stream, **joined, 60s);
+  CHECK(gw.running());
+  REQUIRE(gw.stop().ok());
+  INFO(gw.log());
+  CHECK(gw.log().find("critical") == std::string::npos);
 }
