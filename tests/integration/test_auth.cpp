@@ -47,9 +47,31 @@ TEST_CASE("Does the upstream link log in with the password from password_file, a
   REQUIRE(good.stop().ok());
   CHECK(good.log().find("s3cret") == std::string::npos);  // never logged
 
-  Gateway bad(auth_yaml(local.port(), upstream.port(), write_secret("bad.pw", "wrong")));
+  Gateway bad(auth_yaml(local.port(), upstream.port(), write_secret("bad.pw", "Wr0ngPa55")));
   REQUIRE(bad.start(/*wait_upstream=*/false).ok());
   REQUIRE(wait_until([&] { return bad.log().find("upstream link: cannot connect") != std::string::npos; }, 10s));
   CHECK(bad.log().find("upstream link: connected") == std::string::npos);
   REQUIRE(bad.stop().ok());
+  CHECK(bad.log().find("Wr0ngPa55") == std::string::npos);  // not even when it is refused
+}
+
+TEST_CASE("Are the state folder 0700 and the database and journal files 0600?", "[integration][auth][files]") {
+  MosquittoBroker local;
+  REQUIRE(local.start().ok());
+  Gateway gw(gateway_yaml(local.port(), 0, ""));
+  REQUIRE(gw.start(false).ok());
+  REQUIRE(gw.stop().ok());
+  auto mode = [](const fs::path& p) { return fs::status(p).permissions() & fs::perms::mask; };
+  CHECK(mode(gw.state_dir()) == fs::perms::owner_all);
+  size_t files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(gw.state_dir())) {
+    INFO(e.path());
+    if (e.is_directory()) {
+      CHECK(mode(e.path()) == fs::perms::owner_all);
+    } else {
+      ++files;
+      CHECK(mode(e.path()) == (fs::perms::owner_read | fs::perms::owner_write));
+    }
+  }
+  CHECK(files >= 2);  // outbox.db and at least one journal segment
 }
