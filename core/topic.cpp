@@ -45,14 +45,42 @@ bool topic_matches(std::string_view filter, std::string_view topic) {
   }
 }
 
+size_t find_unfit_topic_char(std::string_view text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned char c = s[i];
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7F) return i;
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp, min;
+    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
+    else return i;  // a continuation byte where a character starts, or 0xF8..0xFF
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F)) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
 bool valid_topic_name(std::string_view topic) {
   if (topic.empty() || topic.size() > 65535) return false;
-  return topic.find_first_of(std::string_view("+#\0", 3)) == std::string_view::npos;
+  if (find_unfit_topic_char(topic) != std::string_view::npos) return false;
+  return topic.find_first_of("+#") == std::string_view::npos;
 }
 
 bool valid_topic_filter(std::string_view filter) {
   if (filter.empty() || filter.size() > 65535) return false;
-  if (filter.find('\0') != std::string_view::npos) return false;
+  if (find_unfit_topic_char(filter) != std::string_view::npos) return false;
   auto levels = topic_levels(filter);
   for (size_t i = 0; i < levels.size(); ++i) {
     auto l = levels[i];

@@ -12,11 +12,20 @@ namespace edgegw {
 // starting with a wildcard does not match topics that start with '$'.
 bool topic_matches(std::string_view filter, std::string_view topic);
 
-// A topic name: non-empty, at most 65535 bytes, no '+', '#' or NUL.
+// The offset of the first byte that makes `text` unfit for an MQTT topic:
+// malformed UTF-8 (overlong forms, surrogates, above U+10FFFF) or a control
+// character (U+0000-U+001F, U+007F-U+009F). MQTT requires well-formed UTF-8
+// and Mosquitto disconnects a client that publishes a topic with either, so
+// such a topic must never reach a link. npos when it is clean.
+size_t find_unfit_topic_char(std::string_view text);
+
+// A topic name: non-empty, at most 65535 bytes, no '+', '#', and nothing
+// find_unfit_topic_char() flags (NUL included).
 bool valid_topic_name(std::string_view topic);
 
-// A topic filter: non-empty, at most 65535 bytes, no NUL, '+' alone in its
-// level, '#' alone in the last level.
+// A topic filter: non-empty, at most 65535 bytes, nothing
+// find_unfit_topic_char() flags, '+' alone in its level, '#' alone in the
+// last level.
 bool valid_topic_filter(std::string_view filter);
 
 // True if every topic matched by `inner` is also matched by `outer`.

@@ -1,5 +1,7 @@
 #include "rules/template.h"
 
+#include <cstdio>
+
 #include "core/topic.h"
 
 namespace edgegw::rules {
@@ -33,9 +35,26 @@ constexpr std::string_view kBlank = " \t\r\n";
 
 bool is_blank(std::string_view s) { return s.find_first_not_of(kBlank) == std::string_view::npos; }
 
+// For error messages and logs: quoted, at most 200 bytes, and when the topic
+// is not clean UTF-8 text every byte outside printable ASCII as \xNN, so a
+// hostile value cannot write control characters into the log.
 std::string quoted_topic(std::string_view topic) {
+  constexpr size_t kShown = 200;
+  const bool clean = find_unfit_topic_char(topic) == std::string_view::npos;
   std::string out = "'";
-  for (char c : topic) out += c == '\0' ? std::string("\\0") : std::string(1, c);
+  for (char ch : topic.substr(0, kShown)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == 0) {
+      out += "\\0";
+    } else if (!clean && (c < 0x20 || c >= 0x7F)) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c);
+      out += hex;
+    } else {
+      out += ch;
+    }
+  }
+  if (topic.size() > kShown) out += "...";
   return out + "'";
 }
 
@@ -139,8 +158,19 @@ Result<std::string> Template::render_topic(const EvalContext& ctx) const {
     const std::string what = out[bad] == '\0' ? "a NUL byte" : "'" + std::string(1, out[bad]) + "'";
     return fail("rendered topic " + quoted_topic(out) + " contains " + what);
   }
-  if (out.size() > kMaxTopicBytes || !valid_topic_name(out)) {
-    return fail("rendered topic is longer than 65535 bytes");
+  if (out.size() > kMaxTopicBytes) return fail("rendered topic is longer than 65535 bytes");
+  if (const size_t at = find_unfit_topic_char(out); at != std::string::npos) {
+    const auto byte = static_cast<unsigned char>(out[at]);
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02X", byte);
+    return fail("rendered topic " + quoted_topic(out) + " contains " +
+                (byte < 0x80 ? std::string("the control character ") + hex
+                             : "malformed UTF-8 or a control character at byte " + std::to_string(at)));
+  }
+  // A '$' first level is the broker's ($SYS, $share): only the text may
+  // write one, never a value (a device named "$SYS" must not escape the prefix).
+  if (out.front() == '$' && (pieces_.empty() || pieces_.front().expr || pieces_.front().literal.empty())) {
+    return fail("rendered topic " + quoted_topic(out) + " starts with '$', which a value may not write");
   }
   return out;
 }

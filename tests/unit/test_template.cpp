@@ -166,6 +166,21 @@ TEST_CASE("Does a rendered topic with wildcards, NUL or a missing level fail?", 
   CHECK(render_topic("{{ payload.long }}", huge) == "error: rendered topic is longer than 65535 bytes");
 }
 
+TEST_CASE("Does a value that would write control characters, bad UTF-8 or a '$' level fail the topic?",
+          "[rules][template][topic]") {
+  Env env(R"({"ctl": "a\u0007b", "sys": "$SYS", "uml": "k\u00fcche"})");
+  CHECK(render_topic("x/{{ payload.ctl }}", env) ==
+        "error: rendered topic 'x/a\\x07b' contains the control character 0x07");
+  CHECK(render_topic("{{ payload.sys }}/x", env) ==
+        "error: rendered topic '$SYS/x' starts with '$', which a value may not write");
+  CHECK(render_topic("$share/{{ payload.uml }}", env) == "$share/k\xC3\xBC" "che");  // the text may write '$'
+  CHECK(render_topic("x/{{ payload.sys }}", env) == "x/$SYS");  // not the first level: an ordinary name
+  Env raw("");
+  raw.event.payload = "\xFF\xFEname";  // not JSON: `payload` is the raw text
+  CHECK(render_topic("x/{{ payload }}", raw) ==
+        "error: rendered topic 'x/\\xFF\\xFEname' contains malformed UTF-8 or a control character at byte 2");
+}
+
 TEST_CASE("Are wildcards in a topic template's text errors at load time?", "[rules][template][topic]") {
   CHECK(template_error("home/+/temp", true) ==
         "6: a topic to publish to cannot contain '+' (wildcards are for filters)");
