@@ -146,11 +146,13 @@ autosave_interval 0"
   "$LOADGEN" pub --url "tcp://127.0.0.1:$LP" --prefix live --count "$live_count" --devices 10 --rate "$LAT_RATE" \
     >/dev/null & local live=$!
   sleep 1
+  local c0; c0=$(cpu_seconds "$GW")
   broker drain_up "$UP" "persistence true
 persistence_location $RUN/drain_up/
 autosave_interval 0"
   start_sink "$RES/drain.json" "$UP" "$BACKLOG" --id bench-drain-sink --clean 0 --filter 'bench/#'
   wait "$SINK"
+  python3 -c "print($(cpu_seconds "$GW") - $c0)" > "$RES/drain.cpu"  # includes the live traffic meanwhile
   echo "   $(cat "$RES/drain.json")" >&2
   wait "$live" || true
   kill "$watch" 2>/dev/null || true; wait "$watch" 2>/dev/null || true
