@@ -81,8 +81,13 @@ measure_pair() {
   local count=$((LAT_RATE * LAT_SECONDS))
   echo "== $name: $count messages at $LAT_RATE msg/s" >&2
   start_sink "$RES/$name.lat.json" "$sink" "$count"
+  # shellcheck disable=SC2086
+  c0=$(cpu_seconds $pids)
   "$LOADGEN" pub --url "tcp://127.0.0.1:$pub" --count "$count" --devices "$DEVICES" --rate "$LAT_RATE" >/dev/null
   wait "$SINK"
+  # shellcheck disable=SC2086
+  c1=$(cpu_seconds $pids)
+  python3 -c "print($c1 - $c0)" > "$RES/$name.lat_cpu"  # CPU seconds at the fixed rate
   echo "   $(cat "$RES/$name.lat.json")" >&2
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "gateway/process_tuning.h"
 #include "gateway/sqlite_outbox.h"
 
 namespace edgegw::bench {
@@ -112,4 +113,15 @@ BENCHMARK(BM_outbox_drain)->Arg(64)->Arg(1024);
 }  // namespace
 }  // namespace edgegw::bench
 
-BENCHMARK_MAIN();
+// The daemon's malloc settings (gateway/process_tuning.h) unless
+// EDGEGW_BENCH_NO_TUNE=1: without them glibc trims the heap top after each
+// transaction, and the TLB shootdowns cost more than SQLite itself.
+int main(int argc, char** argv) {
+  const char* no_tune = std::getenv("EDGEGW_BENCH_NO_TUNE");
+  if (!no_tune || std::string(no_tune) != "1") edgegw::gateway::tune_process();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/diag.h"
+#include "gateway/process_tuning.h"
 #include "gateway/rule_loader.h"
 #include "rule_mix.h"
 #include "rules/engine.h"
@@ -154,4 +155,12 @@ BENCHMARK_CAPTURE(BM_template, payload_fields, "{{ topic[1] }} at {{ payload.tem
 }  // namespace
 }  // namespace edgegw::bench
 
-BENCHMARK_MAIN();
+// The daemon's process settings (gateway/process_tuning.h), as in micro_outbox.
+int main(int argc, char** argv) {
+  edgegw::gateway::tune_process();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -66,7 +66,10 @@ for key in ["raw", "bridge", "routes", "rules"]:
            "cpu_s_per_100k": cpu / t["unique"] * 100000 if cpu is not None and t["unique"] else None,
            "p50_ms": lat["p50_ms"] if lat else None, "p99_ms": lat["p99_ms"] if lat else None,
            "max_ms": lat["max_ms"] if lat else None,
-           "rss_idle_kib": num(f"{key}.rss_idle"), "rss_load_kib": num(f"{key}.rss_load")}
+           "rss_idle_kib": num(f"{key}.rss_idle"), "rss_load_kib": num(f"{key}.rss_load"),
+           # share of one core the forwarding processes used at the fixed rate
+           "core_share_at_rate": num(f"{key}.lat_cpu") / lat["seconds"] if lat and num(f"{key}.lat_cpu") is not None
+           and lat["seconds"] else None}
     scenarios.append(row)
 bridge = next((s for s in scenarios if s["scenario"] == "bridge"), None)
 for s in scenarios:
@@ -132,11 +135,12 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
-lines = ["| scenario | msg/s | x bridge | p50 ms | p99 ms | CPU s/100k | msg/CPU-s | x bridge (CPU) | lost | dup | RSS idle MiB | RSS load MiB |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+lines = ["| scenario | msg/s | x bridge | p50 ms | p99 ms | core % at rate | CPU s/100k | msg/CPU-s | x bridge (CPU) | lost | dup | RSS idle MiB | RSS load MiB |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for s in scenarios:
     lines.append(f"| {s['label']} | {fmt(s['msg_per_s'], ',.0f')} | {fmt(s.get('ratio_to_bridge'), '.2f')} | "
-                 f"{fmt(s.get('p50_ms'), '.2f')} | {fmt(s.get('p99_ms'), '.2f')} | {fmt(s.get('cpu_s_per_100k'), '.2f')} | "
+                 f"{fmt(s.get('p50_ms'), '.2f')} | {fmt(s.get('p99_ms'), '.2f')} | "
+                 f"{fmt(s.get('core_share_at_rate') and 100 * s['core_share_at_rate'], '.0f')} | {fmt(s.get('cpu_s_per_100k'), '.2f')} | "
                  f"{fmt(s.get('msg_per_cpu_s'), ',.0f')} | {fmt(s.get('cpu_ratio_to_bridge'), '.2f')} | "
                  f"{s['lost']} | {s['duplicates']} | {fmt(s.get('rss_idle_kib') and s['rss_idle_kib'] / mib, '.1f')} | "
                  f"{fmt(s.get('rss_load_kib') and s['rss_load_kib'] / mib, '.1f')} |")
