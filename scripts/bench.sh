@@ -32,7 +32,7 @@ ONLY=" ${BENCH_ONLY:-raw bridge routes rules drain idle micro} "
 want() { [[ "$ONLY" == *" $1 "* ]]; }
 
 if [ "$BUILD_FIRST" = 1 ]; then
-  EDGEGW_DEPS_EXTRA="libbenchmark-dev linux-perf ${EDGEGW_DEPS_EXTRA:-}" scripts/deps.sh
+  EDGEGW_DEPS_EXTRA="libbenchmark-dev ${EDGEGW_DEPS_EXTRA:-}" scripts/deps.sh
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEGW_BUILD_TESTS=OFF -DEDGEGW_BENCH=ON >/dev/null
   cmake --build "$BUILD" --target edgegw edgegw_loadgen edgegw_bench_rules edgegw_bench_outbox edgegw_empty_main
 fi
