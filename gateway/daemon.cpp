@@ -12,6 +12,7 @@
 
 #include "core/topic.h"
 #include "gateway/engine_loop.h"
+#include "gateway/process_tuning.h"
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
 #include "gateway/rule_loader.h"
@@ -114,6 +115,7 @@ std::vector<Subscription> plan_subscriptions(const std::vector<std::pair<std::st
 }
 
 int run_daemon(const Config& cfg) {
+  tune_process();  // before any thread or client: see process_tuning.h
   auto log = make_logger(cfg.gateway.log_level);
   ::signal(SIGPIPE, SIG_IGN);  // Paho C #1346: a dead TLS peer must not kill us
   int sig_fd = blocked_signal_fd();

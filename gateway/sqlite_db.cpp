@@ -17,6 +17,7 @@
 namespace edgegw::gateway::sql {
 
 namespace fs = std::filesystem;
+constexpr int kCacheKiB = 1024;  // PRAGMA cache_size, per connection
 
 // ---- Run -------------------------------------------------------------------
 
@@ -179,7 +180,12 @@ Status Db::configure(const DbOptions& options) {
   std::string pragmas = std::string("PRAGMA synchronous=") + (options.sync_full ? "FULL" : "NORMAL") +
                         ";PRAGMA foreign_keys=OFF" +
                         ";PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages) +
-                        ";PRAGMA journal_size_limit=" + std::to_string(options.journal_size_limit);
+                        ";PRAGMA journal_size_limit=" + std::to_string(options.journal_size_limit) +
+                        // RSS budget (docs/performance.md): the outbox is read and
+                        // deleted at its head and appended at its tail, so 1 MiB of
+                        // page cache holds the hot pages; the default 2 MiB only
+                        // grew RSS while a backlog waited.
+                        ";PRAGMA cache_size=-" + std::to_string(kCacheKiB);
   if (Status s = exec(pragmas.c_str()); !s.ok()) return s;
   if (options.max_db_bytes > 0) {
     auto page = query_int("PRAGMA page_size");

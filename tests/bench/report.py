@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""tests/bench/report.py RESULTS_DIR OUT_JSON — the benchmark table.
+
+Reads what scripts/bench.sh left in RESULTS_DIR, prints one table (msg/s,
+ratio to the Mosquitto bridge, p50/p99 at the fixed rate, CPU seconds per
+100,000 messages, RSS) and the targets of issue 8 with whether each holds,
+and writes all of it as JSON for comparison across commits.
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+res, out_path = sys.argv[1], sys.argv[2]
+
+
+def read(name, default=None):
+    path = os.path.join(res, name)
+    if not os.path.exists(path):
+        return default
+    with open(path) as f:
+        text = f.read().strip()
+    if not text:
+        return default
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def num(name):
+    v = read(name)
+    return float(v) if v is not None else None
+
+
+def machine():
+    model = cores = ""
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            k, _, v = line.partition(":")
+            if k.strip() == "Model name":
+                model = v.strip()
+            if k.strip() == "CPU(s)":
+                cores = v.strip()
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"cpu": model, "cpus": cores, "kernel": platform.release(), "commit": commit,
+            "load_avg_1m": os.getloadavg()[0], "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+scenarios = []
+labels = {"raw": "(a) raw mosquitto", "bridge": "(b) mosquitto bridge", "routes": "(c) edgegw routes",
+          "rules": "(d) edgegw 100 rules"}
+for key in ["raw", "bridge", "routes", "rules"]:
+    t, lat, cpu = read(f"{key}.tput.json"), read(f"{key}.lat.json"), num(f"{key}.cpu")
+    if not t:
+        continue
+    row = {"scenario": key, "label": labels[key], "msg_per_s": t["msg_per_s"], "lost": t["lost"],
+           "duplicates": t["duplicates"],
+           "cpu_s_per_100k": cpu / t["unique"] * 100000 if cpu is not None and t["unique"] else None,
+           "p50_ms": lat["p50_ms"] if lat else None, "p99_ms": lat["p99_ms"] if lat else None,
+           "max_ms": lat["max_ms"] if lat else None,
+           "rss_idle_kib": num(f"{key}.rss_idle"), "rss_load_kib": num(f"{key}.rss_load"),
+           # share of one core the forwarding processes used at the fixed rate
+           "core_share_at_rate": num(f"{key}.lat_cpu") / lat["seconds"] if lat and num(f"{key}.lat_cpu") is not None
+           and lat["seconds"] else None}
+    scenarios.append(row)
+bridge = next((s for s in scenarios if s["scenario"] == "bridge"), None)
+for s in scenarios:
+    s["ratio_to_bridge"] = s["msg_per_s"] / bridge["msg_per_s"] if bridge and bridge["msg_per_s"] else None
+
+drain = read("drain.json")
+if drain:
+    scenarios.append({"scenario": "drain", "label": "(e) edgegw backlog drain", "msg_per_s": drain["msg_per_s"],
+                      "lost": drain["lost"], "duplicates": drain["duplicates"],
+                      "cpu_s_per_100k": num("drain.cpu") / drain["unique"] * 100000
+                      if num("drain.cpu") is not None and drain["unique"] else None,
+                      "ratio_to_bridge": drain["msg_per_s"] / bridge["msg_per_s"] if bridge else None,
+                      "rss_idle_kib": num("drain.rss_before"), "rss_backlog_kib": num("drain.rss_backlog"),
+                      "rss_load_kib": num("drain.rss_peak")})
+
+# Messages per CPU-second of the forwarding processes: robust to other load
+# on the machine, which the wall-clock msg/s is not.
+for s in scenarios:
+    s["msg_per_cpu_s"] = 100000 / s["cpu_s_per_100k"] if s.get("cpu_s_per_100k") else None
+for s in scenarios:
+    s["cpu_ratio_to_bridge"] = (s["msg_per_cpu_s"] / bridge["msg_per_cpu_s"]
+                                if bridge and bridge.get("msg_per_cpu_s") and s["msg_per_cpu_s"] else None)
+
+micro = {}
+for f in ["micro_rules.json", "micro_outbox.json"]:
+    for b in (read(f) or {}).get("benchmarks", []):
+        micro[b["name"]] = b.get("items_per_second")
+
+rss = {"edgegw_idle_demo_kib": num("idle.rss_demo"), "empty_main_kib": num("idle.rss_empty"),
+       "binary_stripped_bytes": num("binary_bytes")}
+
+
+def get(key, field):
+    s = next((s for s in scenarios if s["scenario"] == key), None)
+    return s.get(field) if s else None
+
+
+def target(name, value, limit, higher_is_better, unit):
+    holds = None if value is None else (value >= limit if higher_is_better else value <= limit)
+    return {"target": name, "value": value, "limit": limit, "unit": unit, "holds": holds}
+
+
+mib = 1024.0
+targets = [
+    target("routes throughput / bridge", get("routes", "ratio_to_bridge"), 1, True, "x"),
+    target("100 rules throughput / bridge", get("rules", "ratio_to_bridge"), 0.8, True, "x"),
+    target("p99 at 1,000 msg/s (routes)", get("routes", "p99_ms"), 5.0, False, "ms"),
+    target("p99 at 1,000 msg/s (100 rules)", get("rules", "p99_ms"), 5.0, False, "ms"),
+    target("idle RSS, demo rules", rss["edgegw_idle_demo_kib"] and rss["edgegw_idle_demo_kib"] / mib, 12, False, "MiB"),
+    target("idle RSS above empty main",
+           rss["edgegw_idle_demo_kib"] and rss["empty_main_kib"] and
+           (rss["edgegw_idle_demo_kib"] - rss["empty_main_kib"]) / mib, 4, False, "MiB"),
+    target("RSS with the backlog in the outbox", get("drain", "rss_load_kib") and
+           max(get("drain", "rss_load_kib"), get("drain", "rss_backlog_kib") or 0) / mib, 16, False, "MiB"),
+    target("stripped binary", rss["binary_stripped_bytes"] and rss["binary_stripped_bytes"] / mib / mib, 3, False, "MiB"),
+    target("backlog drain", get("drain", "msg_per_s"), 20000, True, "msg/s"),
+    target("rules: 100 topic-only, one core", micro.get("BM_engine_topic_rules/100"), 1_000_000, True, "events/s"),
+    target("rules: 100 with JSON conditions, one core", micro.get("BM_engine_json_rules/100"), 300_000, True, "events/s"),
+]
+
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+
+lines = ["| scenario | msg/s | x bridge | p50 ms | p99 ms | core % at rate | CPU s/100k | msg/CPU-s | x bridge (CPU) | lost | dup | RSS idle MiB | RSS load MiB |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+for s in scenarios:
+    lines.append(f"| {s['label']} | {fmt(s['msg_per_s'], ',.0f')} | {fmt(s.get('ratio_to_bridge'), '.2f')} | "
+                 f"{fmt(s.get('p50_ms'), '.2f')} | {fmt(s.get('p99_ms'), '.2f')} | "
+                 f"{fmt(s.get('core_share_at_rate') and 100 * s['core_share_at_rate'], '.0f')} | {fmt(s.get('cpu_s_per_100k'), '.2f')} | "
+                 f"{fmt(s.get('msg_per_cpu_s'), ',.0f')} | {fmt(s.get('cpu_ratio_to_bridge'), '.2f')} | "
+                 f"{s['lost']} | {s['duplicates']} | {fmt(s.get('rss_idle_kib') and s['rss_idle_kib'] / mib, '.1f')} | "
+                 f"{fmt(s.get('rss_load_kib') and s['rss_load_kib'] / mib, '.1f')} |")
+lines += ["", "| target | measured | limit | holds |", "|---|---:|---:|---|"]
+for t in targets:
+    cmp = ">=" if t["target"].endswith("bridge") or "drain" in t["target"] or "core" in t["target"] else "<="
+    lines.append(f"| {t['target']} | {fmt(t['value'], ',.2f')} {t['unit']} | {cmp} {t['limit']:,} | "
+                 f"{'-' if t['holds'] is None else ('yes' if t['holds'] else 'NO')} |")
+lines += ["", "| microbenchmark | items/s |", "|---|---:|"]
+lines += [f"| {k} | {fmt(v, ',.0f')} |" for k, v in micro.items()]
+print("\n".join(lines))
+
+result = {"machine": machine(), "scenarios": scenarios, "rss": rss, "targets": targets, "micro": micro}
+with open(out_path, "w") as f:
+    json.dump(result, f, indent=1)
+print(f"\nwritten: {out_path}", file=sys.stderr)
