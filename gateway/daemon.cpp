@@ -12,6 +12,7 @@
 
 #include "core/topic.h"
 #include "gateway/engine_loop.h"
+#include "gateway/http_worker.h"
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
 #include "gateway/rule_loader.h"
@@ -112,6 +113,7 @@ std::vector<Subscription> plan_subscriptions(const std::vector<std::pair<std::st
 int run_daemon(const Config& cfg) {
   auto log = make_logger(cfg.gateway.log_level);
   ::signal(SIGPIPE, SIG_IGN);  // Paho C #1346: a dead TLS peer must not kill us
+  http_global_init();         // before any thread starts (libcurl's rule)
   int sig_fd = blocked_signal_fd();
   if (sig_fd < 0) {
     log->error("signalfd: {}", std::strerror(errno));
@@ -209,6 +211,8 @@ int run_daemon(const Config& cfg) {
   EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
                     [] { sd_notify(0, "READY=1"); }, rule_set,
                     [&cfg, log] { return load_rules(cfg, *log); }, plan};
+  HttpWorker http_worker(wake);  // stopped and joined before `wake` goes
+  parts.http = &http_worker;
   EngineLoop loop(std::move(parts), std::move(eopt));
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,

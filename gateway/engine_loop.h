@@ -25,6 +25,7 @@
 #include "gateway/backoff.h"
 #include "gateway/event_fd.h"
 #include "gateway/forwarder.h"
+#include "gateway/http_dispatch.h"
 #include "gateway/journal.h"
 #include "gateway/link_events.h"
 #include "gateway/metrics.h"
@@ -70,6 +71,7 @@ struct EngineParts {
   std::function<std::shared_ptr<const rules::RuleSet>()> reload_rules;
   // The subscriptions a link needs for the routes and these rules.
   std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
+  HttpJobSink* http = nullptr;         // the webhook worker; null: http actions are counted, not run
 };
 
 class EngineLoop {
@@ -145,6 +147,7 @@ class EngineLoop {
   int exit_code_ = 0;
   bool batch_failed_ = false;            // records_ holds a batch whose commit failed
   MonoTime next_bad_topic_warn_{};
+  std::unique_ptr<HttpDispatch> http_;   // set when parts.http is
 };
 
 }  // namespace edgegw::gateway
