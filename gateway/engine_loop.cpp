@@ -95,7 +95,7 @@ int EngineLoop::run() {
     if (stop_requested_) break;
 
     handle_link_events();
-    if (http_) http_->take_results(now);
+    if (http_) http_->take_results(mono_now());
     // Take everything that is there, in batches; batches grow with load.
     bool more = true;
     while (more && !stop_requested_) {
