@@ -13,6 +13,7 @@
 #include "core/topic.h"
 #include "gateway/engine_loop.h"
 #include "gateway/process_tuning.h"
+#include "gateway/http_worker.h"
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
 #include "gateway/rule_loader.h"
@@ -118,6 +119,7 @@ int run_daemon(const Config& cfg) {
   tune_process();  // before any thread or client: see process_tuning.h
   auto log = make_logger(cfg.gateway.log_level);
   ::signal(SIGPIPE, SIG_IGN);  // Paho C #1346: a dead TLS peer must not kill us
+  http_global_init();         // before any thread starts (libcurl's rule)
   int sig_fd = blocked_signal_fd();
   if (sig_fd < 0) {
     log->error("signalfd: {}", std::strerror(errno));
@@ -219,6 +221,8 @@ int run_daemon(const Config& cfg) {
   auto rule_watch = RuleWatch::open(cfg.rule_paths, watch_warnings);
   for (const auto& w : watch_warnings) log->warn("{}", w);
   parts.rule_watch = rule_watch.get();
+  HttpWorker http_worker(wake);  // stopped and joined before `wake` goes
+  parts.http = &http_worker;
   EngineLoop loop(std::move(parts), std::move(eopt));
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,

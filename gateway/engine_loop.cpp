@@ -65,6 +65,9 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(
     rule_engine_ = std::make_unique<rules::Engine>(p_.rules);
     restore_rule_states();
   }
+  if (p_.http) {
+    http_ = std::make_unique<HttpDispatch>(p_.outbox, *p_.http, p_.metrics, p_.log, http_dispatch_options_from_env());
+  }
   std::vector<std::pair<std::string, std::string>> state;
   if (auto s = p_.outbox.load_state(state); !s.ok()) p_.log->error("state: {}", s.message());
   for (const auto& [name, json] : state) lookups_.set_state(name, rules::Payload(json, parser_).get({}));
@@ -134,13 +137,15 @@ int EngineLoop::run() {
     if (stop_requested_) break;
 
     handle_link_events();
+    if (http_) http_->take_results(mono_now());
     // Take everything that is there, in batches; batches grow with load.
     bool more = true;
     while (more && !stop_requested_) {
       now = mono_now();
       if (now < commit_retry_at_) break;
       more = process_journal(kBatchRecords);
-      if (!records_.empty() || !removes_[0].empty() || !removes_[1].empty() || !pending_.empty()) {
+      bool http_done = http_ && http_->has_results();
+      if (!records_.empty() || !removes_[0].empty() || !removes_[1].empty() || !pending_.empty() || http_done) {
         if (auto s = commit_batch(); !s.ok()) {
           if (p_.outbox.corrupt_seen()) {
             // The restart moves the file aside and starts a fresh one; the
@@ -156,6 +161,7 @@ int EngineLoop::run() {
         }
       }
       pump_forwarders();
+      if (http_) http_->pump(mono_now(), wall_ms());
       handle_link_events();  // acks that arrived meanwhile ride the next batch
     }
     run_timers(mono_now());
@@ -332,7 +338,8 @@ Status EngineLoop::execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& 
     p_.log->log(spdlog::level::from_str(line->level), "rule {}: {}", line->rule, line->message);
     return Status();
   }
-  ++tally.http_skipped;  // HttpCall: the webhook worker is not built yet (edgegw test prints the call)
+  if (http_) return http_->enqueue(std::get<rules::HttpCall>(d.decision), now_ms);
+  ++tally.http_skipped;  // no webhook worker (not in the daemon)
   return Status();
 }
 
@@ -419,6 +426,9 @@ Status EngineLoop::commit_batch() {
       if (auto s = p_.outbox.put_rule_state(id, rule_engine_->save_state(id)); !s.ok()) return fail(s);
     }
   }
+  if (http_) {
+    if (auto s = http_->apply_results(now_ms); !s.ok()) return fail(s);
+  }
   uint64_t last = records_.empty() ? committed_seq_ : records_.back().seq;
   if (last != committed_seq_) {
     if (auto s = p_.outbox.set_journal_position(last); !s.ok()) return fail(s);
@@ -429,6 +439,7 @@ Status EngineLoop::commit_batch() {
   if (rule_engine_) rule_engine_->clear_dirty();
   records_.clear();
   pending_.clear();
+  if (http_) http_->committed();
   count_committed(tally);
   if (opt_.sync_full && committed_seq_ > released_seq_) {
     // synchronous=FULL: the commit is on disk, the journal records are redundant.
@@ -510,6 +521,7 @@ void EngineLoop::run_timers(MonoTime now) {
     }
     log_backlog();
   }
+  if (http_) http_->pump(now, wall_ms());  // retries that came due, breakers that reopen
   if (now >= next_expiry_) {
     next_expiry_ = now + kExpiryEvery;
     auto r = p_.outbox.expire(wall_ms());
@@ -602,6 +614,7 @@ MonoTime EngineLoop::next_deadline(MonoTime now) const {
   for (const LinkState* ls : {local_.get(), upstream_.get()}) {
     if (ls && ls->resend_at > now) d = std::min(d, ls->resend_at);
   }
+  if (auto h = http_ ? http_->next_deadline(now, wall_ms()) : std::nullopt) d = std::min(d, *h);
   return std::max(d, now);
 }
 
@@ -613,9 +626,11 @@ void EngineLoop::shutdown() {
     local_->link.disconnect(kShutdownLinkTimeout);
   }
   handle_link_events();
+  if (http_) http_->take_results(mono_now());  // answered calls leave the queue now, not after the restart
   for (int i = 0; i < 1000; ++i) {
     bool more = process_journal(kBatchRecords);
-    if (records_.empty() && removes_[0].empty() && removes_[1].empty()) break;
+    bool http_done = http_ && http_->has_results();
+    if (records_.empty() && removes_[0].empty() && removes_[1].empty() && !http_done) break;
     if (auto s = commit_batch(); !s.ok()) {
       p_.log->error("outbox: final commit failed: {}; the journal keeps the records for the next start", s.message());
       break;

@@ -25,6 +25,7 @@
 #include "gateway/backoff.h"
 #include "gateway/event_fd.h"
 #include "gateway/forwarder.h"
+#include "gateway/http_dispatch.h"
 #include "gateway/journal.h"
 #include "gateway/link_events.h"
 #include "gateway/metrics.h"
@@ -72,6 +73,7 @@ struct EngineParts {
   // The subscriptions a link needs for the routes and these rules.
   std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
   RuleWatch* rule_watch = nullptr;     // null: rule files reload on SIGHUP only
+  HttpJobSink* http = nullptr;         // the webhook worker; null: http actions are counted, not run
 };
 
 class EngineLoop {
@@ -155,6 +157,7 @@ class EngineLoop {
   int64_t clock_wall_ms_ = 0;
   MonoTime clock_mono_{};
   int64_t era_start_ms_ = 0;
+  std::unique_ptr<HttpDispatch> http_;   // set when parts.http is
 };
 
 }  // namespace edgegw::gateway

@@ -3,11 +3,13 @@
 
 #include <iostream>
 #include <optional>
+#include <vector>
 
 #include "gateway/buffer_cli.h"
 #include "gateway/check.h"
 #include "gateway/config.h"
 #include "gateway/daemon.h"
+#include "gateway/deadletters_cli.h"
 #include "gateway/rfc3339.h"
 #include "gateway/test_command.h"
 
@@ -74,6 +76,23 @@ int main(int argc, char** argv) {
   purge->add_option("--link", link_text, "local or upstream")->check(CLI::IsMember({"local", "upstream"}));
   purge->add_option("--topic", topic_filter, "only rows whose topic matches this MQTT filter");
 
+  // `edgegw deadletters` alone lists them.
+  auto* dead = app.add_subcommand("deadletters", "actions that finally failed (http)");
+  dead->require_subcommand(0, 1);
+  dead->add_option("-c,--config", config_path, "gateway config file");
+  auto* dead_list = dead->add_subcommand("list", "the dead letters, oldest first");
+  auto* dead_retry = dead->add_subcommand("retry", "queue them again (attempts start from 0)");
+  auto* dead_purge = dead->add_subcommand("purge", "delete them");
+  std::vector<int64_t> dead_ids;
+  bool dead_all = false;
+  dead_list->add_flag("--json", json, "JSON output");
+  dead_list->add_option("--limit", limit, "rows to show");
+  for (auto* sub : {dead_list, dead_retry, dead_purge}) sub->add_option("-c,--config", config_path, "gateway config file");
+  for (auto* sub : {dead_retry, dead_purge}) {
+    sub->add_option("ids", dead_ids, "dead letter ids");
+    sub->add_flag("--all", dead_all, "every dead letter");
+  }
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -103,6 +122,15 @@ int main(int argc, char** argv) {
       std::optional<std::string> filter;
       if (!topic_filter.empty()) filter = topic_filter;
       return gw::buffer_purge(db, std::cout, std::cerr, link, filter);
+    }
+    if (dead->parsed()) {
+      auto cfg = load_or_report(config_path);
+      if (!cfg) return 1;
+      std::string db = cfg->gateway.state_dir + "/outbox.db";
+      int64_t now_ms = edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
+      if (dead_retry->parsed()) return gw::deadletters_retry(db, std::cout, std::cerr, dead_ids, dead_all, now_ms);
+      if (dead_purge->parsed()) return gw::deadletters_purge(db, std::cout, std::cerr, dead_ids, dead_all);
+      return gw::deadletters_list(db, std::cout, std::cerr, limit, json);
     }
   } catch (const std::exception& e) {
     // The one last catch: log and exit non-zero so systemd restarts us.

@@ -13,7 +13,8 @@ namespace edgegw::gateway {
 
 namespace {
 
-// Schema version 1. One queue table, deleted on ack, never flagged
+// Schema version 2 (1 + http_queue; every statement is IF NOT EXISTS, so
+// running it on a version-1 file migrates it). One queue table, deleted on ack, never flagged
 // (reliability §2.3). Two indexes, both chosen against write amplification:
 // - outbox_queue (link, priority, seq) lets read(), drop_oldest and expiry
 //   seek straight to one queue's head. Without it a read of the local queue
@@ -67,7 +68,20 @@ CREATE TABLE IF NOT EXISTS deadletters(
   attempts INTEGER NOT NULL DEFAULT 0,
   created_ms INTEGER NOT NULL,
   failed_ms INTEGER NOT NULL);
-PRAGMA user_version = 1;
+CREATE TABLE IF NOT EXISTS http_queue(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  rule TEXT NOT NULL,
+  method TEXT NOT NULL,
+  url TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  body TEXT NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  retries INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  next_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS http_queue_due ON http_queue(next_ms);
+PRAGMA user_version = 2;
 )sql";
 
 // Every delete returns (link, bytes) of each row so the in-memory stats follow.
@@ -272,6 +286,7 @@ Status SqliteOutbox::refresh_if_changed() {
 Status SqliteOutbox::refresh_if_changed_locked() {
   auto changed = db_->changed_by_others();
   if (!changed.ok()) return changed.status();
+  if (*changed) external_change_ = true;  // take_external_change(): new http_queue rows
   return *changed ? reload() : Status();
 }
 

@@ -27,8 +27,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "gateway/http_queue.h"
 #include "gateway/outbox.h"
 #include "gateway/sqlite_db.h"
 
@@ -55,7 +57,7 @@ struct OutboxOptions {
 
 class SqliteOutbox final : public Outbox {
  public:
-  static constexpr int kSchemaVersion = 1;  // PRAGMA user_version
+  static constexpr int kSchemaVersion = 2;  // PRAGMA user_version
 
   // Opens or creates the outbox at `path` (mode 0600). Fails on an unreadable
   // file, a schema newer than kSchemaVersion, or corruption when
@@ -114,6 +116,25 @@ class SqliteOutbox final : public Outbox {
   bool corrupt_seen() const { return db_->corrupt_seen(); }
   const OutboxLimits& limits() const { return options_.limits; }
 
+  // ---- webhooks: http_queue and deadletters (sqlite_http.cpp) ----
+  // Writes join the current batch like put_state. Rows due at or before
+  // now_ms with id > after_id, in id order, at most `limit`.
+  Result<int64_t> http_insert(const HttpRow& row);
+  Status http_due(int64_t now_ms, int64_t after_id, size_t limit, std::vector<HttpRow>& out);
+  Result<std::optional<int64_t>> http_next_due(int64_t now_ms);  // earliest next_ms after now_ms
+  Status http_delivered(int64_t id);                               // deletes the row
+  Status http_retry_later(int64_t id, int attempts, int64_t next_ms);
+  // Moves the row to deadletters (kind 'http', detail = the call as JSON).
+  Status http_deadletter(int64_t id, int attempts, const std::string& reason, int64_t now_ms);
+  // For `edgegw deadletters`: ids empty means every row (of kind http, for
+  // retry). retry moves rows back into http_queue with attempts 0, due now.
+  Status deadletters(size_t limit, std::vector<DeadLetter>& out);
+  Result<uint64_t> deadletters_retry(const std::vector<int64_t>& ids, int64_t now_ms);
+  Result<uint64_t> deadletters_purge(const std::vector<int64_t>& ids);
+  // True (once) when refresh_if_changed() or begin() saw another process's
+  // commit since the last call: the http_queue may have new rows.
+  bool take_external_change() { return std::exchange(external_change_, false); }
+
  private:
   struct LinkState {
     LinkStats stats;
@@ -141,6 +162,9 @@ class SqliteOutbox final : public Outbox {
   Status reload_stats();
   Status reload_counters();
   Status refresh_if_changed_locked();
+  Status prepare_http();
+  Result<uint64_t> deadletters_change(const std::vector<const char*>& sql_texts, const std::vector<int64_t>& ids,
+                                      int64_t now_ms);
   void refresh_oldest(Link link) const;
 
   // Transactions (sqlite_outbox_write.cpp).
@@ -164,6 +188,12 @@ class SqliteOutbox final : public Outbox {
   OutboxOptions options_;
   std::unique_ptr<sql::Db> db_;
   std::unique_ptr<Statements> stmts_;  // destroyed before db_
+  struct HttpStatements {              // prepared on first use (sqlite_http.cpp)
+    sql::Stmt insert, due, next_due, remove, retry_later, to_deadletter;
+    bool ready = false;
+  };
+  HttpStatements http_stmts_;          // declared after db_: destroyed before it
+  bool external_change_ = false;
   mutable Memory memory_;              // mutable: the lazily recomputed oldest row
   Memory snapshot_;                    // memory_ at begin(), restored by rollback
   bool in_txn_ = false;

@@ -35,6 +35,7 @@ class RuleCompiler {
       : diag_(diag), has_upstream_(has_upstream), where_(std::move(where)) {}
 
   bool compile(const RuleSpec& spec, CompiledRule& r) {
+    enabled_ = spec.enabled;
     r.id = spec.id;
     r.pos = spec.pos;
     if (spec.id.empty()) error(spec.pos, "id", "a rule needs an id");
@@ -57,6 +58,16 @@ class RuleCompiler {
   void error(const SourcePos& pos, std::string_view field, const std::string& message) {
     diag_.error(pos, where_ + "." + std::string(field) + ": " + message);
     ok_ = false;
+  }
+
+  // A disabled rule that needs an upstream is only a warning: the shipped
+  // examples (disabled) must check cleanly on a gateway without one.
+  void needs_upstream(const SourcePos& pos, std::string_view field, const std::string& message) {
+    if (enabled_) {
+      error(pos, field, message);
+    } else {
+      diag_.warning(pos, where_ + "." + std::string(field) + ": " + message + " (the rule is disabled)");
+    }
   }
 
   std::optional<Expression> expression(const std::optional<Located>& text, std::string_view field) {
@@ -93,6 +104,7 @@ class RuleCompiler {
   bool has_upstream_;
   std::string where_;
   bool ok_ = true;
+  bool enabled_ = true;
 };
 
 void RuleCompiler::compile_trigger(const TriggerSpec& w, CompiledRule& r) {
@@ -109,7 +121,7 @@ void RuleCompiler::compile_trigger(const TriggerSpec& w, CompiledRule& r) {
     error(w.pos, "when.from", "'from: upstream' applies to topic triggers only");
   }
   if (w.from_upstream && !has_upstream_) {
-    error(w.pos, "when.from", "'from: upstream' needs an upstream section in gateway.yaml");
+    needs_upstream(w.pos, "when.from", "'from: upstream' needs an upstream section in gateway.yaml");
   }
   r.from_upstream = w.from_upstream;
   r.condition = expression(w.condition, "when.if");
@@ -184,7 +196,7 @@ void RuleCompiler::compile_publish(const ActionSpec& a, const std::string& field
   const std::string name = field + (forward ? ".forward" : ".publish");
   c.to = forward ? Link::upstream : a.to;
   if (c.to == Link::upstream && !has_upstream_) {
-    error(a.pos, name, std::string(forward ? "forward" : "publish to upstream") +
+    needs_upstream(a.pos, name, std::string(forward ? "forward" : "publish to upstream") +
                            " needs an upstream section in gateway.yaml");
   }
   if (a.topic) {

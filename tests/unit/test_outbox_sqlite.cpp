@@ -259,11 +259,11 @@ TEST_CASE("Is an outbox written by a newer edgegw refused, and left alone?", "[o
   TempDir dir;
   const std::string path = dir.file("outbox.db");
   { auto ob = open_ok(path); }
-  exec_raw(path, "PRAGMA user_version = 2");
+  exec_raw(path, "PRAGMA user_version = 3");
   auto r = SqliteOutbox::open(path, {});
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().message() ==
-        "outbox.db: schema version 2 is newer than this edgegw supports (1); refusing to open it");
+        "outbox.db: schema version 3 is newer than this edgegw supports (2); refusing to open it");
   CHECK(quarantined_in(dir).empty());
 }
 

@@ -109,6 +109,19 @@ TEST_CASE("Do upstream publishes, forwards and `from: upstream` need an upstream
   CHECK(lines[2] == "rules.yaml:4:7: error: rules[2].when.from: 'from: upstream' needs an upstream section in gateway.yaml");
 }
 
+TEST_CASE("Is a disabled rule that needs an upstream only a warning without one?", "[rules][engine][compile]") {
+  auto pub = topic_rule("pub", "a", {publish_action("x", "y", Link::upstream)});
+  pub.enabled = false;  // as the shipped examples are
+  Diagnostics diag;
+  auto set = RuleSet::compile({pub}, diag, false);
+  REQUIRE(set != nullptr);
+  REQUIRE(diag.items().size() == 1);
+  CHECK(diag.items()[0].format() ==
+        "rules.yaml:8:9: warning: rules[0].then[0].publish: publish to upstream needs an upstream section in "
+        "gateway.yaml (the rule is disabled)");
+  CHECK(set->filters(Link::local).empty());  // and it subscribes to nothing
+}
+
 TEST_CASE("Are bad action fields (qos, log level, http) reported?", "[rules][engine][compile]") {
   auto p = publish_action("x", "y");
   p.qos = 3;
