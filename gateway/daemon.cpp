@@ -15,6 +15,7 @@
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
 #include "gateway/rule_loader.h"
+#include "gateway/service_notifier.h"
 #include "rules/rule_set.h"
 
 namespace edgegw::gateway {
@@ -209,6 +210,8 @@ int run_daemon(const Config& cfg) {
   EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
                     [] { sd_notify(0, "READY=1"); }, rule_set,
                     [&cfg, log] { return load_rules(cfg, *log); }, plan};
+  auto notifier = ServiceNotifier::from_systemd(cfg.upstream.has_value());
+  parts.service = &notifier;
   EngineLoop loop(std::move(parts), std::move(eopt));
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,

@@ -38,6 +38,8 @@
 
 namespace edgegw::gateway {
 
+class ServiceNotifier;
+
 struct EngineOptions {
   std::string gateway_id;
   uint64_t journal_max = 64ull << 20;  // local link paused above, resumed below half
@@ -70,6 +72,7 @@ struct EngineParts {
   std::function<std::shared_ptr<const rules::RuleSet>()> reload_rules;
   // The subscriptions a link needs for the routes and these rules.
   std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
+  ServiceNotifier* service = nullptr;  // systemd WATCHDOG=1 and STATUS=; null: none
 };
 
 class EngineLoop {
