@@ -11,10 +11,10 @@
 #   /usr/share/doc/edgegw/               README and docs/*.md
 #
 # Depends: dpkg-shlibdeps on the binary. Natively CPack runs it
-# (CPACK_DEBIAN_PACKAGE_SHLIBDEPS); for arm64 cmake/cpack_project.cmake runs
-# it at packaging time against the sysroot's dpkg database
-# (scripts/sysroot-arm64.sh writes it), since the host's knows no arm64
-# libraries.
+# (CPACK_DEBIAN_PACKAGE_SHLIBDEPS); for arm64 cmake/cpack_depends.cmake runs
+# it at packaging time with the arm64 library packages that
+# scripts/sysroot-arm64.sh unpacked, since the host's dpkg database knows no
+# arm64 libraries.
 
 # `cpack` must not build every target (the tests) first: scripts/deb.sh
 # builds the edgegw target, then packages it.
@@ -77,7 +77,7 @@ if(CMAKE_CROSSCOMPILING)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/cpack_project.cmake CONTENT
 "set(EDGEGW_DEPENDS_BINARY \"$<TARGET_FILE:edgegw>\")
-set(EDGEGW_DEPENDS_ADMINDIR \"${CMAKE_SYSROOT}/var/lib/dpkg\")
+set(EDGEGW_DEPENDS_PKGDIR \"${CMAKE_SYSROOT}/../pkgs\")
 set(EDGEGW_DEPENDS_ARCH arm64)
 include(\"${PROJECT_SOURCE_DIR}/cmake/cpack_depends.cmake\")
 ")

@@ -9,17 +9,20 @@
 # and libyaml-cpp-dev, which is not Multi-Arch: same, does not fight with
 # the amd64 one. Packages come from the host's Debian sources only.
 #
-# Beside the files, it writes a small dpkg database (status, *.list,
-# *.shlibs, *.symbols) under sysroot/var/lib/dpkg, so that dpkg-shlibdeps
-# --admindir can compute the arm64 package's Depends as it does for amd64.
+# Beside it, each library package is also unpacked with its control files
+# (dpkg-deb -R) into build-arm64/pkgs/PACKAGE, so that dpkg-shlibdeps -S can
+# compute the arm64 package's Depends from their shlibs and symbols files,
+# as it does for amd64 from the host's dpkg database.
 #
-# Usage: scripts/sysroot-arm64.sh [DIR]   (default build-arm64/sysroot; root
-# or sudo only for the apt cache lock-free download, no install)
+# Usage: scripts/sysroot-arm64.sh [DIR]   (default build-arm64/sysroot; it
+# only downloads and unpacks, nothing is installed; a second run with the
+# same package list does nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SYSROOT=$(realpath -m "${1:-build-arm64/sysroot}")
 APTDIR=$(realpath -m "$SYSROOT/../apt")
+PKGDIR=$(realpath -m "$SYSROOT/../pkgs")
 # What the build links with; the rest comes in as their dependencies.
 PACKAGES=(
   libc6-dev libstdc++-12-dev libgcc-12-dev
@@ -28,7 +31,8 @@ PACKAGES=(
   libcurl4-openssl-dev libcpp-httplib-dev
 )
 
-if [ -f "$SYSROOT/.complete" ] && cmp -s "$SYSROOT/.complete" <(printf '%s\n' "${PACKAGES[@]}"); then
+STAMP=$(printf 'layout 2\n%s\n' "${PACKAGES[@]}")
+if [ -d "$PKGDIR" ] && [ "$(cat "$SYSROOT/.complete" 2>/dev/null)" = "$STAMP" ]; then
   echo "sysroot: $SYSROOT is up to date"
   exit 0
 fi
@@ -47,23 +51,14 @@ echo "sysroot: downloading ${PACKAGES[*]} (arm64) and their dependencies"
 "${APT[@]}" install -y --download-only --no-install-recommends "${PACKAGES[@]}" >/dev/null
 
 echo "sysroot: unpacking into $SYSROOT"
-rm -rf "$SYSROOT"
-ADMIN="$SYSROOT/var/lib/dpkg"
-mkdir -p "$ADMIN/info" "$APTDIR/control"
-: > "$ADMIN/status"
+rm -rf "$SYSROOT" "$PKGDIR"
+mkdir -p "$SYSROOT" "$PKGDIR"
 for deb in "$APTDIR"/archives/*.deb; do
   dpkg-deb -x "$deb" "$SYSROOT"
   pkg=$(dpkg-deb -f "$deb" Package)
-  name=$pkg
-  # dpkg names the files of Multi-Arch: same packages pkg:arch.
-  if [ "$(dpkg-deb -f "$deb" Multi-Arch)" = same ]; then name="$pkg:$(dpkg-deb -f "$deb" Architecture)"; fi
-  dpkg-deb -c "$deb" | awk '{ p = $6; sub(/^\./, "", p); sub(/\/$/, "", p); if (p == "") p = "/"; print p }' \
-    > "$ADMIN/info/$name.list"
-  rm -rf "$APTDIR/control/$pkg" && dpkg-deb -e "$deb" "$APTDIR/control/$pkg"
-  for f in shlibs symbols; do
-    if [ -f "$APTDIR/control/$pkg/$f" ]; then cp "$APTDIR/control/$pkg/$f" "$ADMIN/info/$name.$f"; fi
-  done
-  { sed '/^Description:/,$d' "$APTDIR/control/$pkg/control"; echo "Status: install ok installed"; echo; } >> "$ADMIN/status"
+  if dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qE '^(\./)?(shlibs|symbols)$'; then
+    dpkg-deb -R "$deb" "$PKGDIR/$pkg"
+  fi
 done
 
 # Absolute symlinks (libfoo.so -> /lib/aarch64-linux-gnu/libfoo.so.1) must
@@ -72,5 +67,5 @@ find "$SYSROOT" -type l -lname '/*' | while read -r link; do
   target=$(readlink "$link")
   ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$SYSROOT$target")" "$link"
 done
-printf '%s\n' "${PACKAGES[@]}" > "$SYSROOT/.complete"
+echo "$STAMP" > "$SYSROOT/.complete"
 echo "sysroot: ready ($(du -sh "$SYSROOT" | cut -f1))"
