@@ -16,12 +16,15 @@ run() { echo "\$ qemu-aarch64 -L $SYSROOT $BIN $*"; "$QEMU" -L "$SYSROOT" "$BIN"
 file -b "$BIN" | grep -q 'ARM aarch64' || { echo "check-arm64: $BIN is not an arm64 binary" >&2; exit 1; }
 run version
 # The shipped gateway.yaml reads its rules from /etc/edgegw/rules.d, which a
-# build machine lacks (a warning): check a copy that points at config/rules.d
-# as well, so the examples are compiled by the arm64 build too.
+# build machine lacks (a warning). So the rule examples are compiled by the
+# arm64 build too, check a copy that reads config/rules.d and has the
+# upstream section that most examples publish to (as a user's config does:
+# the checker rejects even disabled rules that publish to a missing upstream).
 run check -c config/gateway.yaml
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sed "s|paths: \[/etc/edgegw/rules.d\]|paths: [$PWD/config/rules.d]|" config/gateway.yaml > "$tmp/gateway.yaml"
+printf 'upstream:\n  url: mqtts://broker.example.com:8883\n' >> "$tmp/gateway.yaml"
 grep -q "$PWD/config/rules.d" "$tmp/gateway.yaml"
 run check -c "$tmp/gateway.yaml"
 

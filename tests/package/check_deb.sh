@@ -71,6 +71,12 @@ version=$("$R/usr/bin/edgegw" version)
 echo "installed: $version"
 [[ "$version" == *"$(dpkg-deb -f "$deb" Version)"* ]] || fail "edgegw version says '$version'"
 "$R/usr/bin/edgegw" check -c "$R/etc/edgegw/gateway.yaml" > "$tmp/check.log" 2>&1 || { cat "$tmp/check.log" >&2; fail "edgegw check on the installed config"; }
+# The installed rule examples compile, read from the scratch root, with the
+# upstream section they publish to added as a user would.
+sed "s|paths: \[/etc/edgegw/rules.d\]|paths: [$R/etc/edgegw/rules.d]|" "$R/etc/edgegw/gateway.yaml" > "$tmp/gateway.yaml"
+printf 'upstream:\n  url: mqtts://broker.example.com:8883\n' >> "$tmp/gateway.yaml"
+"$R/usr/bin/edgegw" check -c "$tmp/gateway.yaml" > "$tmp/check.log" 2>&1 || { cat "$tmp/check.log" >&2; fail "edgegw check with the installed rules"; }
+grep -q "$(ls "$R/etc/edgegw/rules.d" | wc -l) file(s)" "$tmp/check.log" || { cat "$tmp/check.log" >&2; fail "not every installed rule file was checked"; }
 
 # A user's edit of a conffile survives a reinstall (an upgrade to the same files).
 echo "# edited by the test" >> "$R/etc/edgegw/gateway.yaml"
