@@ -17,6 +17,7 @@
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
 #include "gateway/rule_loader.h"
+#include "gateway/service_notifier.h"
 #include "rules/rule_set.h"
 
 namespace edgegw::gateway {
@@ -223,6 +224,8 @@ int run_daemon(const Config& cfg) {
   parts.rule_watch = rule_watch.get();
   HttpWorker http_worker(wake);  // stopped and joined before `wake` goes
   parts.http = &http_worker;
+  auto notifier = ServiceNotifier::from_systemd(cfg.upstream.has_value());
+  parts.service = &notifier;
   EngineLoop loop(std::move(parts), std::move(eopt));
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,

@@ -7,6 +7,8 @@
 
 #include <csignal>
 
+#include "gateway/service_notifier.h"
+
 namespace edgegw::gateway {
 namespace {
 
@@ -142,6 +144,7 @@ int EngineLoop::run() {
     bool more = true;
     while (more && !stop_requested_) {
       now = mono_now();
+      if (p_.service) p_.service->on_loop(now, p_.metrics);  // every turn, and every batch of a busy one
       if (now < commit_retry_at_) break;
       more = process_journal(kBatchRecords);
       bool http_done = http_ && http_->has_results();
@@ -583,6 +586,7 @@ void EngineLoop::log_backlog() {
   // State changes only: each power of ten from 1,000 up, 80 % of
   // max_messages, and the return to empty.
   uint64_t depth = p_.outbox.stats(Link::upstream).messages;
+  if (p_.service) p_.service->set_backlog(depth);
   uint64_t level = 0;
   for (uint64_t t = 1000; t <= depth; t *= 10) level = t;
   if (level > backlog_logged_level_) {
@@ -605,6 +609,7 @@ MonoTime EngineLoop::next_deadline(MonoTime now) const {
   }
   if (commit_retry_at_ > now) d = std::min(d, commit_retry_at_);
   if (reload_due_) d = std::min(d, *reload_due_);
+  if (p_.service) d = std::min(d, p_.service->next_due());
   if (rule_engine_) {
     if (auto due = rule_engine_->next_due()) {
       auto wall = TimePoint(std::chrono::system_clock::now().time_since_epoch());

@@ -40,6 +40,8 @@
 
 namespace edgegw::gateway {
 
+class ServiceNotifier;
+
 struct EngineOptions {
   std::string gateway_id;
   uint64_t journal_max = 64ull << 20;  // local link paused above, resumed below half
@@ -74,6 +76,7 @@ struct EngineParts {
   std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
   RuleWatch* rule_watch = nullptr;     // null: rule files reload on SIGHUP only
   HttpJobSink* http = nullptr;         // the webhook worker; null: http actions are counted, not run
+  ServiceNotifier* service = nullptr;  // systemd WATCHDOG=1 and STATUS=; null: none
 };
 
 class EngineLoop {

@@ -5,13 +5,28 @@
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <cstdio>
 #include <cstdlib>
 
 namespace edgegw::gateway {
 
+bool is_journal_stream(const char* journal_stream, int fd) {
+  if (journal_stream == nullptr) return false;
+  uintmax_t dev = 0, ino = 0;
+  char extra = 0;
+  if (std::sscanf(journal_stream, "%" SCNuMAX ":%" SCNuMAX "%c", &dev, &ino, &extra) != 2) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return false;
+  return static_cast<uintmax_t>(st.st_dev) == dev && static_cast<uintmax_t>(st.st_ino) == ino;
+}
+
 std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
   std::shared_ptr<spdlog::logger> log;
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
+  if (is_journal_stream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)) {
     // journald adds its own timestamp and identifier.
     auto sink = std::make_shared<spdlog::sinks::systemd_sink_mt>("edgegw");
     log = std::make_shared<spdlog::logger>("edgegw", sink);
