@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "gateway/backoff.h"
+#include "gateway/device_tracker.h"
 #include "gateway/event_fd.h"
 #include "gateway/forwarder.h"
 #include "gateway/journal.h"
@@ -70,6 +71,7 @@ struct EngineParts {
   std::function<std::shared_ptr<const rules::RuleSet>()> reload_rules;
   // The subscriptions a link needs for the routes and these rules.
   std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
+  DeviceTracker* devices = nullptr;    // null: no device registry (gateway/device_tracker.h)
 };
 
 class EngineLoop {
@@ -100,6 +102,10 @@ class EngineLoop {
   Status append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally& tally);
   Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
   void gateway_event(std::string_view name);
+  // Device triggers and silence (engine_loop_devices.cpp).
+  Status fire_device_changes(const Event* cause, int64_t now_ms, BatchTally& tally);
+  void run_device_timers(MonoTime now);
+  std::optional<MonoTime> device_deadline(MonoTime now) const;
   void reload_rules();
   void count_committed(const BatchTally& tally);
   void pump_forwarders();

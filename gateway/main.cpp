@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "gateway/buffer_cli.h"
+#include "gateway/devices_cli.h"
 #include "gateway/check.h"
 #include "gateway/config.h"
 #include "gateway/daemon.h"
@@ -74,6 +75,10 @@ int main(int argc, char** argv) {
   purge->add_option("--link", link_text, "local or upstream")->check(CLI::IsMember({"local", "upstream"}));
   purge->add_option("--topic", topic_filter, "only rows whose topic matches this MQTT filter");
 
+  auto* devices = app.add_subcommand("devices", "the device registry: online/offline, last seen, messages");
+  devices->add_option("-c,--config", config_path, "gateway config file");
+  devices->add_flag("--json", json, "JSON output");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -90,6 +95,12 @@ int main(int argc, char** argv) {
       std::optional<edgegw::TimePoint> until;
       if (!until_text.empty()) until = gw::parse_rfc3339(until_text);
       return gw::run_test_command(config_path, events_path, until, std::cout, std::cerr);
+    }
+    if (devices->parsed()) {
+      auto cfg = load_or_report(config_path);
+      if (!cfg) return 1;
+      int64_t now_ms = edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
+      return gw::devices_command(cfg->gateway.state_dir + "/outbox.db", std::cout, std::cerr, now_ms, json);
     }
     if (check->parsed()) return gw::run_check(config_path, std::cout, std::cerr, mosquitto_conf);
     if (buffer->parsed()) {
