@@ -61,11 +61,17 @@ Device* Registry::observe(const Message& msg, std::vector<DeviceChange>& out) {
   }
   if (m->kind == Kind::command) return find_mutable(m->id);
 
+  const bool known = find(m->id) != nullptr;
   Device& d = get_or_create(*m, msg.at);
+  // The gateway subscribes with Retain As Published, so a retained flag
+  // does not tell a replay from a device that publishes with retain. Only
+  // a device's first message, when retained, is taken as a replay (what
+  // the broker sends at subscribe time): no evidence that it is alive.
+  const bool live = !msg.retained || known;
   ++d.messages;
   d.last_seen = msg.at;
   if (d.topic != msg.topic) d.topic.assign(msg.topic);
-  if (!msg.retained) d.heard_at = std::max(d.heard_at, msg.at);
+  if (live) d.heard_at = std::max(d.heard_at, msg.at);
   touch(d);
 
   if (m->kind == Kind::availability) {
@@ -77,7 +83,7 @@ Device* Registry::observe(const Message& msg, std::vector<DeviceChange>& out) {
   // A live message is evidence the device is up, unless its own
   // availability source said otherwise (that source will say when it is back).
   bool declared_offline = !d.online && (d.reason == Reason::availability || d.reason == Reason::last_will);
-  if (!msg.retained && !d.online && !declared_offline) set_online(d, true, Reason::message, msg.at, out);
+  if (live && !d.online && !declared_offline) set_online(d, true, Reason::message, msg.at, out);
   if (m->kind == Kind::state) {
     bool changed = false;
     if (!decode_state(d, *m, msg.payload, changed)) ++d.bad_payloads;

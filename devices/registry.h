@@ -12,8 +12,9 @@
 //    meta; discovery lists (zigbee2mqtt bridge/devices, Home Assistant
 //    configs) only add names, models and topics; commands never create one;
 //  - availability messages set online/offline with their source as reason;
-//  - a live (not retained) message from a device that is offline by silence
-//    or not known to be either brings it online (reason `message`); a device
+//  - a live message from a device that is offline by silence or not known
+//    to be either brings it online (reason `message`); every message is
+//    live except a device's first one when it is retained (a replay); a device
 //    that its availability topic or last will declared offline stays so
 //    until that source says online;
 //  - every transition is reported once: a device that comes back after

@@ -255,7 +255,7 @@ TEST_CASE("Does a silent device go offline once and come back online once?", "[d
   CHECK(f.silence(15min) == Names{"kitchen:offline"});
 }
 
-TEST_CASE("Do retained messages leave a device's liveness unknown?", "[devices][silence]") {
+TEST_CASE("Does a retained first message (a replay) leave a device's liveness unknown?", "[devices][silence]") {
   Fixture f;
   CHECK(f.feed("zigbee2mqtt/old_sensor", R"({"temperature":5})", 0s, /*retained=*/true) ==
         Names{"old_sensor:state"});
@@ -263,6 +263,16 @@ TEST_CASE("Do retained messages leave a device's liveness unknown?", "[devices][
   CHECK(f.device("old_sensor").reason == Reason::unknown);
   CHECK(f.silence(10min).empty());  // never seen online: no offline event
   CHECK(f.device("old_sensor").reason == Reason::silence);
+}
+
+TEST_CASE("Does a device that publishes with retain still count as alive after its first message?",
+          "[devices][silence]") {
+  Fixture f;
+  f.feed("zigbee2mqtt/retainer", R"({"temperature":5})", 0s, /*retained=*/true);
+  CHECK(f.feed("zigbee2mqtt/retainer", R"({"temperature":6})", 1min, /*retained=*/true) ==
+        Names{"retainer:online", "retainer:state"});
+  CHECK(f.silence(10min).empty());
+  CHECK(f.silence(11min) == Names{"retainer:offline"});
 }
 
 TEST_CASE("Does a restored device count silence from the start, not from its last message?",
