@@ -179,6 +179,8 @@ int run_daemon(const Config& cfg) {
   DeviceTracker devices(devices::Profiles::compile(profile_config(cfg)), device_store->get());
   if (auto n = devices.load(TimePoint(std::chrono::system_clock::now().time_since_epoch())); !n.ok()) {
     log->error("devices: {}", n.status().message());
+  } else if (*n > 0) {
+    log->info("devices: {} known from outbox.db", *n);
   }
   const auto device_filters = devices.registry().profiles().filters();
 
