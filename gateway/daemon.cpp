@@ -18,6 +18,7 @@
 #include "gateway/logging.h"
 #include "gateway/rule_loader.h"
 #include "gateway/service_notifier.h"
+#include "gateway/sqlite_devices.h"
 #include "rules/rule_set.h"
 
 namespace edgegw::gateway {
@@ -179,12 +180,27 @@ int run_daemon(const Config& cfg) {
   Ingress ingress(**journal, wake, metrics, cfg.gateway.max_payload, log);
   std::string status_topic = "edgegw/" + cfg.gateway.id + "/status";
 
-  // What each link subscribes: the config's list (local), the routes' and
-  // the rules' filters; recomputed when SIGHUP loads other rules.
-  auto plan = [&cfg, &routes](Link link, const rules::RuleSet* rs) {
+  auto device_store = SqliteDevices::open((*outbox)->db(), /*create=*/true);
+  if (!device_store.ok()) {
+    log->error("devices: {}", device_store.status().message());
+    return 1;
+  }
+  DeviceTracker devices(devices::Profiles::compile(profile_config(cfg)), device_store->get());
+  if (auto n = devices.load(TimePoint(std::chrono::system_clock::now().time_since_epoch())); !n.ok()) {
+    log->error("devices: {}", n.status().message());
+  } else if (*n > 0) {
+    log->info("devices: {} known from outbox.db", *n);
+  }
+  const auto device_filters = devices.registry().profiles().filters();
+
+  // What each link subscribes: the config's list (local), the device
+  // profiles' topics, the routes' and the rules' filters; recomputed when
+  // SIGHUP loads other rules.
+  auto plan = [&cfg, &routes, &device_filters](Link link, const rules::RuleSet* rs) {
     std::vector<std::pair<std::string, int>> wanted;
     if (link == Link::local) {
       for (const auto& f : cfg.local.subscribe) wanted.emplace_back(f, cfg.local.qos);
+      for (const auto& f : device_filters) wanted.emplace_back(f, cfg.local.qos);
     }
     for (const auto& sub : routes.subscriptions(link)) wanted.emplace_back(sub.filter, sub.qos);
     if (rs) {
@@ -226,6 +242,7 @@ int run_daemon(const Config& cfg) {
   parts.http = &http_worker;
   auto notifier = ServiceNotifier::from_systemd(cfg.upstream.has_value());
   parts.service = &notifier;
+  parts.devices = &devices;
   EngineLoop loop(std::move(parts), std::move(eopt));
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,

@@ -1,5 +1,6 @@
 #include "gateway/dry_run.h"
 
+#include "gateway/device_tracker.h"
 #include "gateway/effect_lines.h"
 #include "gateway/rfc3339.h"
 
@@ -24,6 +25,14 @@ Status DryRun::advance_to(TimePoint t) {
   // earlier timer is visible (state.NAME) to a later one, as in the daemon.
   for (int ticks = 0;; ++ticks) {
     auto due = rules_.next_due();
+    auto silence = devices_ ? devices_->next_due() : std::nullopt;
+    if (silence && *silence <= t && (!due || *silence < *due)) {
+      // A device's silence falls before the next timer: it goes first.
+      now_ = std::max(*silence, now_);
+      devices_->check_silence(now_);
+      fire_devices(nullptr);
+      continue;
+    }
     if (!due || *due > t)
       break;
     if (ticks == kMaxTicksPerMove) {
@@ -45,6 +54,8 @@ Status DryRun::feed(Event e, TimePoint at) {
   if (Status st = advance_to(at); !st.ok())
     return st;
   e.received_at = now_;
+  if (devices_)
+    devices_->observe(e);
   // Routes first, then rules: the order in which the daemon's engine loop
   // runs them for one journal record.
   rules::EvalContext ctx(e, parser_, gateway_id_, now_, lookups_);
@@ -56,8 +67,21 @@ Status DryRun::feed(Event e, TimePoint at) {
   enqueues_.clear();
   rules_.on_event(e, parser_, lookups_, now_, decisions_);
   print(decisions_);
+  fire_devices(&e);
   lookups_.remember(e);
   return Status();
+}
+
+void DryRun::fire_devices(const Event *cause) {
+  if (!devices_)
+    return;
+  devices_->fire(cause, now_,
+                 [this](const Event &de, std::string_view id,
+                        std::string_view event) {
+                   rules_.on_device_event(de, id, event, parser_, lookups_,
+                                          now_, decisions_);
+                   print(decisions_);
+                 });
 }
 
 void DryRun::print(std::vector<rules::TimedDecision> &decisions) {

@@ -45,7 +45,18 @@ public:
                        const rules::Lookups &lookups,
                        std::vector<rules::TimedDecision> &out) = 0;
   virtual std::optional<TimePoint> next_due() const = 0;
+  // A `device` trigger (event online | offline | state). Default: ignored.
+  virtual void on_device_event(const Event &e, std::string_view device_id,
+                               std::string_view event,
+                               rules::JsonParser &parser,
+                               const rules::Lookups &lookups, TimePoint now,
+                               std::vector<rules::TimedDecision> &out) {
+    (void)e, (void)device_id, (void)event, (void)parser, (void)lookups,
+        (void)now, (void)out;
+  }
 };
+
+class DeviceTracker;
 
 // The simulated clock and the effect printer. Borrows `rules`, `routes` and
 // `out`; they must outlive it.
@@ -73,8 +84,13 @@ public:
 
   size_t effects() const { return effects_; }
 
+  // Recognise devices (gateway/device_tracker.h): events get their device,
+  // and device changes and silence run `device` triggers. Borrowed; null: off.
+  void track_devices(DeviceTracker *devices) { devices_ = devices; }
+
 private:
   void print(std::vector<rules::TimedDecision> &decisions);
+  void fire_devices(const Event *cause);
 
   RuleDriver &rules_;
   const rules::Routes &routes_;
@@ -84,6 +100,7 @@ private:
   rules::JsonParser parser_;
   std::vector<rules::TimedDecision> decisions_;
   std::vector<rules::Enqueue> enqueues_;
+  DeviceTracker *devices_ = nullptr;
   TimePoint now_{};
   bool started_ = false;
   size_t effects_ = 0;

@@ -28,6 +28,13 @@ public:
                std::vector<rules::TimedDecision> &out) override {
     engine_.on_tick(now, parser, lookups, gateway_id_, out);
   }
+  void on_device_event(const Event &e, std::string_view device_id,
+                       std::string_view event, rules::JsonParser &parser,
+                       const rules::Lookups &lookups, TimePoint now,
+                       std::vector<rules::TimedDecision> &out) override {
+    engine_.on_device_event(e, device_id, event, parser, lookups, gateway_id_,
+                            now, out);
+  }
   std::optional<TimePoint> next_due() const override {
     return engine_.next_due();
   }

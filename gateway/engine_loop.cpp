@@ -283,6 +283,7 @@ Status EngineLoop::route_record(JournalRecord& rec, int64_t now_ms, BatchTally& 
   ev.link = rec.link;
   ev.received_at = from_unix_ms(rec.received_ms);
   ev.journal_seq = rec.seq;
+  if (p_.devices) p_.devices->observe(ev);
   enqueues_.clear();
   rules::EvalContext ctx(ev, parser_, opt_.gateway_id, ev.received_at);
   auto outcome = p_.routes.on_event(ctx, enqueues_);
@@ -304,6 +305,7 @@ Status EngineLoop::route_record(JournalRecord& rec, int64_t now_ms, BatchTally& 
     }
     if (status.ok()) lookups_.remember(ev);  // the next event's `previous`
   }
+  if (status.ok() && p_.devices) status = fire_device_changes(&ev, now_ms, tally);
   rec.topic = std::move(ev.topic);
   rec.payload = std::move(ev.payload);
   return status;
@@ -432,12 +434,16 @@ Status EngineLoop::commit_batch() {
   if (http_) {
     if (auto s = http_->apply_results(now_ms); !s.ok()) return fail(s);
   }
+  if (p_.devices) {
+    if (auto s = p_.devices->save_dirty(now_ms); !s.ok()) return fail(s);
+  }
   uint64_t last = records_.empty() ? committed_seq_ : records_.back().seq;
   if (last != committed_seq_) {
     if (auto s = p_.outbox.set_journal_position(last); !s.ok()) return fail(s);
   }
   if (auto s = p_.outbox.commit(); !s.ok()) return fail(s);
   committed_seq_ = last;
+  if (p_.devices) p_.devices->committed();
   batch_failed_ = false;
   if (rule_engine_) rule_engine_->clear_dirty();
   records_.clear();
@@ -497,6 +503,7 @@ void EngineLoop::run_timers(MonoTime now) {
   watch_clock();
   check_backpressure();
   if (reload_due_ && now >= *reload_due_) reload_rules("rule files changed");
+  if (p_.devices) run_device_timers(now);
   if (rule_engine_) {
     auto wall = TimePoint(std::chrono::system_clock::now().time_since_epoch());
     if (auto due = rule_engine_->next_due(); due && *due <= wall) {
@@ -620,6 +627,7 @@ MonoTime EngineLoop::next_deadline(MonoTime now) const {
     if (ls && ls->resend_at > now) d = std::min(d, ls->resend_at);
   }
   if (auto h = http_ ? http_->next_deadline(now, wall_ms()) : std::nullopt) d = std::min(d, *h);
+  if (auto due = device_deadline(now)) d = std::min(d, *due);
   return std::max(d, now);
 }
 

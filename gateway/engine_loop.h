@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "gateway/backoff.h"
+#include "gateway/device_tracker.h"
 #include "gateway/event_fd.h"
 #include "gateway/forwarder.h"
 #include "gateway/http_dispatch.h"
@@ -77,6 +78,7 @@ struct EngineParts {
   RuleWatch* rule_watch = nullptr;     // null: rule files reload on SIGHUP only
   HttpJobSink* http = nullptr;         // the webhook worker; null: http actions are counted, not run
   ServiceNotifier* service = nullptr;  // systemd WATCHDOG=1 and STATUS=; null: none
+  DeviceTracker* devices = nullptr;    // null: no device registry (gateway/device_tracker.h)
 };
 
 class EngineLoop {
@@ -110,6 +112,10 @@ class EngineLoop {
   void reload_rules(std::string_view cause);
   void watch_clock();
   void restore_rule_states();
+  // Device triggers and silence (engine_loop_devices.cpp).
+  Status fire_device_changes(const Event* cause, int64_t now_ms, BatchTally& tally);
+  void run_device_timers(MonoTime now);
+  std::optional<MonoTime> device_deadline(MonoTime now) const;
   void count_committed(const BatchTally& tally);
   void pump_forwarders();
   void run_timers(MonoTime now);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gateway/buffer_cli.h"
+#include "gateway/devices_cli.h"
 #include "gateway/check.h"
 #include "gateway/config.h"
 #include "gateway/daemon.h"
@@ -92,6 +93,9 @@ int main(int argc, char** argv) {
     sub->add_option("ids", dead_ids, "dead letter ids");
     sub->add_flag("--all", dead_all, "every dead letter");
   }
+  auto* devices = app.add_subcommand("devices", "the device registry: online/offline, last seen, messages");
+  devices->add_option("-c,--config", config_path, "gateway config file");
+  devices->add_flag("--json", json, "JSON output");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -109,6 +113,12 @@ int main(int argc, char** argv) {
       std::optional<edgegw::TimePoint> until;
       if (!until_text.empty()) until = gw::parse_rfc3339(until_text);
       return gw::run_test_command(config_path, events_path, until, std::cout, std::cerr);
+    }
+    if (devices->parsed()) {
+      auto cfg = load_or_report(config_path);
+      if (!cfg) return 1;
+      int64_t now_ms = edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
+      return gw::devices_command(cfg->gateway.state_dir + "/outbox.db", std::cout, std::cerr, now_ms, json);
     }
     if (check->parsed()) return gw::run_check(config_path, std::cout, std::cerr, mosquitto_conf);
     if (buffer->parsed()) {

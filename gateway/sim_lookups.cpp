@@ -1,9 +1,17 @@
 #include "gateway/sim_lookups.h"
 
+#include "devices/device.h"
+
 namespace edgegw::gateway {
 
 rules::Value SimLookups::previous(const Event &event,
                                   std::span<const rules::PathKey> path) const {
+  // A device's previous merged state first (design.md: `previous.x`).
+  if (event.device) {
+    if (event.device->previous_state.empty())
+      return {};
+    return rules::Payload(event.device->previous_state, parser_).get(path);
+  }
   auto it = previous_.find(std::make_pair(event.link, event.topic));
   if (it == previous_.end())
     return {};

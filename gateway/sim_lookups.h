@@ -2,6 +2,7 @@
 //
 // `state.NAME` answers the values `set` so far in this run (nothing is read
 // from or written to the state database); `previous...` answers from the
+// event's device's previous merged state when it has a device, else from the
 // previous payload of the same topic on the same link, parsed with this
 // object's own JsonParser so the current event's document stays parsed
 // (rules/eval_context.h). Device fields keep the defaults.

@@ -115,6 +115,9 @@ class SqliteOutbox final : public Outbox {
   // went bad while running. Exit, and the restart's open() quarantines it.
   bool corrupt_seen() const { return db_->corrupt_seen(); }
   const OutboxLimits& limits() const { return options_.limits; }
+  // The connection, for stores that share the outbox's transactions
+  // (gateway/sqlite_devices.h). Same thread rules as this object.
+  sql::Db& db() { return *db_; }
 
   // ---- webhooks: http_queue and deadletters (sqlite_http.cpp) ----
   // Writes join the current batch like put_state. Rows due at or before

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "gateway/config.h"
+#include "gateway/device_tracker.h"
 #include "gateway/dry_run.h"
 #include "gateway/engine_driver.h"
 #include "gateway/rule_loader.h"
@@ -69,6 +70,9 @@ int run_test_command(const std::string &config_path,
   }
   auto events = parse_events(*text, events_path, diags);
   DryRun run(*l.driver, l.routes, l.cfg->gateway.id, out);
+  DeviceTracker devices(devices::Profiles::compile(profile_config(*l.cfg)),
+                        /*store=*/nullptr);
+  run.track_devices(&devices);
   run_events(run, events, events_path, until, real_now, diags);
   out.flush();
   err << diags.format_all();

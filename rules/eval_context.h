@@ -24,7 +24,7 @@ class Lookups {
   virtual ~Lookups() = default;
 
   // `device.NAME`, NAME one of kDeviceFields. Default: from event.device
-  // (id, online, profile); null when the event has no device.
+  // (last_seen in Unix seconds, as now()); null when the event has no device.
   virtual Value device_field(const Event& event, std::string_view name) const;
 
   // `previous...` and, inside changed(), `payload...`: the previous payload
@@ -42,7 +42,8 @@ class Lookups {
 };
 
 // The device fields an expression may name; anything else is a load-time error.
-inline constexpr std::string_view kDeviceFields[] = {"id", "online", "profile"};
+inline constexpr std::string_view kDeviceFields[] = {"id",   "online", "profile",  "name",
+                                                     "model", "reason", "last_seen"};
 
 // Borrows everything it is given; all of it must outlive the context.
 // Engine thread only (the payload parse state is cached inside).

@@ -45,7 +45,8 @@ TEST_CASE("Is an unknown name an error at load time, with its column?", "[rules]
   CHECK(compile_error("gateway.name") == "8: 'gateway' has one field: gateway.id");
   CHECK(compile_error("gateway") == "1: 'gateway' has one field: gateway.id");
   CHECK(compile_error("device.colour") ==
-        "7: 'device' has the fields device.id, device.online, device.profile");
+        "7: 'device' has the fields device.id, device.online, device.profile, device.name, device.model, "
+        "device.reason, device.last_seen");
   CHECK(compile_error("topic.x") == "6: 'topic' takes one level index, as in topic[1]");
   CHECK(compile_error("retained.x") == "9: 'retained' has no fields");
   CHECK(compile_error("state") == "1: 'state' needs a name, as in state.NAME");
@@ -217,7 +218,10 @@ TEST_CASE("Do device fields come from the event's device, null without one?", "[
   Env env;
   CHECK(eval("device.id", env).is_null());
   CHECK(eval("device.online == false", env) == boolean(false));
-  devices::Device d{"hallway_motion", "zigbee2mqtt", true};
+  devices::Device d;
+  d.id = "hallway_motion";
+  d.profile = "zigbee2mqtt";
+  d.online = true;
   env.event.device = &d;
   CHECK(eval("device.id", env) == str("hallway_motion"));
   CHECK(eval("device.online", env) == boolean(true));

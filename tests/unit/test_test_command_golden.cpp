@@ -90,7 +90,8 @@ TEST_CASE(
     "Does each edgegw test fixture print exactly its expected effect lines?",
     "[test_command][golden]") {
   auto name = GENERATE(as<std::string>{}, "route_forward", "publish_typed",
-                       "delay", "for_until", "throttle", "set_state");
+                       "delay", "for_until", "throttle", "set_state",
+                       "device_triggers");
   CAPTURE(name);
   fs::path dir = kCases / name;
   REQUIRE(fs::exists(dir / "expected.out"));

@@ -1,0 +1,206 @@
+// The Registry's payload decoders, one per Decode value (devices/profile.h).
+#include <string>
+
+#include "devices/json_merge.h"
+#include "devices/registry_impl.h"
+
+namespace edgegw::devices {
+namespace {
+
+namespace dom = simdjson::dom;
+
+bool parse(dom::parser& parser, std::string_view payload, dom::element& out) {
+  return !payload.empty() && parser.parse(payload.data(), payload.size()).get(out) == simdjson::SUCCESS;
+}
+
+std::string string_at(dom::object obj, std::string_view key) {
+  std::string_view s;
+  if (obj[key].get_string().get(s) != simdjson::SUCCESS) return {};
+  return std::string(s);
+}
+
+// The first of `keys` (a Home Assistant key and its abbreviation) that is a string.
+std::string first_string(dom::object obj, std::initializer_list<std::string_view> keys) {
+  for (auto k : keys) {
+    if (auto s = string_at(obj, k); !s.empty()) return s;
+  }
+  return {};
+}
+
+// Home Assistant's `~`: a topic starting with it is prefixed, one ending
+// with it suffixed, with the config's base topic.
+std::string expand_base(std::string topic, const std::string& base) {
+  if (base.empty() || topic.empty()) return topic;
+  if (topic.front() == '~') return base + topic.substr(1);
+  if (topic.back() == '~') return topic.substr(0, topic.size() - 1) + base;
+  return topic;
+}
+
+}  // namespace
+
+bool Registry::decode_availability(const Match& m, std::string_view payload, bool& online) {
+  auto is = [&](std::string_view on, std::string_view off) {
+    if (payload == on) online = true;
+    else if (payload == off) online = false;
+    else return false;
+    return true;
+  };
+  switch (m.decode) {
+    case Decode::tasmota_lwt: return is("Online", "Offline");
+    case Decode::shelly_online: return is("true", "false");
+    case Decode::custom_availability: return is(m.payload_online, m.payload_offline);
+    case Decode::z2m_availability: {
+      if (is("online", "offline")) return true;  // legacy plain payload
+      dom::element doc;
+      dom::object obj;
+      if (!parse(impl_->payload, payload, doc) || doc.get_object().get(obj) != simdjson::SUCCESS) return false;
+      std::string state = string_at(obj, "state");
+      payload = state;
+      return is("online", "offline");
+    }
+    default: return false;
+  }
+}
+
+bool Registry::decode_state(Device& d, const Match& m, std::string_view payload, bool& changed) {
+  dom::element doc;
+  dom::object obj;
+  bool json = parse(impl_->payload, payload, doc);
+  bool object = json && doc.get_object().get(obj) == simdjson::SUCCESS;
+  JsonMembers updates;
+  switch (m.decode) {
+    case Decode::json_object:
+      if (!object) return false;
+      updates = members_of(obj);
+      break;
+    case Decode::any_state:
+      if (!object) {  // plain text, a number, ...: the state is the payload
+        d.previous_state = std::move(d.state);
+        d.state.assign(payload);
+        changed = true;
+        return true;
+      }
+      updates = members_of(obj);
+      break;
+    case Decode::component:
+      if (!json) return false;
+      updates.emplace_back(m.component, simdjson::minify(doc));
+      break;
+    case Decode::tasmota_stat:
+      if (m.component.starts_with("POWER")) {
+        updates.emplace_back(m.component, json_quote(payload));
+      } else if (m.component == "RESULT" || m.component.starts_with("STATUS")) {
+        if (!object) return false;
+        updates = members_of(obj);
+      } else {
+        return true;  // other stat/ replies are not state
+      }
+      break;
+    case Decode::shelly_rpc: {
+      if (!object) return false;
+      std::string method = string_at(obj, "method");
+      dom::object params;
+      if (method != "NotifyStatus" && method != "NotifyFullStatus") return true;  // NotifyEvent, ...
+      if (obj["params"].get_object().get(params) != simdjson::SUCCESS) return false;
+      // A notification carries only what changed in each component: merge
+      // one level deeper than a report.
+      for (auto field : params) {
+        dom::object comp;
+        if (field.key == "ts") continue;
+        if (field.value.get_object().get(comp) != simdjson::SUCCESS) {
+          updates.emplace_back(std::string(field.key), simdjson::minify(field.value));
+          continue;
+        }
+        std::string old = member_text(impl_->scratch, d.state, field.key);
+        updates.emplace_back(std::string(field.key), merge_members(impl_->scratch, old, members_of(comp)));
+      }
+      break;
+    }
+    default:
+      return true;
+  }
+  d.previous_state = d.state;
+  d.state = merge_members(impl_->scratch, d.state, updates);
+  changed = true;
+  return true;
+}
+
+// zigbee2mqtt's bridge/devices: [{"friendly_name", "type", "definition":
+// {"model", "vendor", "description"}}, ...]. Names and models only.
+void Registry::decode_bridge_devices(std::string_view payload) {
+  dom::element doc;
+  dom::array list;
+  if (!parse(impl_->payload, payload, doc) || doc.get_array().get(list) != simdjson::SUCCESS) return;
+  for (dom::element item : list) {
+    dom::object obj, def;
+    if (item.get_object().get(obj) != simdjson::SUCCESS) continue;
+    std::string id = string_at(obj, "friendly_name");
+    if (id.empty() || string_at(obj, "type") == "Coordinator") continue;
+    Meta meta;
+    if (obj["definition"].get_object().get(def) == simdjson::SUCCESS) {
+      meta.name = string_at(def, "description");
+      std::string vendor = string_at(def, "vendor"), model = string_at(def, "model");
+      meta.model = vendor.empty() ? model : model.empty() ? vendor : vendor + " " + model;
+    }
+    if (meta.model.empty()) meta.model = string_at(obj, "model_id");
+    if (Device* d = find_mutable(id)) apply_meta(*d, meta);
+    meta_[id] = std::move(meta);
+  }
+}
+
+// A Home Assistant discovery config: its state and availability topics
+// become the device's (abbreviations and `~` as Home Assistant reads them).
+// An empty config removes the entity: its topics are forgotten.
+void Registry::decode_ha_config(const Match& m, std::string_view config_topic, std::string_view payload) {
+  dom::element doc;
+  dom::object obj;
+  if (!parse(impl_->payload, payload, doc) || doc.get_object().get(obj) != simdjson::SUCCESS) {
+    if (payload.empty()) {
+      std::erase_if(learned_, [config_topic](const auto& kv) { return kv.second.config_topic == config_topic; });
+    }
+    return;
+  }
+  std::string id = first_string(obj, {"object_id", "obj_id"});
+  if (id.empty()) id = m.id;
+  std::string base = string_at(obj, "~");
+  std::string state = expand_base(first_string(obj, {"state_topic", "stat_t"}), base);
+  std::string avail = expand_base(first_string(obj, {"availability_topic", "avty_t"}), base);
+  std::string on = first_string(obj, {"payload_available", "pl_avail"});
+  std::string off = first_string(obj, {"payload_not_available", "pl_not_avail"});
+  dom::array list;
+  dom::object first;
+  if ((obj["availability"].get_array().get(list) == simdjson::SUCCESS ||
+       obj["avty"].get_array().get(list) == simdjson::SUCCESS) &&
+      list.at(0).get_object().get(first) == simdjson::SUCCESS) {
+    avail = expand_base(first_string(first, {"topic", "t"}), base);
+    on = first_string(first, {"payload_available", "pl_avail"});
+    off = first_string(first, {"payload_not_available", "pl_not_avail"});
+  }
+  if (!state.empty()) learned_[state] = Learned{id, Kind::state, {}, {}, std::string(config_topic)};
+  if (!avail.empty()) {
+    learned_[avail] = Learned{id, Kind::availability, on.empty() ? "online" : on, off.empty() ? "offline" : off,
+                              std::string(config_topic)};
+  }
+  Meta meta;
+  meta.name = first_string(obj, {"name"});
+  dom::object dev;
+  if (obj["device"].get_object().get(dev) == simdjson::SUCCESS || obj["dev"].get_object().get(dev) == simdjson::SUCCESS) {
+    if (meta.name.empty()) meta.name = first_string(dev, {"name"});
+    std::string maker = first_string(dev, {"manufacturer", "mf"}), model = first_string(dev, {"model", "mdl"});
+    meta.model = maker.empty() ? model : model.empty() ? maker : maker + " " + model;
+  }
+  if (Device* d = find_mutable(id)) apply_meta(*d, meta);
+  meta_[id] = std::move(meta);
+}
+
+void Registry::apply_meta(Device& d, const Meta& meta) {
+  bool changed = false;
+  for (auto [from, to] : {std::pair{&meta.name, &d.name}, std::pair{&meta.model, &d.model}}) {
+    if (from->empty() || *from == *to) continue;
+    *to = *from;
+    changed = true;
+  }
+  if (changed) touch(d);
+}
+
+}  // namespace edgegw::devices
