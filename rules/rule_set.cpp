@@ -36,6 +36,7 @@ class RuleCompiler {
 
   bool compile(const RuleSpec& spec, CompiledRule& r) {
     r.id = spec.id;
+    r.description = spec.description;
     r.pos = spec.pos;
     if (spec.id.empty()) error(spec.pos, "id", "a rule needs an id");
     compile_trigger(spec.when, r);
