@@ -14,6 +14,7 @@
 #include "gateway/engine_loop.h"
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
+#include "gateway/observability.h"
 #include "gateway/rule_loader.h"
 #include "rules/rule_set.h"
 
@@ -206,15 +207,19 @@ int run_daemon(const Config& cfg) {
     eopt.upstream_max_inflight = static_cast<size_t>(cfg.upstream->max_inflight);
     eopt.upstream_subscriptions = plan(Link::upstream, rule_set.get());
   }
+  // READY=1 comes from the status collector, when /healthz first says 200.
+  auto obs = make_observability(cfg, metrics, **outbox, local);
+  eopt.status_online = obs->collector.online_status();
   EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
-                    [] { sd_notify(0, "READY=1"); }, rule_set,
-                    [&cfg, log] { return load_rules(cfg, *log); }, plan};
+                    nullptr, rule_set, [&cfg, log] { return load_rules(cfg, *log); }, plan, &obs->collector};
   EngineLoop loop(std::move(parts), std::move(eopt));
+  start_http(*obs, cfg, metrics, *log);
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,
             routes.size(), rule_set->rules().size(), cfg.gateway.state_dir);
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");
+  if (obs->http) obs->http->stop();
   ::close(sig_fd);
   return rc;
 }

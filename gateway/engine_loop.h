@@ -31,6 +31,7 @@
 #include "gateway/mqtt_link.h"
 #include "gateway/sqlite_outbox.h"
 #include "gateway/sim_lookups.h"
+#include "gateway/status_collector.h"
 #include "rules/decision.h"
 #include "rules/engine.h"
 #include "rules/eval_context.h"
@@ -50,6 +51,7 @@ struct EngineOptions {
   size_t local_max_inflight = 64;
   size_t upstream_max_inflight = 64;
   uint64_t max_messages = 1'000'000;   // for the 80 % warning
+  std::string status_online = "{\"state\":\"online\"}";  // retained on edgegw/<id>/status
 };
 
 struct EngineParts {
@@ -70,6 +72,7 @@ struct EngineParts {
   std::function<std::shared_ptr<const rules::RuleSet>()> reload_rules;
   // The subscriptions a link needs for the routes and these rules.
   std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
+  StatusCollector* status = nullptr;   // observability: called once per loop iteration
 };
 
 class EngineLoop {

@@ -9,6 +9,7 @@ PACKAGES=(
   libyaml-cpp-dev libre2-dev libsystemd-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev
   libcurl4-openssl-dev libcpp-httplib-dev catch2
   mosquitto mosquitto-clients openssl
+  chromium
 )
 if [ "${EDGEGW_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206
