@@ -25,9 +25,12 @@
 
 namespace edgegw::gateway {
 
-// What the device registry lends the status page (wired by the daemon).
+// What the device registry lends the status page (wired by the daemon:
+// StatusOptions::devices, called on the engine thread once a second).
 struct DevicesView {
-  std::string json = "[]";     // a JSON array, as /api/devices serves it
+  // A JSON array, served as is by /api/devices; the status page reads each
+  // element's "id", "name" (optional), "online" (bool) and "last_seen_ms".
+  std::string json = "[]";
   uint64_t total = 0, online = 0;
 };
 
