@@ -30,7 +30,7 @@ const char* health_state_name(HealthState s) {
 std::string Health::json() const {
   nlohmann::json j;
   j["status"] = health_state_name(state);
-  if (!reason.empty()) j["reason"] = reason;
+  if (!reason.empty()) j["reason"] = std::string(reason);
   return j.dump();
 }
 

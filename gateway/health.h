@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace edgegw::gateway {
 
@@ -33,7 +34,7 @@ enum class HealthState { ok, degraded, unavailable };
 
 struct Health {
   HealthState state = HealthState::unavailable;
-  std::string reason;               // empty when ok
+  std::string_view reason;          // a string literal (no allocation per loop); empty when ok
 
   int http_status() const { return state == HealthState::unavailable ? 503 : 200; }
   // {"status":"ok"} | {"status":"degraded","reason":...} | {"status":"unavailable","reason":...}

@@ -112,7 +112,7 @@ void StatusCollector::publish_snapshot(int64_t now_mono, const Outbox& outbox, c
 
 void StatusCollector::notify_status(const StatusSnapshot* s) {
   std::string line = "STATUS=" + std::string(health_state_name(health_.state));
-  if (!health_.reason.empty()) line += ": " + health_.reason;
+  if (!health_.reason.empty()) line += ": " + std::string(health_.reason);
   if (s) {
     line += "; backlog " + std::to_string(s->links[opt_.upstream_configured ? 1 : 0].depth) + " row(s)";
   }

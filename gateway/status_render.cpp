@@ -156,7 +156,7 @@ std::string render_metrics(const Metrics& m, const StatusSnapshot* s, const Heal
 
 std::string render_status_json(const Metrics& m, const StatusSnapshot* s, const Health& h, int64_t now_ms) {
   nlohmann::json j;
-  j["health"] = {{"status", health_state_name(h.state)}, {"reason", h.reason}};
+  j["health"] = {{"status", health_state_name(h.state)}, {"reason", std::string(h.reason)}};
   j["now_ms"] = now_ms;
   j["links"] = {{"local", link_json(m, s, 0, now_ms)}, {"upstream", link_json(m, s, 1, now_ms)}};
   j["dropped"] = {{"oversize", Metrics::get(m.dropped_oversize)},   {"bad_template", Metrics::get(m.bad_topic)},

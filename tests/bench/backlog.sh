@@ -24,6 +24,7 @@ broker() {  # name port
   wait_port "$2"
 }
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, less sensitive to a busy machine than wall time
 backlog() { "$EDGEGW" buffer stats --json -c "$RUN/gw.yaml" | python3 -c 'import json,sys; print(json.load(sys.stdin)["links"]["upstream"]["messages"])'; }
 
 LP=$(free_port); UP=$(free_port)
@@ -63,8 +64,11 @@ done
 echo "backlog $N rows: RSS $(rss_kib $GW) KiB (peak while filling $peak KiB), outbox.db $(du -k "$RUN/state/outbox.db" | cut -f1) KiB"
 
 broker upstream "$UP"
+cpu0=$(cpu_ticks $GW)
 start=$(date +%s.%N)
 while [ "$(backlog)" -gt 0 ]; do r=$(rss_kib $GW); [ "$r" -gt "$peak" ] && peak=$r; sleep 0.2; done
 end=$(date +%s.%N)
+cpu1=$(cpu_ticks $GW)
 python3 -c "print(f'drained $N rows in {($end-$start):.1f} s: {$N/($end-$start):.0f} msg/s; peak RSS $peak KiB')"
 echo "after drain RSS: $(rss_kib $GW) KiB"
+python3 -c "t=$(getconf CLK_TCK); print(f'gateway CPU while draining: {($cpu1-$cpu0)/t:.2f} s, {($cpu1-$cpu0)/t/$N*1e6:.1f} us per message')"

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <map>
 
 #include "support/gateway_fixture.h"
 #include "support/mosquitto_broker.h"
@@ -21,7 +21,9 @@ namespace {
 
 const std::string kRoutes =
     "  - from: \"sensors/#\"\n"
-    "    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n";
+    "    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n"
+    "  - from: \"bad/#\"\n"
+    "    to: \"sites/{{ payload.missing }}/x\"\n";  // renders an empty level: counted as bad_template
 
 const char* kRule =
     "rules:\n"
@@ -74,6 +76,7 @@ struct ObservedGateway {
     port = *p;
     std::string yaml = gateway_yaml(local_port, upstream_port, kRoutes,
                                     "rules:\n  paths: [rules.d]\n" + extra);
+    yaml.replace(yaml.find("log_level: debug\n"), 17, "log_level: debug\n  max_payload: 1KiB\n");
     yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(port) + "\"");
     gw = std::make_unique<Gateway>(yaml);
     std::filesystem::create_directories(gw->dir() / "rules.d");
@@ -83,13 +86,13 @@ struct ObservedGateway {
   std::unique_ptr<Gateway> gw;
 };
 
-Status publish_n(TestClient& c, const std::string& topic, size_t n, const std::string& payload) {
+edgegw::Status publish_n(TestClient& c, const std::string& topic, size_t n, const std::string& payload) {
   BulkPublish spec;
   spec.count = n;
   spec.topic = topic;
   spec.payload_of = [&payload](size_t) { return payload; };
   auto r = c.publish_many(spec);
-  return r.ok() ? Status() : r.status();
+  return r.ok() ? edgegw::Status() : r.status();
 }
 
 }  // namespace
@@ -99,22 +102,28 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   MosquittoBroker local, upstream;
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());
-  ObservedGateway o(local.port(), upstream.port());
+  ObservedGateway o(local.port(), upstream.port(), "buffer:\n  max_messages: 25\n");
   REQUIRE(o.gw->start().ok());
   const int port = o.port;
   INFO(o.gw->log());
   REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 10s));
 
+  // The broker replays the gateway's own retained status to it: count from here.
+  const double received_before = scrape(port, "edgegw_received_total{link=\"local\"}");
   TestClient device(local.uri(), "device");
   REQUIRE(device.connect().ok());
   REQUIRE(publish_n(device, "sensors/kitchen/temp", 20, "{\"t\":30}").ok());
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_forwarded_total{link=\"upstream\"}") == 20; }, 10s));
   std::string m = get(port, "/metrics").body;
-  CHECK(metric(m, "edgegw_received_total{link=\"local\"}") == 20);
+  CHECK(metric(m, "edgegw_received_total{link=\"local\"}") == received_before + 20);
   CHECK(metric(m, "edgegw_enqueued_total{link=\"upstream\"}") == 20);
   CHECK(metric(m, "edgegw_delivery_latency_seconds_count") == 20);
   CHECK(metric(m, "edgegw_delivery_latency_seconds_bucket{le=\"+Inf\"}") == 20);
   CHECK(metric(m, "edgegw_link_connected{link=\"upstream\"}") == 1);
+  REQUIRE(device.publish("sensors/big", std::string(2000, 'x')).ok());  // above max_payload
+  REQUIRE(device.publish("bad/1", "{}").ok());
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_dropped_total{reason=\"bad_template\"}") == 1; }, 5s));
+  CHECK(scrape(port, "edgegw_dropped_total{reason=\"oversize\"}") == 1);
   // The rule's counters come from the engine's snapshot, at most a second old.
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_rule_fires_total{rule=\"too-hot\"}") == 20; }, 5s));
   CHECK(scrape(port, "edgegw_rule_matches_total{rule=\"too-hot\"}") == 20);
@@ -123,7 +132,10 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   REQUIRE(upstream.stop().ok());
   REQUIRE(wait_until([&] { return health(port) == "200 degraded: upstream disconnected"; }, 10s));
   REQUIRE(publish_n(device, "sensors/hall/temp", 30, "{\"t\":10}").ok());
-  REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_messages{link=\"upstream\"}") == 30; }, 10s));
+  // buffer.max_messages is 25: the 5 oldest rows are dropped for the newest.
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_dropped_total{reason=\"buffer_full\"}") == 5; }, 10s));
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_messages{link=\"upstream\"}") == 25; }, 5s));
+  CHECK(scrape(port, "edgegw_outbox_bytes{link=\"upstream\"}") > 25 * 8);
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_oldest_age_seconds{link=\"upstream\"}") > 0; }, 5s));
   CHECK(scrape(port, "edgegw_link_connected{link=\"upstream\"}") == 0);
   CHECK(scrape(port, "edgegw_reconnects_total{link=\"upstream\"}") >= 1);
@@ -131,16 +143,16 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   CHECK(scrape(port, "edgegw_rule_fires_total{rule=\"too-hot\"}") == 20);  // t=10: the `if` was false
   auto status = nlohmann::json::parse(get(port, "/api/status").body);
   CHECK(status["links"]["upstream"]["state"] == "disconnected");
-  CHECK(status["backlog"]["messages"] == 30);
+  CHECK(status["backlog"]["messages"] == 25);
 
   REQUIRE(upstream.start().ok());
   REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 15s));
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_messages{link=\"upstream\"}") == 0; }, 15s));
   m = get(port, "/metrics").body;
-  CHECK(metric(m, "edgegw_forwarded_total{link=\"upstream\"}") == 50);
-  CHECK(metric(m, "edgegw_delivery_latency_seconds_count") == 50);
-  // The 30 rows waited through the outage: they land above the loopback buckets.
-  CHECK(metric(m, "edgegw_delivery_latency_seconds_bucket{le=\"0.1\"}") < 50);
+  CHECK(metric(m, "edgegw_forwarded_total{link=\"upstream\"}") == 45);
+  CHECK(metric(m, "edgegw_delivery_latency_seconds_count") == 45);
+  // The 25 rows waited through the outage: they land above the loopback buckets.
+  CHECK(metric(m, "edgegw_delivery_latency_seconds_bucket{le=\"0.1\"}") <= 20);
 
   // Local broker outage: 503.
   REQUIRE(local.stop().ok());

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
 #include "support/gateway_fixture.h"
 #include "support/mosquitto_broker.h"
