@@ -12,6 +12,24 @@ std::string duration_text(Duration d) {
   return std::to_string(s) + "s";
 }
 
+std::vector<RuleSnapshot> rule_snapshots(const rules::Engine& engine) {
+  std::vector<RuleSnapshot> out;
+  const auto& compiled = engine.rules().rules();
+  const auto& stats = engine.rule_stats();
+  for (size_t i = 0; i < compiled.size(); ++i) {
+    const auto& r = compiled[i];
+    RuleSnapshot rs{r.id, r.description, trigger_summary(r), r.enabled};
+    if (i < stats.size()) {
+      rs.matches = stats[i].matches;
+      rs.fires = stats[i].fires;
+      rs.failures = stats[i].failures;
+      if (stats[i].last_fire) rs.last_fire_ms = to_unix_ms(*stats[i].last_fire);
+    }
+    out.push_back(std::move(rs));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string trigger_summary(const rules::CompiledRule& r) {
@@ -79,21 +97,7 @@ void StatusCollector::publish_snapshot(int64_t now_mono, const Outbox& outbox, c
   last_rate_at_ = now_mono;
   last_received_ = received;
   s->events_per_second = rate_;
-  if (rules) {
-    const auto& compiled = rules->rules().rules();
-    const auto& stats = rules->rule_stats();
-    for (size_t i = 0; i < compiled.size(); ++i) {
-      const auto& r = compiled[i];
-      RuleSnapshot rs{r.id, r.description, trigger_summary(r), r.enabled};
-      if (i < stats.size()) {
-        rs.matches = stats[i].matches;
-        rs.fires = stats[i].fires;
-        rs.failures = stats[i].failures;
-        if (stats[i].last_fire) rs.last_fire_ms = to_unix_ms(*stats[i].last_fire);
-      }
-      s->rules.push_back(std::move(rs));
-    }
-  }
+  if (rules) s->rules = rule_snapshots(*rules);
   const LinkSnapshot& backlog = s->links[opt_.upstream_configured ? 1 : 0];
   history_.add(s->at_ms, backlog.depth);
   s->backlog = history_.samples();
