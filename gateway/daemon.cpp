@@ -1,5 +1,8 @@
 #include "gateway/daemon.h"
 
+#include <malloc.h>
+
+#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -16,6 +19,7 @@
 #include "gateway/http_worker.h"
 #include "gateway/ingress.h"
 #include "gateway/logging.h"
+#include "gateway/observability.h"
 #include "gateway/rule_loader.h"
 #include "gateway/service_notifier.h"
 #include "gateway/sqlite_devices.h"
@@ -115,6 +119,28 @@ std::vector<Subscription> plan_subscriptions(const std::vector<std::pair<std::st
     out.push_back({f, qos});
   }
   return out;
+}
+
+// The registry as the status page and /api/devices show it (engine thread,
+// once a second).
+DevicesView devices_view(const devices::Registry& registry) {
+  nlohmann::json arr = nlohmann::json::array();
+  DevicesView v;
+  for (const devices::Device& d : registry.devices()) {
+    const bool seen = d.last_seen.time_since_epoch().count() != 0;
+    arr.push_back({{"id", d.id},
+                   {"profile", std::string(d.profile)},
+                   {"name", d.name},
+                   {"model", d.model},
+                   {"online", d.online},
+                   {"reason", std::string(devices::reason_name(d.reason))},
+                   {"last_seen_ms", seen ? nlohmann::json(to_unix_ms(d.last_seen)) : nlohmann::json(nullptr)},
+                   {"messages", d.messages}});
+    ++v.total;
+    v.online += d.online ? 1 : 0;
+  }
+  v.json = arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return v;
 }
 
 int run_daemon(const Config& cfg) {
@@ -231,9 +257,12 @@ int run_daemon(const Config& cfg) {
     eopt.upstream_max_inflight = static_cast<size_t>(cfg.upstream->max_inflight);
     eopt.upstream_subscriptions = plan(Link::upstream, rule_set.get());
   }
+  // READY=1 comes from the status collector, when /healthz first says 200.
+  auto obs = make_observability(cfg, metrics, **outbox, local, [&devices] { return devices_view(devices.registry()); });
+  eopt.status_online = obs->collector.online_status();
   EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
-                    [] { sd_notify(0, "READY=1"); }, rule_set,
-                    [&cfg, log] { return load_rules(cfg, *log); }, plan};
+                    nullptr, rule_set, [&cfg, log] { return load_rules(cfg, *log); }, plan};
+  parts.status = &obs->collector;  // READY=1 when /healthz first answers 200
   std::vector<std::string> watch_warnings;
   auto rule_watch = RuleWatch::open(cfg.rule_paths, watch_warnings);
   for (const auto& w : watch_warnings) log->warn("{}", w);
@@ -244,11 +273,13 @@ int run_daemon(const Config& cfg) {
   parts.service = &notifier;
   parts.devices = &devices;
   EngineLoop loop(std::move(parts), std::move(eopt));
+  start_http(*obs, cfg, metrics, *log);
 
   log->info("edgegw {} started: id '{}', {} route(s), {} rule(s), state in '{}'", EDGEGW_VERSION, cfg.gateway.id,
             routes.size(), rule_set->rules().size(), cfg.gateway.state_dir);
   int rc = loop.run();
   sd_notify(0, "STOPPING=1");
+  if (obs->http) obs->http->stop();
   ::close(sig_fd);
   return rc;
 }

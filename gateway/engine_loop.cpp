@@ -166,8 +166,10 @@ int EngineLoop::run() {
       pump_forwarders();
       if (http_) http_->pump(mono_now(), wall_ms());
       handle_link_events();  // acks that arrived meanwhile ride the next batch
+      if (p_.status) p_.status->on_loop(p_.outbox, rule_engine_.get());  // a long catch-up is not a stall
     }
     run_timers(mono_now());
+    if (p_.status) p_.status->on_loop(p_.outbox, rule_engine_.get());
   }
   shutdown();
   return exit_code_;
@@ -198,7 +200,11 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
   int li = static_cast<int>(link);
   auto name = link_name(link);
   if (const auto* e = std::get_if<Delivered>(&ev)) {
-    if (ls.forwarder.on_acked(e->seq)) removes_[li].push_back(e->seq);
+    int64_t created_ms = 0;
+    if (ls.forwarder.on_acked(e->seq, created_ms)) {
+      removes_[li].push_back(e->seq);
+      if (link == Link::upstream) p_.metrics.delivery_latency.observe(wall_ms() - created_ms);
+    }
   } else if (const auto* e = std::get_if<DeliveryFailed>(&ev)) {
     p_.log->debug("{} link: delivery of row {} failed: {}", name, e->seq, e->reason);
     ls.forwarder.on_failed(e->seq);
@@ -213,7 +219,7 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     p_.metrics.connected[li] = true;
     p_.log->info("{} link: connected to {} (session {})", name, ls.link.settings().server_uri,
                  e->session_present ? "present" : "new");
-    ls.link.publish_status("{\"state\":\"online\"}");
+    ls.link.publish_status(opt_.status_online);
     if (!e->session_present || !ls.ever_subscribed) {
       if (auto s = ls.link.subscribe(ls.subs); !s.ok()) p_.log->error("{}", s.message());
     }
@@ -292,8 +298,11 @@ Status EngineLoop::route_record(JournalRecord& rec, int64_t now_ms, BatchTally& 
     tally.bad_topic_example = "'" + ev.topic + "': " + outcome.last_error;
   }
   Status status;
+  if (p_.status && p_.status->note_topic(ev.topic)) status = p_.outbox.put_state(kHaSeenState, "true", now_ms);
   for (auto& q : enqueues_) {
-    status = append_enqueue(q, now_ms, tally);
+    if (!status.ok()) break;
+    // Stamped with the receive time: the delivery latency counts from there.
+    status = append_enqueue(q, rec.received_ms > 0 ? rec.received_ms : now_ms, tally);
     if (!status.ok()) break;
   }
   if (status.ok() && rule_engine_) {

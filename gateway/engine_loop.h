@@ -34,6 +34,7 @@
 #include "gateway/rule_watch.h"
 #include "gateway/sqlite_outbox.h"
 #include "gateway/sim_lookups.h"
+#include "gateway/status_collector.h"
 #include "rules/decision.h"
 #include "rules/engine.h"
 #include "rules/eval_context.h"
@@ -55,6 +56,7 @@ struct EngineOptions {
   size_t local_max_inflight = 64;
   size_t upstream_max_inflight = 64;
   uint64_t max_messages = 1'000'000;   // for the 80 % warning
+  std::string status_online = "{\"state\":\"online\"}";  // retained on edgegw/<id>/status
 };
 
 struct EngineParts {
@@ -79,6 +81,7 @@ struct EngineParts {
   HttpJobSink* http = nullptr;         // the webhook worker; null: http actions are counted, not run
   ServiceNotifier* service = nullptr;  // systemd WATCHDOG=1 and STATUS=; null: none
   DeviceTracker* devices = nullptr;    // null: no device registry (gateway/device_tracker.h)
+  StatusCollector* status = nullptr;   // observability: called once per loop iteration
 };
 
 class EngineLoop {

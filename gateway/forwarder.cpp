@@ -26,7 +26,7 @@ void Forwarder::on_connected(bool session_present, int64_t since_ms) {
   connected_since_ms_ = since_ms;
   if (!session_present) {
     // The broker has no session: whatever Paho still held is gone with it.
-    for (const auto& [seq, prio] : inflight_) rewind_to(seq, prio);
+    for (const auto& [seq, f] : inflight_) rewind_to(seq, f.priority);
     inflight_.clear();
   }
 }
@@ -34,8 +34,14 @@ void Forwarder::on_connected(bool session_present, int64_t since_ms) {
 void Forwarder::on_disconnected() { connected_ = false; }
 
 bool Forwarder::on_acked(int64_t seq) {
+  int64_t created_ms = 0;
+  return on_acked(seq, created_ms);
+}
+
+bool Forwarder::on_acked(int64_t seq, int64_t& created_ms) {
   auto it = inflight_.find(seq);
   if (it == inflight_.end()) return false;
+  created_ms = it->second.created_ms;
   inflight_.erase(it);
   acked_.insert(seq);
   return true;
@@ -48,7 +54,7 @@ void Forwarder::on_removed(const std::vector<int64_t>& seqs) {
 void Forwarder::on_failed(int64_t seq) {
   auto it = inflight_.find(seq);
   if (it == inflight_.end()) return;
-  rewind_to(seq, it->second);
+  rewind_to(seq, it->second.priority);
   inflight_.erase(it);
 }
 
@@ -84,7 +90,7 @@ Status Forwarder::pump_priority(Priority p, bool& full) {
         full = true;  // the client cannot take more now; try again on the next pump
         return Status();
       }
-      inflight_.emplace(row.seq, p);
+      inflight_.emplace(row.seq, InFlight{p, row.created_ms});
       cursor = row.seq;
     }
   }

@@ -42,6 +42,8 @@ class Forwarder {
   // The link acknowledged seq. Returns true if it was in flight; the caller
   // removes it from the outbox and calls on_removed() once that committed.
   bool on_acked(int64_t seq);
+  // The same; `created_ms` gets the row's created_ms (for the delivery latency).
+  bool on_acked(int64_t seq, int64_t& created_ms);
   void on_removed(const std::vector<int64_t>& seqs);
   // The client gave up on seq (disconnect, error): it is sent again.
   void on_failed(int64_t seq);
@@ -60,7 +62,11 @@ class Forwarder {
   size_t max_inflight_;
   bool connected_ = false;
   int64_t connected_since_ms_ = 0;
-  std::map<int64_t, Priority> inflight_;    // handed to the client, no PUBACK yet
+  struct InFlight {
+    Priority priority;
+    int64_t created_ms;
+  };
+  std::map<int64_t, InFlight> inflight_;    // handed to the client, no PUBACK yet
   std::set<int64_t> acked_;                 // PUBACK seen, remove not committed yet
   int64_t cursor_[2] = {0, 0};              // last seq read, per priority
   std::vector<OutboxRow> page_;             // reused read buffer

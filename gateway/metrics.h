@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "gateway/latency_histogram.h"
+
 namespace edgegw::gateway {
 
 struct Metrics {
@@ -27,6 +29,7 @@ struct Metrics {
   std::atomic<bool> connected[2] = {false, false};
   std::atomic<bool> local_subscribed{false};
   std::atomic<bool> ingress_paused{false};
+  LatencyHistogram delivery_latency;   // upstream rows: local receive -> PUBACK
 
   static void add(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
   static uint64_t get(const Counter& c) { return c.load(std::memory_order_relaxed); }

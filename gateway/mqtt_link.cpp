@@ -210,9 +210,12 @@ Status MqttLink::subscribe(const std::vector<Subscription>& subs) {
 }
 
 void MqttLink::publish_status(const std::string& payload) {
-  if (settings_.will_topic.empty()) return;
+  if (!settings_.will_topic.empty()) publish_retained(settings_.will_topic, payload);
+}
+
+void MqttLink::publish_retained(const std::string& topic, const std::string& payload) {
   try {
-    client_->publish(mqtt::make_message(settings_.will_topic, payload, 1, true));
+    client_->publish(mqtt::make_message(topic, payload, 1, true));
   } catch (const mqtt::exception&) {
     // Best effort: the next connect publishes it again.
   }

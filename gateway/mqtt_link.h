@@ -73,6 +73,8 @@ class MqttLink : public Publisher {
   Status subscribe(const std::vector<Subscription>& subs);
   // Retained status message on the will topic (best effort, QoS 1).
   void publish_status(const std::string& payload);
+  // Any retained message, best effort, QoS 1 (Home Assistant discovery and state).
+  void publish_retained(const std::string& topic, const std::string& payload);
   bool send(const OutboxRow& row) override;
   // Clean disconnect, waiting at most `timeout`. Engine thread only, never from a callback.
   void disconnect(Duration timeout);

@@ -23,7 +23,10 @@ Event synthetic_event(TimePoint at) {
 
 }  // namespace
 
-Engine::Engine(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) { index_rules(); }
+Engine::Engine(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {
+  rule_stats_.resize(rules_->rules().size());
+  index_rules();
+}
 
 void Engine::index_rules() {
   device_rules_.clear();
@@ -149,6 +152,7 @@ void Engine::fire(TimerKey k, Timer t, Sink& sink) {
 
 void Engine::consider(size_t rule, const Event& e, TimePoint now, Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
+  ++rule_stats_[rule].matches;
   const EvalContext ctx(e, sink.parser, sink.gateway_id, now, sink.lookups);
   const bool holds = !r.condition || r.condition->test(ctx);
   const bool keyed = r.for_duration || r.dedupe || r.throttle || r.debounce;
@@ -247,6 +251,10 @@ void Engine::execute(size_t rule, uint64_t run, const Event& e, size_t from, Tim
                      Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
   const EvalContext ctx(e, sink.parser, sink.gateway_id, now, sink.lookups);
+  if (from == 0) {  // a new run, not a resumed delay
+    ++rule_stats_[rule].fires;
+    rule_stats_[rule].last_fire = now;
+  }
   for (size_t i = from; i < r.then.size(); ++i) {
     const CompiledAction& a = r.then[i];
     if (a.kind == ActionKind::delay && a.delay > Duration::zero()) {
@@ -280,6 +288,12 @@ void Engine::replace_rules(std::shared_ptr<const RuleSet> rules) {
   }
   std::erase_if(states_, [&](const auto& item) { return !kept(item.first); });
   std::erase_if(timers_, [&](const auto& item) { return !kept(item.second.rule); });
+  std::vector<RuleStats> stats(rules_->rules().size());
+  for (size_t i = 0; i < stats.size(); ++i) {
+    const int64_t o = old->index_of(rules_->rules()[i].id);
+    if (o >= 0) stats[i] = rule_stats_[static_cast<size_t>(o)];
+  }
+  rule_stats_ = std::move(stats);
   index_rules();
 }
 

@@ -49,6 +49,15 @@ struct EngineStats {
   std::string last_error;       // the last bad topic, "RULE: MESSAGE", for a rate-limited log line
 };
 
+// Per rule, for /api/rules and /metrics. A reload keeps a rule's figures
+// when its id is still there.
+struct RuleStats {
+  uint64_t matches = 0;    // its trigger matched (before `if`, `for`, throttle)
+  uint64_t fires = 0;      // its action list started
+  uint64_t failures = 0;   // actions skipped (a rendered topic was invalid)
+  std::optional<TimePoint> last_fire;
+};
+
 class Engine {
  public:
   static constexpr size_t kMaxQueued = 64;
@@ -87,6 +96,8 @@ class Engine {
 
   const RuleSet& rules() const { return *rules_; }
   const EngineStats& stats() const { return stats_; }
+  // Parallel to rules().rules().
+  const std::vector<RuleStats>& rule_stats() const { return rule_stats_; }
   size_t pending_timers() const { return timers_.size(); }
 
   // The system clock was stepped by `delta` (an NTP correction, a Pi booted
@@ -168,6 +179,7 @@ class Engine {
                   std::vector<TimedDecision>& out);
   void run_publish(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
                    std::vector<TimedDecision>& out);
+  void count_failure(const std::string& rule_id);
   void run_set(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
                std::vector<TimedDecision>& out);
 
@@ -185,6 +197,7 @@ class Engine {
   std::vector<uint32_t> matched_;  // scratch for trie matches
   JsonParser scratch_parser_;      // reads back `set` map/list values
   EngineStats stats_;
+  std::vector<RuleStats> rule_stats_;
 };
 
 }  // namespace edgegw::rules

@@ -26,6 +26,11 @@ void Engine::run_action(const CompiledRule& r, const CompiledAction& a, const Ev
   }
 }
 
+void Engine::count_failure(const std::string& rule_id) {
+  const int64_t i = rules_->index_of(rule_id);
+  if (i >= 0) ++rule_stats_[static_cast<size_t>(i)].failures;
+}
+
 // publish and forward; a topic that renders invalid is counted and skipped.
 void Engine::run_publish(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
                          std::vector<TimedDecision>& out) {
@@ -36,6 +41,7 @@ void Engine::run_publish(const CompiledRule& r, const CompiledAction& a, const E
     auto topic = a.topic->render_topic(ctx);
     if (!topic) {
       ++stats_.bad_topics;
+      count_failure(r.id);
       stats_.last_error = r.id + ": " + topic.status().message();
       return;
     }
@@ -43,6 +49,7 @@ void Engine::run_publish(const CompiledRule& r, const CompiledAction& a, const E
   } else {
     if (!valid_topic_name(e.topic)) {
       ++stats_.bad_topics;
+      count_failure(r.id);
       stats_.last_error = r.id + ": forward of an event without a valid topic '" + e.topic + "'";
       return;
     }

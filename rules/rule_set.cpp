@@ -37,6 +37,7 @@ class RuleCompiler {
   bool compile(const RuleSpec& spec, CompiledRule& r) {
     enabled_ = spec.enabled;
     r.id = spec.id;
+    r.description = spec.description;
     r.pos = spec.pos;
     if (spec.id.empty()) error(spec.pos, "id", "a rule needs an id");
     compile_trigger(spec.when, r);

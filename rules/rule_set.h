@@ -65,6 +65,7 @@ enum class TriggerKind { topic, device, every, cron, gateway };
 
 struct CompiledRule {
   std::string id;
+  std::string description;              // for /api/rules; not part of the fingerprint
   SourcePos pos;
   TriggerKind trigger = TriggerKind::topic;
   std::vector<std::string> topics;      // topic trigger filters

@@ -10,6 +10,7 @@ PACKAGES=(
   libcurl4-openssl-dev libcpp-httplib-dev catch2 libfaketime
   mosquitto mosquitto-clients openssl
   systemd dpkg-dev file
+  chromium
 )
 if [ "${EDGEGW_DEPS_EXTRA:-}" != "" ]; then
   # shellcheck disable=SC2206

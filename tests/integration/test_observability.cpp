@@ -1,0 +1,218 @@
+// Observability through the real binary: /healthz, /metrics, /api/status,
+// Home Assistant discovery, and the status page in a real (headless) browser.
+#include <catch2/catch.hpp>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <map>
+
+#include "support/gateway_fixture.h"
+#include "support/mosquitto_broker.h"
+#include "support/process.h"
+#include "support/test_client.h"
+#include "support/wait.h"
+
+using namespace edgegw::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kRoutes =
+    "  - from: \"sensors/#\"\n"
+    "    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n"
+    "  - from: \"bad/#\"\n"
+    "    to: \"sites/{{ payload.missing }}/x\"\n";  // renders an empty level: counted as bad_template
+
+const char* kRule =
+    "rules:\n"
+    "  - id: too-hot\n"
+    "    description: Kitchen alarm\n"
+    "    when:\n"
+    "      topic: sensors/+/temp\n"
+    "      if: payload.t > 25\n"
+    "    then:\n"
+    "      - publish: {to: local, topic: alarms/hot, payload: \"{{ topic[1] }}\"}\n";
+
+struct Reply {
+  int status = -1;
+  std::string body;
+};
+
+Reply get(int port, const std::string& path) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(2, 0);
+  c.set_read_timeout(5, 0);
+  auto res = c.Get(path.c_str());
+  if (!res) return {};
+  return {res->status, res->body};
+}
+
+// One sample of the /metrics text, e.g. metric(text, "edgegw_received_total{link=\"local\"}"); -1 if absent.
+double metric(const std::string& text, const std::string& series) {
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+double scrape(int port, const std::string& series) { return metric(get(port, "/metrics").body, series); }
+
+std::string health(int port) {
+  Reply r = get(port, "/healthz");
+  if (r.status < 0) return "no answer";
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) return "bad json";
+  std::string s = std::to_string(r.status) + " " + j.value("status", "");
+  if (j.contains("reason")) s += ": " + j["reason"].get<std::string>();
+  return s;
+}
+
+// The gateway with http.listen on a free loopback port (retried by the caller).
+struct ObservedGateway {
+  ObservedGateway(int local_port, int upstream_port, const std::string& extra = "") {
+    auto p = pick_free_port();
+    REQUIRE(p.ok());
+    port = *p;
+    std::string yaml = gateway_yaml(local_port, upstream_port, kRoutes,
+                                    "rules:\n  paths: [rules.d]\n" + extra);
+    yaml.replace(yaml.find("log_level: debug\n"), 17, "log_level: debug\n  max_payload: 1KiB\n");
+    yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(port) + "\"");
+    gw = std::make_unique<Gateway>(yaml);
+    std::filesystem::create_directories(gw->dir() / "rules.d");
+    std::ofstream(gw->dir() / "rules.d" / "hot.yaml") << kRule;
+  }
+  int port = 0;
+  std::unique_ptr<Gateway> gw;
+};
+
+edgegw::Status publish_n(TestClient& c, const std::string& topic, size_t n, const std::string& payload) {
+  BulkPublish spec;
+  spec.count = n;
+  spec.topic = topic;
+  spec.payload_of = [&payload](size_t) { return payload; };
+  auto r = c.publish_many(spec);
+  return r.ok() ? edgegw::Status() : r.status();
+}
+
+}  // namespace
+
+TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a local broker outage?",
+          "[integration][observability]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  ObservedGateway o(local.port(), upstream.port(), "buffer:\n  max_messages: 25\n");
+  REQUIRE(o.gw->start().ok());
+  const int port = o.port;
+  INFO(o.gw->log());
+  REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 10s));
+
+  // The broker replays the gateway's own retained status to it: count from here.
+  const double received_before = scrape(port, "edgegw_received_total{link=\"local\"}");
+  TestClient device(local.uri(), "device");
+  REQUIRE(device.connect().ok());
+  REQUIRE(publish_n(device, "sensors/kitchen/temp", 20, "{\"t\":30}").ok());
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_forwarded_total{link=\"upstream\"}") == 20; }, 10s));
+  std::string m = get(port, "/metrics").body;
+  CHECK(metric(m, "edgegw_received_total{link=\"local\"}") == received_before + 20);
+  CHECK(metric(m, "edgegw_enqueued_total{link=\"upstream\"}") == 20);
+  CHECK(metric(m, "edgegw_delivery_latency_seconds_count") == 20);
+  CHECK(metric(m, "edgegw_delivery_latency_seconds_bucket{le=\"+Inf\"}") == 20);
+  CHECK(metric(m, "edgegw_link_connected{link=\"upstream\"}") == 1);
+  REQUIRE(device.publish("sensors/big", std::string(2000, 'x')).ok());  // above max_payload
+  REQUIRE(device.publish("bad/1", "{}").ok());
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_dropped_total{reason=\"bad_template\"}") == 1; }, 5s));
+  CHECK(scrape(port, "edgegw_dropped_total{reason=\"oversize\"}") == 1);
+  // The rule's counters come from the engine's snapshot, at most a second old.
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_rule_fires_total{rule=\"too-hot\"}") == 20; }, 5s));
+  CHECK(scrape(port, "edgegw_rule_matches_total{rule=\"too-hot\"}") == 20);
+
+  // Upstream outage: degraded with the reason; the backlog grows, then drains.
+  REQUIRE(upstream.stop().ok());
+  REQUIRE(wait_until([&] { return health(port) == "200 degraded: upstream disconnected"; }, 10s));
+  REQUIRE(publish_n(device, "sensors/hall/temp", 30, "{\"t\":10}").ok());
+  // buffer.max_messages is 25: the 5 oldest rows are dropped for the newest.
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_dropped_total{reason=\"buffer_full\"}") == 5; }, 10s));
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_messages{link=\"upstream\"}") == 25; }, 5s));
+  CHECK(scrape(port, "edgegw_outbox_bytes{link=\"upstream\"}") > 25 * 8);
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_oldest_age_seconds{link=\"upstream\"}") > 0; }, 5s));
+  CHECK(scrape(port, "edgegw_link_connected{link=\"upstream\"}") == 0);
+  CHECK(scrape(port, "edgegw_reconnects_total{link=\"upstream\"}") >= 1);
+  CHECK(scrape(port, "edgegw_rule_matches_total{rule=\"too-hot\"}") == 50);
+  CHECK(scrape(port, "edgegw_rule_fires_total{rule=\"too-hot\"}") == 20);  // t=10: the `if` was false
+  auto status = nlohmann::json::parse(get(port, "/api/status").body);
+  CHECK(status["links"]["upstream"]["state"] == "disconnected");
+  CHECK(status["backlog"]["messages"] == 25);
+
+  REQUIRE(upstream.start().ok());
+  REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 15s));
+  REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_messages{link=\"upstream\"}") == 0; }, 15s));
+  m = get(port, "/metrics").body;
+  CHECK(metric(m, "edgegw_forwarded_total{link=\"upstream\"}") == 45);
+  CHECK(metric(m, "edgegw_delivery_latency_seconds_count") == 45);
+  // The 25 rows waited through the outage: they land above the loopback buckets.
+  CHECK(metric(m, "edgegw_delivery_latency_seconds_bucket{le=\"0.1\"}") <= 20);
+
+  // Local broker outage: 503.
+  REQUIRE(local.stop().ok());
+  REQUIRE(wait_until([&] { return health(port) == "503 unavailable: local link down"; }, 10s));
+  CHECK(scrape(port, "edgegw_health{state=\"unavailable\"}") == 1);
+  CHECK(scrape(port, "edgegw_reconnects_total{link=\"local\"}") >= 1);
+  REQUIRE(local.start().ok());
+  REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 15s));
+  REQUIRE(o.gw->stop().ok());
+  CHECK(get(port, "/healthz").status == -1);  // the server went with the process
+}
+
+TEST_CASE("Does the gateway announce itself to Home Assistant, retained on the local broker?",
+          "[integration][observability][homeassistant]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  ObservedGateway o(local.port(), upstream.port(), "homeassistant:\n  discovery: auto\n");
+  REQUIRE(o.gw->start().ok());
+  INFO(o.gw->log());
+
+  TestClient ha(local.uri(), "home-assistant");
+  REQUIRE(ha.connect().ok());
+  REQUIRE(ha.subscribe("homeassistant/+/+/+/config", 1).ok());
+  REQUIRE(ha.subscribe("edgegw/it-gw/state", 1).ok());
+  REQUIRE(ha.publish("homeassistant/status", "online", 1, false).ok());  // HA's birth message: auto turns on
+  REQUIRE(wait_until([&] { return ha.count() >= 5; }, 10s));
+  TestClient late(local.uri(), "late-subscriber");  // sees only what is retained
+  REQUIRE(late.connect().ok());
+  REQUIRE(late.subscribe("homeassistant/+/+/+/config", 1).ok());
+  REQUIRE(late.subscribe("edgegw/it-gw/#", 1).ok());
+  REQUIRE(wait_until([&] { return late.count() >= 6; }, 5s));
+  std::map<std::string, ReceivedMessage> by_topic;
+  for (const auto& m : late.received()) by_topic[m.topic] = m;
+  for (const char* t : {"homeassistant/binary_sensor/edgegw_it-gw/uplink/config",
+                        "homeassistant/sensor/edgegw_it-gw/outbox_depth/config",
+                        "homeassistant/sensor/edgegw_it-gw/events_per_second/config",
+                        "homeassistant/sensor/edgegw_it-gw/devices_offline/config", "edgegw/it-gw/state",
+                        "edgegw/it-gw/status"}) {
+    INFO(t);
+    REQUIRE(by_topic.count(t) == 1);
+    CHECK(by_topic[t].retained);
+  }
+  auto config = nlohmann::json::parse(by_topic["homeassistant/binary_sensor/edgegw_it-gw/uplink/config"].payload);
+  CHECK(config["availability_topic"] == "edgegw/it-gw/status");
+  auto status = nlohmann::json::parse(by_topic["edgegw/it-gw/status"].payload);
+  CHECK(status["state"] == "online");
+  CHECK(status.contains("version"));
+  auto state = nlohmann::json::parse(by_topic["edgegw/it-gw/state"].payload);
+  CHECK(state["upstream_connected"] == true);
+
+  // Remembered in the state db: after a restart it announces without a new HA topic.
+  REQUIRE(o.gw->stop().ok());
+  TestClient watcher(local.uri(), "watcher");
+  REQUIRE(watcher.connect().ok());
+  REQUIRE(watcher.subscribe("edgegw/it-gw/status", 1).ok());
+  REQUIRE(wait_until([&] { return watcher.count() >= 1; }, 5s));
+  CHECK(nlohmann::json::parse(watcher.received().back().payload)["state"] == "offline");
+  watcher.clear_received();
+  REQUIRE(watcher.subscribe("homeassistant/#", 1, {.retain_handling = 2}).ok());  // live messages only
+  REQUIRE(o.gw->start().ok());
+  REQUIRE(wait_until([&] { return watcher.count() >= 5; }, 10s));  // online status + 4 configs
+}
