@@ -23,7 +23,7 @@ echo "== unit tests under ASan + UBSan"
 
 # libFuzzer smoke: every target for a few seconds from its seed corpus
 # (docs/testing.md, Fuzzing); EDGEGW_FUZZ_SECONDS=0 skips it.
-FUZZ_SECONDS=${EDGEGW_FUZZ_SECONDS:-15}
+FUZZ_SECONDS=${EDGEGW_FUZZ_SECONDS:-10}
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
   echo "== fuzz smoke (${FUZZ_SECONDS}s per target)"
   scripts/fuzz.sh "$FUZZ_SECONDS"
