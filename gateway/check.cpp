@@ -8,6 +8,7 @@
 #include "gateway/rule_loader.h"
 #include "rules/routes.h"
 #include "rules/rule_set.h"
+#include "rules/unreachable_triggers.h"
 
 namespace edgegw::gateway {
 
@@ -30,6 +31,9 @@ int run_check(const std::string& config_path, std::ostream& out, std::ostream& e
     auto specs = load_rule_files(files, rule_diags);
     rule_count = specs.size();
     (void)rules::RuleSet::compile(specs, rule_diags, cfg->upstream.has_value());
+    // MQTT 5 links subscribe with No Local, so our own publishes fire no rule.
+    rules::warn_unreachable_triggers(specs, rules::own_topics(specs, cfg->forward), cfg->local.mqtt_version == 5,
+                                     cfg->upstream && cfg->upstream->mqtt_version == 5, rule_diags);
     // Loader and compiler errors merged file by file, in line order, as a
     // compiler prints them.
     auto rank = [&files](const SourcePos& p) {

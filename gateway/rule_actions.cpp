@@ -73,7 +73,7 @@ bool read_payload_map(YamlDoc& doc, const Field& f, PayloadSpec::Map& out) {
     const std::string& key = it->first.Scalar();
     PayloadSpec value;
     Field child{it->second, child_path(f.path, key), doc.pos(it->second, key_pos)};
-    if (read_payload(doc, child, value)) out.emplace_back(key, std::move(value));
+    if (read_payload(doc, child, value)) out.push_back({key, std::move(value)});
     else ok = false;
   }
   return ok;
@@ -139,7 +139,7 @@ bool parse_set(YamlDoc& doc, const Field& f, ActionSpec& a) {
       ok = false;
     }
   }
-  a.values = std::move(values);
+  for (auto& [name, value] : values) a.values.emplace_back(std::move(name), std::move(value));
   return ok;
 }
 

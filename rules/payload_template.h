@@ -30,11 +30,20 @@ namespace edgegw::rules {
 // A YAML value as written. Numbers are doubles, so integers beyond 2^53 lose
 // precision (write such ids as strings).
 struct PayloadSpec {
+  // A map entry. Not a std::pair: pair<std::string, PayloadSpec> here would
+  // instantiate pair with an incomplete type, which clang (the fuzz build)
+  // rejects. Named like pair's members so code reads the same.
+  struct Member;
   using List = std::vector<PayloadSpec>;
-  using Map = std::vector<std::pair<std::string, PayloadSpec>>;  // written order
+  using Map = std::vector<Member>;  // written order
 
   std::variant<std::monostate, bool, double, std::string, List, Map> value;
   SourcePos pos;  // where the value's text starts: template errors are placed from it
+};
+
+struct PayloadSpec::Member {
+  std::string first;   // the key
+  PayloadSpec second;  // its value
 };
 
 class PayloadTemplate {

@@ -8,6 +8,7 @@ PACKAGES=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
   libyaml-cpp-dev libre2-dev libsystemd-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev
   libcurl4-openssl-dev libcpp-httplib-dev catch2 libfaketime
+  clang libclang-rt-14-dev
   mosquitto mosquitto-clients openssl
   systemd dpkg-dev file
   chromium

@@ -123,3 +123,39 @@ TEST_CASE("Do malformed payloads never crash evaluation?", "[rules][payload][rob
   }
   CHECK(evaluated == 2000 * 7);
 }
+
+TEST_CASE("Is JSON nested 100,000 deep refused before any recursion, whatever its shape?",
+          "[rules][payload][robustness]") {
+  constexpr int kDepth = 100'000;
+  std::string objects;
+  for (int i = 0; i < kDepth; ++i) objects += R"({"a":)";
+  objects += "1" + std::string(kDepth, '}');
+  const std::string arrays = std::string(kDepth, '[') + std::string(kDepth, ']');
+  const std::string unclosed = std::string(kDepth, '[');
+  const std::string* const inputs[] = {&objects, &arrays, &unclosed};
+  for (const std::string* raw : inputs) {
+    Env env(*raw);
+    auto ctx = env.ctx();
+    CHECK_FALSE(ctx.payload().is_json());
+    auto e = Expression::compile("payload.a.a.a == 1 or len(payload) > 0");
+    REQUIRE(e);
+    CHECK(e.value().test(ctx));  // raw text: payload.a is null, len(payload) counts characters
+    CHECK(ctx.payload().get({}) == str(*raw));
+  }
+}
+
+TEST_CASE("Does a 10 MiB string payload parse, and read back whole?", "[rules][payload][robustness]") {
+  const std::string big(10u << 20, 'x');
+  Env env(R"({"s": ")" + big + R"(", "n": 1})");
+  auto ctx = env.ctx();
+  REQUIRE(ctx.payload().is_json());
+  auto e = Expression::compile("len(payload.s) == 10485760 and payload.n == 1 and ends_with(payload.s, 'x')");
+  REQUIRE(e);
+  CHECK(e.value().test(ctx));
+  const PathKey s[] = {{"s", 0, false}};
+  CHECK(ctx.payload().get(s) == str(big));
+  Env raw(big);  // 10 MiB of plain text is a string payload
+  auto raw_ctx = raw.ctx();
+  CHECK_FALSE(raw_ctx.payload().is_json());
+  CHECK(raw_ctx.payload().get({}).as_string().size() == big.size());
+}

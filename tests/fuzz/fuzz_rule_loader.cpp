@@ -1,0 +1,15 @@
+// Rule files: YAML text through the loader and, when it has no errors, the
+// compiler (expressions, templates, payloads, cron, tries), as `check` does.
+#include "fuzz_input.h"
+#include "gateway/rule_loader.h"
+#include "rules/rule_set.h"
+
+using namespace edgegw;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Diagnostics diags;
+  auto specs = gateway::load_rule_text("fuzz.yaml", fuzz::as_text(data, size), diags);
+  if (!diags.has_errors()) (void)rules::RuleSet::compile(specs, diags, /*has_upstream=*/true);
+  (void)diags.format_all();
+  return 0;
+}
