@@ -216,3 +216,39 @@ TEST_CASE("Does the gateway announce itself to Home Assistant, retained on the l
   REQUIRE(o.gw->start().ok());
   REQUIRE(wait_until([&] { return watcher.count() >= 5; }, 10s));  // online status + 4 configs
 }
+
+TEST_CASE("Do the device gauges, /api/devices and the expired count follow devices and an outage?",
+          "[integration][observability][devices]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  ObservedGateway o(local.port(), upstream.port(), "buffer:\n  max_age: 1s\n");
+  REQUIRE(o.gw->start().ok());
+  TestClient z2m(local.uri(), "z2m");
+  REQUIRE(z2m.connect().ok());
+
+  // A zigbee2mqtt device is known from its first message, online.
+  REQUIRE(z2m.publish("zigbee2mqtt/kitchen_sensor", "{\"temperature\":21.5}", 1, false).ok());
+  const std::string online = "edgegw_devices{state=\"online\"}", offline = "edgegw_devices{state=\"offline\"}";
+  REQUIRE(wait_until([&] { return scrape(o.port, online) == 1; }, 10s));  // the snapshot is refreshed once a second
+  CHECK(scrape(o.port, offline) == 0);
+  auto devices = nlohmann::json::parse(get(o.port, "/api/devices").body, nullptr, false);
+  REQUIRE(devices.is_array());
+  REQUIRE(devices.size() == 1);
+  CHECK(devices[0]["id"] == "kitchen_sensor");
+  CHECK(devices[0]["online"] == true);
+
+  // Its availability topic says offline.
+  REQUIRE(z2m.publish("zigbee2mqtt/kitchen_sensor/availability", "{\"state\":\"offline\"}", 1, false).ok());
+  REQUIRE(wait_until([&] { return scrape(o.port, offline) == 1; }, 10s));
+  CHECK(scrape(o.port, online) == 0);
+
+  // Rows older than max_age (1s) while the upstream is down are expired and counted.
+  const std::string expired = "edgegw_dropped_total{reason=\"expired\"}";
+  const double before = scrape(o.port, expired);
+  REQUIRE(upstream.stop().ok());
+  REQUIRE(wait_until([&] { return health(o.port).rfind("200 degraded", 0) == 0; }, 15s));
+  REQUIRE(publish_n(z2m, "sensors/attic/temp", 5, "{\"t\":20}").ok());
+  REQUIRE(wait_until([&] { return scrape(o.port, expired) >= before + 5; }, 25s));  // expiry runs every 10 s
+  REQUIRE(o.gw->stop().ok());
+}
