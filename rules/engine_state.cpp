@@ -164,7 +164,7 @@ bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
   if (r.u8() != kVersion || r.str() != rule.fingerprint || !r.ok()) return false;
 
   RuleState st;
-  for (uint64_t n = r.count(20); n > 0 && r.ok(); --n) {
+  for (uint64_t n = r.count(19); n > 0 && r.ok(); --n) {  // 19: the smallest key state
     std::string key = r.str();
     KeyState ks;
     ks.throttle_passed = r.opt_time();
@@ -176,7 +176,7 @@ bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
     st.keys.emplace(std::move(key), std::move(ks));
   }
   std::vector<std::pair<TimePoint, Timer>> timers;
-  for (uint64_t n = r.count(40); n > 0 && r.ok(); --n) {
+  for (uint64_t n = r.count(68); n > 0 && r.ok(); --n) {  // 68: the smallest timer
     Timer t;
     uint8_t kind = r.u8();
     if (kind > static_cast<uint8_t>(TimerKind::resume)) return false;  // every/cron are never saved
@@ -190,7 +190,7 @@ bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
     if (t.kind == TimerKind::resume && t.next_action > rule.then.size()) return false;
     timers.emplace_back(due, std::move(t));
   }
-  for (uint64_t n = r.count(20); n > 0 && r.ok(); --n) st.queue.push_back(r.event());
+  for (uint64_t n = r.count(35); n > 0 && r.ok(); --n) st.queue.push_back(r.event());  // 35: the smallest event
   if (!r.done()) return false;
 
   // Decoded whole: only now touch the engine.
