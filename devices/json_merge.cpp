@@ -46,10 +46,10 @@ std::string merge_members(dom::parser& scratch, std::string_view state, const Js
   if (!state.empty() && scratch.parse(state.data(), state.size()).get_object().get(old) == simdjson::SUCCESS) {
     merged = members_of(old);
   }
-  for (const auto& [key, value] : updates) {
-    auto it = std::find_if(merged.begin(), merged.end(), [&key](const auto& m) { return m.first == key; });
-    if (it != merged.end()) it->second = value;
-    else merged.emplace_back(key, value);
+  for (const auto& update : updates) {
+    auto it = std::find_if(merged.begin(), merged.end(), [&update](const auto& m) { return m.first == update.first; });
+    if (it != merged.end()) it->second = update.second;
+    else merged.push_back(update);
   }
   std::string out = "{";
   for (const auto& [key, value] : merged) {
