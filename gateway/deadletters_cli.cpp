@@ -37,7 +37,7 @@ int report(std::ostream& out, std::ostream& err, const Result<uint64_t>& changed
   out << verb << " " << *changed << " dead letter" << (*changed == 1 ? "" : "s") << "\n";
   if (!ids.empty() && *changed < ids.size()) {
     return fail(err, std::to_string(ids.size() - *changed) + " of the given id(s) matched no dead letter" +
-                         (std::string(verb) == "queued" ? " of kind http" : ""));
+                         (std::string(verb) == "queued" ? " that can be queued again" : ""));
   }
   return 0;
 }
@@ -54,8 +54,15 @@ int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream
     for (const DeadLetter& d : rows) {
       Json detail = Json::parse(d.detail, nullptr, /*allow_exceptions=*/false);
       if (detail.is_discarded()) detail = d.detail;  // not JSON: shown as the text it is
-      list.push_back({{"id", d.id}, {"kind", d.kind}, {"reason", d.reason}, {"attempts", d.attempts},
-                      {"created", when(d.created_ms)}, {"failed", when(d.failed_ms)}, {"detail", detail}});
+      Json row = {{"id", d.id},       {"kind", d.kind},   {"reason", d.reason},
+                  {"attempts", d.attempts}, {"created", when(d.created_ms)}, {"failed", when(d.failed_ms)},
+                  {"detail", detail}};
+      if (d.kind == "mqtt") {
+        row["link"] = d.link == 0 ? "local" : d.link == 1 ? "upstream" : "unknown";
+        row["topic"] = d.topic;
+        row["payload_bytes"] = d.payload_bytes;
+      }
+      list.push_back(std::move(row));
     }
     out << Json{{"deadletters", list}}.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
     return 0;
@@ -65,7 +72,10 @@ int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream
   for (const DeadLetter& d : rows) {
     Json detail = Json::parse(d.detail, nullptr, false);
     std::string call;
-    if (detail.is_object()) {
+    if (d.kind == "mqtt") {
+      call = std::string(d.link == 0 ? "local" : "upstream") + " '" + d.topic + "' (" +
+             std::to_string(d.payload_bytes) + " bytes)";
+    } else if (detail.is_object()) {
       call = "rule '" + detail.value("rule", "") + "': " + detail.value("method", "") + " " + detail.value("url", "");
     }
     out << std::setw(8) << d.id << std::setw(6) << d.kind << std::setw(26) << when(d.failed_ms) << std::setw(9)

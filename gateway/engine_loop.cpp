@@ -19,6 +19,14 @@ constexpr auto kExpiryEvery = std::chrono::seconds(10);
 constexpr auto kDiskCheckEvery = std::chrono::seconds(1);
 constexpr auto kCommitRetry = std::chrono::milliseconds(500);
 constexpr auto kFailedDeliveryPause = std::chrono::seconds(1);
+
+// An MQTT 5 PUBACK reason code that will not change if the row is sent
+// again (not authorized, topic name invalid, packet too large, payload
+// format invalid, unspecified...). Quota exceeded and packet identifier in
+// use are about the moment, not the row: those are sent again.
+bool refused_for_good(int reason_code) {
+  return reason_code >= 0x80 && reason_code != 0x91 && reason_code != 0x97;
+}
 constexpr auto kShutdownLinkTimeout = std::chrono::seconds(1);
 constexpr auto kWarnEvery = std::chrono::seconds(60);  // repeated warnings, at most this often
 // A save is often several file events (write, rename, a second file): wait
@@ -112,6 +120,16 @@ EngineLoop::LinkState* EngineLoop::state_of(Link link) {
   return link == Link::local ? local_.get() : upstream_.get();
 }
 
+bool EngineLoop::removals_pending() const {
+  for (int li = 0; li < 2; ++li) {
+    if (!removes_[li].empty() || !poisoned_[li].empty()) return true;
+  }
+  for (const LinkState* ls : {local_.get(), upstream_.get()}) {
+    if (ls && ls->forwarder.has_poisoned()) return true;
+  }
+  return false;
+}
+
 bool EngineLoop::link_up(Link link) const {
   const LinkState* ls = link == Link::local ? local_.get() : upstream_.get();
   return ls && ls->phase == LinkState::Phase::connected;
@@ -148,7 +166,7 @@ int EngineLoop::run() {
       if (now < commit_retry_at_) break;
       more = process_journal(kBatchRecords);
       bool http_done = http_ && http_->has_results();
-      if (!records_.empty() || !removes_[0].empty() || !removes_[1].empty() || !pending_.empty() || http_done) {
+      if (!records_.empty() || removals_pending() || !pending_.empty() || http_done) {
         if (auto s = commit_batch(); !s.ok()) {
           if (p_.outbox.corrupt_seen()) {
             // The restart moves the file aside and starts a fresh one; the
@@ -206,6 +224,9 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
       if (link == Link::upstream) p_.metrics.delivery_latency.observe(wall_ms() - created_ms);
     }
   } else if (const auto* e = std::get_if<DeliveryFailed>(&ev)) {
+    if (refused_for_good(e->reason_code) && ls.forwarder.on_refused(e->seq, "the broker refused it: " + e->reason)) {
+      return;  // a poison row: to the dead letters, the queue goes on
+    }
     p_.log->debug("{} link: delivery of row {} failed: {}", name, e->seq, e->reason);
     ls.forwarder.on_failed(e->seq);
     // Refused while still connected: pause the resend, never spin on it.
@@ -225,6 +246,7 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     }
     if (link == Link::upstream) gateway_event("upstream_up");
     ls.forwarder.limit_window(static_cast<size_t>(e->receive_maximum));
+    ls.forwarder.limit_packet_size(e->maximum_packet_size);
     ls.forwarder.on_connected(e->session_present, wall_ms());
   } else if (const auto* e = std::get_if<Subscribed>(&ev)) {
     if (e->ok) {
@@ -434,6 +456,12 @@ Status EngineLoop::commit_batch() {
     for (int64_t seq : removes_[li]) {
       if (auto s = p_.outbox.remove(seq); !s.ok()) return fail(s);
     }
+    if (LinkState* ls = state_of(static_cast<Link>(li)); ls && ls->forwarder.has_poisoned()) {
+      for (auto& p : ls->forwarder.take_poisoned()) poisoned_[li].push_back(std::move(p));
+    }
+    for (const auto& p : poisoned_[li]) {
+      if (auto s = p_.outbox.deadletter(p.seq, p.reason, now_ms); !s.ok()) return fail(s);
+    }
   }
   if (rule_engine_) {  // the state these decisions left, in the same transaction
     for (const auto& id : rule_engine_->dirty()) {
@@ -472,6 +500,16 @@ void EngineLoop::count_committed(const BatchTally& tally) {
     Metrics::add(p_.metrics.delivered[li], removes_[li].size());
     if (LinkState* ls = state_of(static_cast<Link>(li))) ls->forwarder.on_removed(removes_[li]);
     removes_[li].clear();
+    if (poisoned_[li].empty()) continue;
+    Metrics::add(p_.metrics.deadlettered[li], poisoned_[li].size());
+    std::vector<int64_t> seqs;
+    for (const auto& p : poisoned_[li]) {
+      seqs.push_back(p.seq);
+      p_.log->error("{} link: row {} moved to the dead letters: {} (see `edgegw deadletters list`)",
+                    link_name(static_cast<Link>(li)), p.seq, p.reason);
+    }
+    if (LinkState* ls = state_of(static_cast<Link>(li))) ls->forwarder.on_removed(seqs);
+    poisoned_[li].clear();
   }
   Metrics::add(p_.metrics.rejected_full, tally.rejected);
   Metrics::add(p_.metrics.dropped_full, tally.dropped);
@@ -495,6 +533,7 @@ void EngineLoop::pump_forwarders() {
   for (LinkState* ls : {local_.get(), upstream_.get()}) {
     if (!ls || ls->phase != LinkState::Phase::connected || mono_now() < ls->resend_at) continue;
     if (auto s = ls->forwarder.pump(); !s.ok()) p_.log->error("outbox: {}", s.message());
+    if (ls->forwarder.has_poisoned()) p_.wake.notify();  // the next turn moves them to the dead letters
   }
 }
 
@@ -533,6 +572,9 @@ void EngineLoop::run_timers(MonoTime now) {
     next_checkpoint_ = now + kCheckpointEvery;
     // `edgegw buffer purge` may have changed the rows from its own process.
     if (auto s = p_.outbox.refresh_if_changed(); !s.ok()) p_.log->warn("outbox: {}", s.message());
+    // Rows `deadletters retry` queued again, or resends after a refusal,
+    // go out even when no new event wakes the loop.
+    pump_forwarders();
     if (committed_seq_ > released_seq_) {
       // synchronous=NORMAL: the commit is durable against power loss only
       // after a checkpoint; release the journal behind it then.
@@ -652,7 +694,7 @@ void EngineLoop::shutdown() {
   for (int i = 0; i < 1000; ++i) {
     bool more = process_journal(kBatchRecords);
     bool http_done = http_ && http_->has_results();
-    if (records_.empty() && removes_[0].empty() && removes_[1].empty() && !http_done) break;
+    if (records_.empty() && !removals_pending() && !http_done) break;
     if (auto s = commit_batch(); !s.ok()) {
       p_.log->error("outbox: final commit failed: {}; the journal keeps the records for the next start", s.message());
       break;

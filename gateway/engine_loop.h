@@ -130,6 +130,8 @@ class EngineLoop {
   MonoTime next_deadline(MonoTime now) const;
   LinkState* state_of(Link link);
   bool link_up(Link link) const;
+  // Acknowledged or poisoned rows wait to leave the outbox.
+  bool removals_pending() const;
 
   EngineParts p_;
   EngineOptions opt_;
@@ -148,6 +150,7 @@ class EngineLoop {
   MonoTime next_http_warn_{};
   std::vector<LinkEvent> link_events_;
   std::vector<int64_t> removes_[2];
+  std::vector<Forwarder::Poisoned> poisoned_[2];     // to the dead letters in the next batch
   uint64_t batch_last_seq_ = 0;
   uint64_t committed_seq_ = 0;
   uint64_t released_seq_ = 0;

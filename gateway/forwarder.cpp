@@ -58,6 +58,15 @@ void Forwarder::on_failed(int64_t seq) {
   inflight_.erase(it);
 }
 
+bool Forwarder::on_refused(int64_t seq, std::string reason) {
+  auto it = inflight_.find(seq);
+  if (it == inflight_.end()) return false;
+  inflight_.erase(it);
+  acked_.insert(seq);  // leaves the queue with the next commit, never sent again
+  poisoned_.push_back({seq, std::move(reason)});
+  return true;
+}
+
 Status Forwarder::pump() {
   if (!connected_) return Status();
   for (Priority p : kOrder) {
@@ -86,6 +95,17 @@ Status Forwarder::pump_priority(Priority p, bool& full) {
         continue;
       }
       row.replayed = row.replayed || row.created_ms < connected_since_ms_;
+      if (max_packet_size_ > 0) {
+        size_t bytes = publisher_.packet_size(row);
+        if (bytes > max_packet_size_) {
+          acked_.insert(row.seq);
+          poisoned_.push_back({row.seq, "a " + std::to_string(bytes) +
+                                            "-byte packet is above the broker's Maximum Packet Size of " +
+                                            std::to_string(max_packet_size_)});
+          cursor = row.seq;
+          continue;
+        }
+      }
       if (!publisher_.send(row)) {
         full = true;  // the client cannot take more now; try again on the next pump
         return Status();

@@ -8,12 +8,21 @@
 // so only rows whose delivery failed are sent again here; when the session is
 // gone, or after a restart, every unacknowledged row is sent again.
 //
+// Poison rows never block the head of the queue: a row larger than the
+// broker's Maximum Packet Size is not sent at all (the broker would drop
+// the connection), and a row the broker refused with an MQTT 5 reason code
+// (not authorized, topic invalid, packet too large...) is not sent again.
+// Both are handed to the engine through take_poisoned(), which moves them
+// to the dead letters in its next transaction.
+//
 // Engine thread only; no locks.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gateway/outbox.h"
@@ -32,6 +41,8 @@ class Forwarder {
   // The broker's Receive Maximum: more in flight would only wait in Paho's
   // internal queue, which drains far slower than the socket.
   void limit_window(size_t broker_receive_maximum);
+  // The broker's Maximum Packet Size (0: none announced).
+  void limit_packet_size(uint32_t broker_maximum_packet_size) { max_packet_size_ = broker_maximum_packet_size; }
   bool connected() const { return connected_; }
 
   // Sends rows until max_inflight are in flight or the queue is empty.
@@ -47,6 +58,18 @@ class Forwarder {
   void on_removed(const std::vector<int64_t>& seqs);
   // The client gave up on seq (disconnect, error): it is sent again.
   void on_failed(int64_t seq);
+  // The broker refused seq for good (MQTT 5 reason code): it becomes a
+  // poison row. Returns true if it was in flight.
+  bool on_refused(int64_t seq, std::string reason);
+
+  // Rows that must leave the queue for the dead letters, taken once; the
+  // caller moves them and calls on_removed() once that committed.
+  struct Poisoned {
+    int64_t seq;
+    std::string reason;
+  };
+  std::vector<Poisoned> take_poisoned() { return std::exchange(poisoned_, {}); }
+  bool has_poisoned() const { return !poisoned_.empty(); }
 
   size_t inflight() const { return inflight_.size(); }
   Link link() const { return link_; }
@@ -67,7 +90,9 @@ class Forwarder {
     int64_t created_ms;
   };
   std::map<int64_t, InFlight> inflight_;    // handed to the client, no PUBACK yet
-  std::set<int64_t> acked_;                 // PUBACK seen, remove not committed yet
+  std::set<int64_t> acked_;                 // PUBACK seen or poisoned, remove not committed yet
+  std::vector<Poisoned> poisoned_;
+  uint32_t max_packet_size_ = 0;
   int64_t cursor_[2] = {0, 0};              // last seq read, per priority
   std::vector<OutboxRow> page_;             // reused read buffer
 };

@@ -32,8 +32,12 @@ struct HttpRow {
 
 struct DeadLetter {
   int64_t id = 0;
-  std::string kind;          // 'http' for webhooks
+  std::string kind;          // 'http' for webhooks, 'mqtt' for poison outbox rows
   std::string detail;        // kind 'http': {rule, method, url, headers, body, timeout_ms, retries}
+                             // kind 'mqtt': {seq, priority, qos, retain, latest_only}
+  int link = -1;             // kind 'mqtt': the link that refused it
+  std::string topic;         // kind 'mqtt'
+  int64_t payload_bytes = 0; // kind 'mqtt'
   std::string reason;        // the last error: "HTTP 500", curl's message, ...
   int attempts = 0;
   int64_t created_ms = 0;

@@ -19,6 +19,7 @@ struct Connected {
   Link link;
   bool session_present;
   int receive_maximum = 65535;  // MQTT 5 CONNACK Receive Maximum (65535 when absent)
+  uint32_t maximum_packet_size = 0;  // MQTT 5 CONNACK Maximum Packet Size (0: none announced)
 };
 struct ConnectFailed {
   Link link;
@@ -41,6 +42,7 @@ struct DeliveryFailed {
   Link link;
   int64_t seq;
   std::string reason;
+  int reason_code = 0;  // MQTT 5 PUBACK reason code (>= 0x80: the broker refused the message)
 };
 
 using LinkEvent = std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Delivered, DeliveryFailed>;

@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   purge->add_option("--topic", topic_filter, "only rows whose topic matches this MQTT filter");
 
   // `edgegw deadletters` alone lists them.
-  auto* dead = app.add_subcommand("deadletters", "actions that finally failed (http)");
+  auto* dead = app.add_subcommand("deadletters", "webhook calls that finally failed, outbox rows the broker refused");
   dead->require_subcommand(0, 1);
   dead->add_option("-c,--config", config_path, "gateway config file");
   auto* dead_list = dead->add_subcommand("list", "the dead letters, oldest first");

@@ -23,6 +23,7 @@ struct Metrics {
   Counter bad_topic{0};                // a rendered topic was invalid
   Counter replaced_latest{0};          // latest_only rows superseded while offline
   Counter reconnects[2] = {0, 0};
+  Counter deadlettered[2] = {0, 0};    // poison rows moved to the dead letters per link
   Counter http_sent{0};                // webhook calls answered 2xx
   Counter http_failed{0};              // webhook attempts that failed (retried or dead-lettered)
   Counter http_deadlettered{0};        // webhook calls moved to the dead letters

@@ -32,14 +32,21 @@ class MqttLink::Listeners {
     void on_success(const mqtt::token& tok) override {
       bool present = false;
       int receive_maximum = 65535;
+      uint32_t maximum_packet_size = 0;
       try {
         auto response = tok.get_connect_response();
         present = response.is_session_present();
-        receive_maximum = mqtt::get<uint16_t>(response.get_properties(), mqtt::property::RECEIVE_MAXIMUM);
+        const auto& props = response.get_properties();
+        // Absent properties (or MQTT 3.1.1): the protocol defaults stand.
+        if (props.contains(mqtt::property::RECEIVE_MAXIMUM)) {
+          receive_maximum = mqtt::get<uint16_t>(props, mqtt::property::RECEIVE_MAXIMUM);
+        }
+        if (props.contains(mqtt::property::MAXIMUM_PACKET_SIZE)) {
+          maximum_packet_size = mqtt::get<uint32_t>(props, mqtt::property::MAXIMUM_PACKET_SIZE);
+        }
       } catch (...) {
-        // No Receive Maximum in the CONNACK (or MQTT 3.1.1): the protocol default stands.
       }
-      events.push(Connected{link, present, receive_maximum});
+      events.push(Connected{link, present, receive_maximum, maximum_packet_size});
     }
     void on_failure(const mqtt::token& tok) override { events.push(ConnectFailed{link, token_reason(tok)}); }
     Link link;
@@ -84,7 +91,8 @@ class MqttLink::Listeners {
     Deliver(Link l, LinkEventQueue& q) : link(l), events(q) {}
     void on_success(const mqtt::token& tok) override { events.push(Delivered{link, context_seq(tok.get_user_context())}); }
     void on_failure(const mqtt::token& tok) override {
-      events.push(DeliveryFailed{link, context_seq(tok.get_user_context()), token_reason(tok)});
+      events.push(DeliveryFailed{link, context_seq(tok.get_user_context()), token_reason(tok),
+                                 static_cast<int>(tok.get_reason_code())});
     }
     Link link;
     LinkEventQueue& events;
@@ -235,6 +243,24 @@ bool MqttLink::send(const OutboxRow& row) {
   } catch (const mqtt::exception&) {
     return false;  // not connected or Paho's buffer is full: the row stays queued
   }
+}
+
+namespace {
+size_t varint_size(size_t n) { return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4; }
+size_t user_property_size(size_t key, size_t value) { return 1 + 2 + key + 2 + value; }
+}  // namespace
+
+size_t MqttLink::packet_size(const OutboxRow& row) const {
+  size_t body = 2 + row.topic.size() + (row.qos > 0 ? 2 : 0) + row.payload.size();
+  if (settings_.mqtt_version == 5) {
+    size_t props = 0;
+    if (link_ == Link::upstream) {  // as send() adds them
+      props += user_property_size(13, settings_.msg_id_prefix.size() + std::to_string(row.seq).size());
+      if (row.replayed) props += user_property_size(15, 4);
+    }
+    body += varint_size(props) + props;
+  }
+  return 1 + varint_size(body) + body;
 }
 
 void MqttLink::disconnect(Duration timeout) {

@@ -76,6 +76,7 @@ class MqttLink : public Publisher {
   // Any retained message, best effort, QoS 1 (Home Assistant discovery and state).
   void publish_retained(const std::string& topic, const std::string& payload);
   bool send(const OutboxRow& row) override;
+  size_t packet_size(const OutboxRow& row) const override;
   // Clean disconnect, waiting at most `timeout`. Engine thread only, never from a callback.
   void disconnect(Duration timeout);
   // Marks the link down without waiting (after ConnectionLost).

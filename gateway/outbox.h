@@ -82,6 +82,10 @@ class Outbox {
   virtual Result<AppendResult> append(OutboxRow row, bool replace_latest) = 0;
   // The link acknowledged the row. Removing an unknown seq is not an error.
   virtual Status remove(int64_t seq) = 0;
+  // The link refused the row for good (a poison row): it moves to the dead
+  // letters (kind 'mqtt', with `reason`) and leaves the queue. An unknown
+  // seq is not an error.
+  virtual Status deadletter(int64_t seq, const std::string& reason, int64_t now_ms) = 0;
   // Up to `limit` rows of `link` and priority `p` with seq > after_seq, in seq order.
   virtual Status read(Link link, Priority p, int64_t after_seq, size_t limit, std::vector<OutboxRow>& out) = 0;
   // Removes rows created before now_ms - max_age; returns how many.

@@ -149,8 +149,8 @@ Status SqliteOutbox::http_deadletter(int64_t id, int attempts, const std::string
 
 Status SqliteOutbox::deadletters(size_t limit, std::vector<DeadLetter>& out) {
   auto stmt = db_->prepare(
-      "SELECT id, kind, coalesce(detail, ''), reason, attempts, created_ms, failed_ms FROM deadletters "
-      "ORDER BY id LIMIT ?1");
+      "SELECT id, kind, coalesce(detail, ''), reason, attempts, created_ms, failed_ms, coalesce(link, -1), "
+      "coalesce(topic, ''), coalesce(length(payload), 0) FROM deadletters ORDER BY id LIMIT ?1");
   if (!stmt.ok()) return stmt.status();
   sql::Run run = stmt->run();
   run.bind(1, clamp_limit(limit));
@@ -164,6 +164,9 @@ Status SqliteOutbox::deadletters(size_t limit, std::vector<DeadLetter>& out) {
     d.attempts = static_cast<int>(run.int64(4));
     d.created_ms = run.int64(5);
     d.failed_ms = run.int64(6);
+    d.link = static_cast<int>(run.int64(7));
+    d.topic = run.text(8);
+    d.payload_bytes = run.int64(9);
     out.push_back(std::move(d));
   }
   return run.status(rc);
@@ -171,7 +174,7 @@ Status SqliteOutbox::deadletters(size_t limit, std::vector<DeadLetter>& out) {
 
 // Runs the statements (?1: one id or NULL for all, ?2: now_ms) in order,
 // once per id or once for all, in one transaction; returns the rows the
-// first statement changed.
+// last statement changed.
 Result<uint64_t> SqliteOutbox::deadletters_change(const std::vector<const char*>& sql_texts,
                                                   const std::vector<int64_t>& ids, int64_t now_ms) {
   std::vector<sql::Stmt> stmts;
@@ -191,7 +194,7 @@ Result<uint64_t> SqliteOutbox::deadletters_change(const std::vector<const char*>
       else run.bind_null(1);
       run.bind(2, now_ms);
       s = run.run_to_done();
-      if (s.ok() && i == 0) changed += static_cast<uint64_t>(sqlite3_changes(db_->handle()));
+      if (s.ok() && i + 1 == stmts.size()) changed += static_cast<uint64_t>(sqlite3_changes(db_->handle()));
     }
   };
   if (ids.empty()) once(nullptr);
@@ -201,8 +204,10 @@ Result<uint64_t> SqliteOutbox::deadletters_change(const std::vector<const char*>
 }
 
 Result<uint64_t> SqliteOutbox::deadletters_retry(const std::vector<int64_t>& ids, int64_t now_ms) {
-  // The row goes back to the queue and leaves the dead letters in one
-  // transaction; created_ms stays the call's original time.
+  // The row goes back to its queue and leaves the dead letters in one
+  // transaction; created_ms stays the original time. A poison MQTT row
+  // gets a new seq (AUTOINCREMENT never reuses one), so it joins the end of
+  // its link's queue; the daemon picks the change up within a second.
   return deadletters_change(
       {"INSERT INTO http_queue(rule, method, url, headers, body, timeout_ms, retries, attempts, created_ms, "
        "next_ms) "
@@ -211,7 +216,13 @@ Result<uint64_t> SqliteOutbox::deadletters_retry(const std::vector<int64_t>& ids
        "coalesce(json_extract(detail, '$.body'), ''), coalesce(json_extract(detail, '$.timeout_ms'), 5000), "
        "coalesce(json_extract(detail, '$.retries'), 3), 0, created_ms, ?2 "
        "FROM deadletters WHERE kind = 'http' AND json_valid(detail) AND (?1 IS NULL OR id = ?1) ORDER BY id",
-       "DELETE FROM deadletters WHERE kind = 'http' AND json_valid(detail) AND (?1 IS NULL OR id = ?1) "
+       "INSERT INTO outbox(link, priority, topic, payload, qos, retain, latest_only, replayed, created_ms) "
+       "SELECT link, coalesce(json_extract(detail, '$.priority'), 0), topic, payload, "
+       "coalesce(json_extract(detail, '$.qos'), 1), coalesce(json_extract(detail, '$.retain'), 0), 0, 1, created_ms "
+       "FROM deadletters WHERE kind = 'mqtt' AND link IN (0, 1) AND topic IS NOT NULL AND payload IS NOT NULL "
+       "AND json_valid(detail) AND (?1 IS NULL OR id = ?1) AND ?2 = ?2 ORDER BY id",
+       "DELETE FROM deadletters WHERE ((kind = 'http' AND json_valid(detail)) OR (kind = 'mqtt' AND link IN (0, 1) "
+       "AND topic IS NOT NULL AND payload IS NOT NULL AND json_valid(detail))) AND (?1 IS NULL OR id = ?1) "
        "AND ?2 = ?2"},
       ids, now_ms);
 }

@@ -193,6 +193,11 @@ Status SqliteOutbox::prepare_statements() {
        "INSERT INTO outbox(link, priority, topic, payload, qos, retain, latest_only, replayed, "
        "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
       {&s.remove, "DELETE FROM outbox WHERE seq = ?1" EDGEGW_RETURNING},
+      // What `deadletters retry` needs to queue it again as it was.
+      {&s.to_deadletter,
+       "INSERT INTO deadletters(kind, link, topic, payload, detail, reason, attempts, created_ms, failed_ms) "
+       "SELECT 'mqtt', link, topic, payload, json_object('seq', seq, 'priority', priority, 'qos', qos, "
+       "'retain', retain, 'latest_only', latest_only), ?2, 1, created_ms, ?3 FROM outbox WHERE seq = ?1"},
       {&s.read, "SELECT " EDGEGW_COLUMNS " FROM outbox WHERE link = ?1 AND priority = ?2 AND seq > ?3 "
                 "ORDER BY seq LIMIT ?4"},
       {&s.list, "SELECT " EDGEGW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR link = ?1 ORDER BY seq LIMIT ?2"},

@@ -72,6 +72,7 @@ class SqliteOutbox final : public Outbox {
 
   Result<AppendResult> append(OutboxRow row, bool replace_latest) override;
   Status remove(int64_t seq) override;
+  Status deadletter(int64_t seq, const std::string& reason, int64_t now_ms) override;
   Status read(Link link, Priority p, int64_t after_seq, size_t limit, std::vector<OutboxRow>& out) override;
   Result<uint64_t> expire(int64_t now_ms) override;
 
@@ -152,7 +153,7 @@ class SqliteOutbox final : public Outbox {
 
   // Prepared once at open; destroyed before the connection.
   struct Statements {
-    sql::Stmt begin, commit, rollback, insert, remove, read, list;
+    sql::Stmt begin, commit, rollback, insert, remove, to_deadletter, read, list;
     sql::Stmt latest_size, replace_latest, drop_oldest, first_young, delete_below, head_created;
     sql::Stmt add_counters, set_position, put_state, all_state;
     sql::Stmt put_rule_state, drop_rule_state, all_rule_state;

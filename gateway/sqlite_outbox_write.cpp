@@ -216,6 +216,24 @@ Status SqliteOutbox::remove(int64_t seq) {
   return finish_write(own, std::move(s));
 }
 
+Status SqliteOutbox::deadletter(int64_t seq, const std::string& reason, int64_t now_ms) {
+  bool own = false;
+  if (Status s = start_write(own); !s.ok()) return s;
+  Status s;
+  {
+    sql::Run run = stmts_->to_deadletter.run();
+    run.bind(1, seq).bind_text(2, reason).bind(3, now_ms);
+    s = run.run_to_done();
+  }
+  if (s.ok()) {
+    std::array<uint64_t, 2> counts{};
+    sql::Run run = stmts_->remove.run();
+    run.bind(1, seq);
+    s = delete_rows(run, counts);
+  }
+  return finish_write(own, std::move(s));
+}
+
 Status SqliteOutbox::set_journal_position(uint64_t seq) {
   bool own = false;
   if (Status s = start_write(own); !s.ok()) return s;

@@ -29,6 +29,10 @@ void traffic(PromText& p, const Metrics& m) {
   per_link(p, "edgegw_forwarded_total", "counter", "Outbox rows the destination link acknowledged (PUBACK).",
            m.delivered);
   per_link(p, "edgegw_reconnects_total", "counter", "Times a link was lost after being connected.", m.reconnects);
+  per_link(p, "edgegw_deadlettered_total", "counter",
+           "Poison rows the link's broker refused for good (or above its Maximum Packet Size), moved to the "
+           "dead letters.",
+           m.deadlettered);
   p.family("edgegw_dropped_total", "counter", "Messages or rows dropped, by reason.");
   const std::pair<const char*, uint64_t> drops[] = {
       {"oversize", Metrics::get(m.dropped_oversize)},
@@ -109,6 +113,7 @@ nlohmann::json link_json(const Metrics& m, const StatusSnapshot* s, int li, int6
   j["received"] = Metrics::get(m.received[li]);
   j["forwarded"] = Metrics::get(m.delivered[li]);
   j["reconnects"] = Metrics::get(m.reconnects[li]);
+  j["deadlettered"] = Metrics::get(m.deadlettered[li]);
   if (s) {
     j["outbox_messages"] = s->links[li].depth;
     j["outbox_bytes"] = s->links[li].bytes;

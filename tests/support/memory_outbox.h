@@ -16,6 +16,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -70,6 +71,20 @@ class MemoryOutbox final : public gateway::Outbox {
     return write([&] { erase(data_.rows.find(seq)); });
   }
 
+  struct DeadLetter {
+    OutboxRow row;
+    std::string reason;
+  };
+  Status deadletter(int64_t seq, const std::string& reason, int64_t) override {
+    return write([&] {
+      auto it = data_.rows.find(seq);
+      if (it == data_.rows.end()) return;
+      data_.dead.push_back({it->second, reason});
+      erase(it);
+    });
+  }
+  const std::vector<DeadLetter>& dead() const { return data_.dead; }
+
   Status read(Link link, Priority p, int64_t after_seq, size_t limit, std::vector<OutboxRow>& out) override {
     size_t n = 0;
     for (auto it = data_.rows.upper_bound(after_seq); it != data_.rows.end() && n < limit; ++it) {
@@ -114,6 +129,7 @@ class MemoryOutbox final : public gateway::Outbox {
  private:
   struct Data {
     std::map<int64_t, OutboxRow> rows;
+    std::vector<DeadLetter> dead;
     std::array<DropCounters, 2> counters{};
     std::array<uint64_t, 2> messages{};
     std::array<uint64_t, 2> bytes{};

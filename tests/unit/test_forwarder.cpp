@@ -16,6 +16,7 @@ class FakePublisher : public Publisher {
     sent.push_back(row);
     return true;
   }
+  size_t packet_size(const OutboxRow& row) const override { return row.topic.size() + row.payload.size(); }
   std::vector<int64_t> seqs() const {
     std::vector<int64_t> out;
     for (const auto& r : sent) out.push_back(r.seq);
@@ -202,4 +203,56 @@ TEST_CASE("Does the window shrink to the broker's Receive Maximum, never above m
   fwd.limit_window(65535);                 // no limit announced: the configured window
   REQUIRE(fwd.pump().ok());
   CHECK(fwd.inflight() == 64);
+}
+
+TEST_CASE("Does a row above the broker's Maximum Packet Size go to the dead letters without blocking the queue?",
+          "[runtime][forwarder][poison]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 8);
+  int64_t first = add(outbox, "a");
+  OutboxRow big;
+  big.topic = "big";
+  big.payload = std::string(1000, 'x');
+  auto r = outbox.append(big, false);
+  REQUIRE(r.ok());
+  int64_t last = add(outbox, "b");
+  fwd.on_connected(false);
+  fwd.limit_packet_size(500);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{first, last});  // never sent: the broker would drop the link
+  REQUIRE(fwd.has_poisoned());
+  auto poisoned = fwd.take_poisoned();
+  REQUIRE(poisoned.size() == 1);
+  CHECK(poisoned[0].seq == r->seq);
+  CHECK(poisoned[0].reason.find("Maximum Packet Size of 500") != std::string::npos);
+  // Until the engine commits the move, the row is not offered again.
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.sent.size() == 2);
+  CHECK_FALSE(fwd.has_poisoned());
+  REQUIRE(outbox.deadletter(r->seq, poisoned[0].reason, 0).ok());
+  fwd.on_removed({r->seq});
+  CHECK(outbox.dead().size() == 1);
+  CHECK(outbox.stats(Link::upstream).messages == 2);
+}
+
+TEST_CASE("Is a row the broker refused for good never sent again, while a failed one is?",
+          "[runtime][forwarder][poison]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 8);
+  int64_t refused = add(outbox, "denied");
+  int64_t failed = add(outbox, "flaky");
+  fwd.on_connected(true);
+  REQUIRE(fwd.pump().ok());
+  REQUIRE(up.sent.size() == 2);
+  CHECK(fwd.on_refused(refused, "not authorized"));
+  CHECK_FALSE(fwd.on_refused(refused, "twice"));  // no longer in flight
+  fwd.on_failed(failed);
+  REQUIRE(fwd.pump().ok());
+  CHECK(up.seqs() == std::vector<int64_t>{refused, failed, failed});
+  auto poisoned = fwd.take_poisoned();
+  REQUIRE(poisoned.size() == 1);
+  CHECK(poisoned[0].seq == refused);
+  CHECK(fwd.inflight() == 1);
 }
