@@ -28,11 +28,11 @@ LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_SECONDS=${BENCH_LAT_SECONDS:-10}
 BACKLOG=${BENCH_BACKLOG:-100000}
 OUT=$(realpath -m "${BENCH_OUT:-bench-results.json}")
-ONLY=" ${BENCH_ONLY:-raw bridge routes rules drain idle micro} "
+ONLY=" ${BENCH_ONLY:-raw bridge routes observed rules drain idle micro} "
 want() { [[ "$ONLY" == *" $1 "* ]]; }
 
 if [ "$BUILD_FIRST" = 1 ]; then
-  EDGEGW_DEPS_EXTRA="libbenchmark-dev ${EDGEGW_DEPS_EXTRA:-}" scripts/deps.sh
+  EDGEGW_DEPS_EXTRA="libbenchmark-dev curl ${EDGEGW_DEPS_EXTRA:-}" scripts/deps.sh
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEGW_BUILD_TESTS=OFF -DEDGEGW_BENCH=ON >/dev/null
   cmake --build "$BUILD" --target edgegw edgegw_loadgen edgegw_bench_rules edgegw_bench_outbox edgegw_empty_main
 fi
@@ -78,24 +78,34 @@ restart_timeout 1"
   stop_broker bridge_local; stop_broker bridge_up
 fi
 
-# ---- (c) edgegw, plain routes; (d) edgegw, 100 rules
-for scenario in routes rules; do
+# ---- (c) edgegw, plain routes; (c') the same observed: http on, /metrics
+# and /api/status scraped twice a second (what the status page does), to
+# price the observability (issue 7: under 5%); (d) edgegw, 100 rules
+for scenario in routes observed rules; do
   want "$scenario" || continue
   UP=$(free_port); LP=$(free_port)
   broker "${scenario}_up" "$UP"; broker "${scenario}_local" "$LP"
-  rules_dir=""
+  rules_dir=""; listen=""
   if [ "$scenario" = rules ]; then
     mkdir -p "$RUN/rules.d"
     "$LOADGEN" rules --count 100 --mix mixed --prefix bench > "$RUN/rules.d/bench.yaml"
     rules_dir="$RUN/rules.d"
   fi
-  gateway_config "$scenario" "$LP" "$UP" "$rules_dir"
+  [ "$scenario" = observed ] && listen="127.0.0.1:$(free_port)"
+  gateway_config "$scenario" "$LP" "$UP" "$rules_dir" "$listen"
   start_gateway "$scenario"
   wait_path "$LP" "$UP"
+  SCRAPE=""
+  if [ -n "$listen" ]; then
+    (while sleep 0.5; do
+       curl -sf "http://$listen/metrics" >/dev/null; curl -sf "http://$listen/api/status" >/dev/null
+     done) & SCRAPE=$!
+  fi
   sleep 1; echo "$(rss_kib "$GW")" > "$RES/$scenario.rss_idle"
   rss_watch "$GW" "$RES/$scenario.rss_load" & WATCH=$!
   measure_pair "$scenario" "$LP" "$UP" "$GW $(pid_of "${scenario}_local")"
   kill "$WATCH" 2>/dev/null || true; wait "$WATCH" 2>/dev/null || true
+  if [ -n "$SCRAPE" ]; then kill "$SCRAPE" 2>/dev/null || true; wait "$SCRAPE" 2>/dev/null || true; fi
   stop_gateway; stop_broker "${scenario}_local"; stop_broker "${scenario}_up"
 done
 

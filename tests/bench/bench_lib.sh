@@ -110,7 +110,7 @@ forward:
   - from: "probe/#"
 buffer: {max_messages: 10000000}
 rules: {paths: $rules}
-http: {listen: ""}
+http: {listen: "${5:-}"}
 YAML
 }
 start_gateway() {

@@ -56,8 +56,8 @@ def machine():
 
 scenarios = []
 labels = {"raw": "(a) raw mosquitto", "bridge": "(b) mosquitto bridge", "routes": "(c) edgegw routes",
-          "rules": "(d) edgegw 100 rules"}
-for key in ["raw", "bridge", "routes", "rules"]:
+          "observed": "(c') routes, /metrics scraped", "rules": "(d) edgegw 100 rules"}
+for key in ["raw", "bridge", "routes", "observed", "rules"]:
     t, lat, cpu = read(f"{key}.tput.json"), read(f"{key}.lat.json"), num(f"{key}.cpu")
     if not t:
         continue
@@ -126,6 +126,14 @@ targets = [
            max(get("drain", "rss_load_kib"), get("drain", "rss_backlog_kib") or 0) / mib, 16, False, "MiB"),
     target("stripped binary", rss["binary_stripped_bytes"] and rss["binary_stripped_bytes"] / mib / mib, 3, False, "MiB"),
     target("backlog drain", get("drain", "msg_per_s"), 20000, True, "msg/s"),
+    # issue 7: what http, /metrics and /api/status scraped twice a second add
+    # to the CPU per forwarded message (robust to other load, unlike msg/s)
+    target("observability: CPU per message, scraped / not",
+           get("observed", "cpu_s_per_100k") and get("routes", "cpu_s_per_100k") and
+           get("observed", "cpu_s_per_100k") / get("routes", "cpu_s_per_100k"), 1.05, False, "x"),
+    target("observability: throughput, scraped / not",
+           get("observed", "msg_per_s") and get("routes", "msg_per_s") and
+           get("observed", "msg_per_s") / get("routes", "msg_per_s"), 0.95, True, "x"),
     target("rules: 100 topic-only, one core", micro.get("BM_engine_topic_rules/100"), 1_000_000, True, "events/s"),
     target("rules: 100 with JSON conditions, one core", micro.get("BM_engine_json_rules/100"), 300_000, True, "events/s"),
 ]
@@ -146,7 +154,8 @@ for s in scenarios:
                  f"{fmt(s.get('rss_load_kib') and s['rss_load_kib'] / mib, '.1f')} |")
 lines += ["", "| target | measured | limit | holds |", "|---|---:|---:|---|"]
 for t in targets:
-    cmp = ">=" if t["target"].endswith("bridge") or "drain" in t["target"] or "core" in t["target"] else "<="
+    cmp = ">=" if t["target"].endswith("bridge") or "drain" in t["target"] or "core" in t["target"] \
+        or "throughput, scraped" in t["target"] else "<="
     lines.append(f"| {t['target']} | {fmt(t['value'], ',.2f')} {t['unit']} | {cmp} {t['limit']:,} | "
                  f"{'-' if t['holds'] is None else ('yes' if t['holds'] else 'NO')} |")
 lines += ["", "| microbenchmark | items/s |", "|---|---:|"]
