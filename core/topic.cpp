@@ -67,6 +67,9 @@ size_t find_unfit_topic_char(std::string_view text) {
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F)) return i;
+    // Noncharacters (U+FDD0-U+FDEF, U+xFFFE, U+xFFFF): MQTT lets a receiver
+    // close the connection over them and Mosquitto does ("malformed packet").
+    if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE) return i;
     i += len;
   }
   return std::string_view::npos;

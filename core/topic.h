@@ -13,9 +13,10 @@ namespace edgegw {
 bool topic_matches(std::string_view filter, std::string_view topic);
 
 // The offset of the first byte that makes `text` unfit for an MQTT topic:
-// malformed UTF-8 (overlong forms, surrogates, above U+10FFFF) or a control
-// character (U+0000-U+001F, U+007F-U+009F). MQTT requires well-formed UTF-8
-// and Mosquitto disconnects a client that publishes a topic with either, so
+// malformed UTF-8 (overlong forms, surrogates, above U+10FFFF), a control
+// character (U+0000-U+001F, U+007F-U+009F) or a noncharacter (U+FDD0-U+FDEF,
+// U+xFFFE, U+xFFFF). MQTT requires well-formed UTF-8 and Mosquitto
+// disconnects a client that publishes a topic with any of them, so
 // such a topic must never reach a link. npos when it is clean.
 size_t find_unfit_topic_char(std::string_view text);
 

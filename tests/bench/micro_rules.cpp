@@ -6,7 +6,10 @@
 // per second on one core.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -151,6 +154,70 @@ void BM_template(benchmark::State& state, const char* text) {
 }
 BENCHMARK_CAPTURE(BM_template, topic, "sites/{{ gateway.id }}/{{ topic[1] }}/state");
 BENCHMARK_CAPTURE(BM_template, payload_fields, "{{ topic[1] }} at {{ payload.temperature }} C, battery {{ payload.battery }}%");
+
+// matches() on 64 KiB adversarial input (issue 9: linear time with RE2, p99
+// evaluation under 10 ms). "(a+)+b" on a run of 'a' without a 'b', and
+// "(x|x|xx)*y" on a run of 'x' without a 'y', take exponential time in a
+// backtracking engine; RE2 makes one pass. `subject` is the payload: "json"
+// puts the 64 KiB string in {"s": ...} and evaluation includes parsing it
+// (a fresh context per evaluation, as for each live event); "raw" matches the
+// payload text itself. Every evaluation is timed on its own and the counters
+// give its p50, p99 and max in milliseconds of wall time (also printed to
+// stderr), and the p99 of the thread's CPU time (cpu_p99_ms), which a busy
+// machine's preemptions (a 4 ms scheduler tick) do not inflate; a wrong
+// answer aborts the run.
+void BM_matches_adversarial(benchmark::State& state, const char* pattern, char fill, char last, bool json) {
+  const std::string text(64u << 10, fill);
+  const std::string matching = text.substr(0, text.size() - 1) + last;  // the same run, ending in the wanted char
+  const std::string field = json ? "payload.s" : "payload";
+  auto compiled = rules::Expression::compile("matches(" + field + ", \"" + pattern + "\")");
+  if (!compiled.ok()) fail(std::string("expression does not compile: ") + pattern);
+  const auto& expr = compiled.value();
+  std::vector<Event> events(2);
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string& s = i == 0 ? text : matching;
+    events[i].topic = "bench/d1/state";
+    events[i].payload = json ? "{\"s\":\"" + s + "\"}" : s;
+    events[i].qos = 1;
+  }
+  rules::JsonParser parser;
+  std::vector<double> ms, cpu_ms;
+  ms.reserve(1u << 16);
+  cpu_ms.reserve(1u << 16);
+  auto cpu_now = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+  };
+  size_t i = 0;
+  for (auto _ : state) {
+    const double c0 = cpu_now();
+    const auto t0 = std::chrono::steady_clock::now();
+    rules::EvalContext ctx(events[i], parser, "bench", kNow);
+    const bool hit = expr.test(ctx);
+    const auto t1 = std::chrono::steady_clock::now();
+    cpu_ms.push_back(cpu_now() - c0);
+    if (hit != (i == 1)) fail(std::string("wrong answer for ") + pattern);
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    i ^= 1;
+  }
+  std::sort(ms.begin(), ms.end());
+  std::sort(cpu_ms.begin(), cpu_ms.end());
+  auto at = [](const std::vector<double>& v, double p) {
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+  };
+  state.counters["p50_ms"] = at(ms, 0.50);
+  state.counters["p99_ms"] = at(ms, 0.99);
+  state.counters["max_ms"] = ms.back();
+  state.counters["cpu_p99_ms"] = at(cpu_ms, 0.99);
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(text.size()));
+  std::fprintf(stderr, "matches(%s, \"%s\") on 64 KiB: %zu evaluations, p50 %.3f ms, p99 %.3f ms, max %.3f ms, CPU p99 %.3f ms\n",
+               field.c_str(), pattern, ms.size(), at(ms, 0.50), at(ms, 0.99), ms.back(), at(cpu_ms, 0.99));
+}
+BENCHMARK_CAPTURE(BM_matches_adversarial, nested_plus_json, "(a+)+b", 'a', 'b', true);
+BENCHMARK_CAPTURE(BM_matches_adversarial, nested_plus_raw, "(a+)+b", 'a', 'b', false);
+BENCHMARK_CAPTURE(BM_matches_adversarial, alternation_json, "(x|x|xx)*y", 'x', 'y', true);
+BENCHMARK_CAPTURE(BM_matches_adversarial, alternation_raw, "(x|x|xx)*y", 'x', 'y', false);
 
 }  // namespace
 }  // namespace edgegw::bench

@@ -71,7 +71,9 @@ void TcpProxy::run() {
     if (fds[0].revents) break;
     if (fds[1].revents & POLLIN) {
       int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c >= 0) {
+      if (c >= 0 && cut_) {
+        ::close(c);
+      } else if (c >= 0) {
         int s = connect_to(target_port_);
         if (s < 0) {
           ::close(c);
@@ -80,6 +82,14 @@ void TcpProxy::run() {
           ++accepted_;
         }
       }
+    }
+    if (cut_) {
+      for (auto [c, s] : pairs) {
+        ::close(c);
+        ::close(s);
+      }
+      pairs.clear();
+      continue;
     }
     std::vector<size_t> dead;
     for (size_t i = 0; i < pairs.size(); ++i) {

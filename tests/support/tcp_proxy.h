@@ -6,6 +6,8 @@
 // directions without closing anything, as a dead NAT or a pulled cable
 // upstream of the router would; new connections are accepted and swallowed
 // too. silence(false) relays again (new and open connections).
+// cut(true) is a peer that went away: open connections are closed and new
+// ones closed as soon as they are accepted; cut(false) relays again.
 //
 // One relay thread; the methods may be called from any thread.
 #pragma once
@@ -28,6 +30,7 @@ class TcpProxy {
   Status start();
   int port() const { return port_; }
   void silence(bool on) { silent_ = on; }
+  void cut(bool on) { cut_ = on; }
   uint64_t connections() const { return accepted_; }  // accepted so far
 
  private:
@@ -38,6 +41,7 @@ class TcpProxy {
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   std::atomic<bool> silent_{false};
+  std::atomic<bool> cut_{false};
   std::atomic<uint64_t> accepted_{0};
   std::thread thread_;
 };

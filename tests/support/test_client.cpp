@@ -93,7 +93,7 @@ TestClient::TestClient(std::string server_uri, std::string client_id, MqttVersio
   }
   // Paho's thread: copy the message out and return, never block here.
   client_->set_message_callback([this](mqtt::const_message_ptr m) {
-    ReceivedMessage r{m->get_topic(), m->to_string(), m->get_qos(), m->is_retained(), {}};
+    ReceivedMessage r{m->get_topic(), m->to_string(), m->get_qos(), m->is_retained(), {}, std::chrono::steady_clock::now()};
     try {
       r.user_properties = user_properties_of(*m);
     } catch (const std::exception&) {

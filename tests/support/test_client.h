@@ -39,6 +39,7 @@ struct ReceivedMessage {
   int qos = 0;
   bool retained = false;  // as delivered; subscribe with retain_as_published to see the publisher's flag
   UserProperties user_properties;
+  std::chrono::steady_clock::time_point received_at{};  // when Paho handed it to the client
 };
 
 struct ConnectOptions {

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <ctime>
+#include <string>
+#include <tuple>
+#include <vector>
 
 #include "test_rules_support.h"
 
@@ -91,6 +94,24 @@ TEST_CASE("Does matches() search with RE2 and treat non-strings as null?", "[rul
   CHECK(eval("matches(payload.model, '^ZB')", env) == boolean(false));
   CHECK(eval("matches(payload.n, '5')", env).is_null());
   CHECK(eval("matches(payload.missing, '.*')", env).is_null());
+}
+
+TEST_CASE("Does matches() answer right on 64 KiB of input built to make a backtracking engine explode?",
+          "[rules][functions][hostile]") {
+  // Correctness only; the time per evaluation is measured in
+  // tests/bench/micro_rules.cpp (BM_matches_adversarial).
+  const std::string as(64u << 10, 'a'), xs(64u << 10, 'x');
+  for (const auto& [payload, expr, want] : std::vector<std::tuple<std::string, std::string, bool>>{
+           {"{\"s\":\"" + as + "\"}", "matches(payload.s, '(a+)+b')", false},
+           {"{\"s\":\"" + as + "b\"}", "matches(payload.s, '(a+)+b')", true},
+           {"{\"s\":\"" + xs + "\"}", "matches(payload.s, '(x|x|xx)*y')", false},
+           {"{\"s\":\"" + xs + "y\"}", "matches(payload.s, '(x|x|xx)*y')", true},
+           {xs + "y", "matches(payload, '^(x|x|xx)*y$')", true},
+       }) {
+    Env env(payload, "t");
+    INFO(expr << " on " << payload.size() << " bytes");
+    CHECK(eval(expr, env) == boolean(want));
+  }
 }
 
 TEST_CASE("Do the time functions read the context's clock in local time?", "[rules][functions][time]") {
