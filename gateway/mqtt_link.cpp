@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <mutex>
-#include <utility>
 
 namespace edgegw::gateway {
 namespace {
@@ -42,31 +41,9 @@ class MqttLink::Listeners {
       }
       events.push(Connected{link, present, receive_maximum});
     }
-    void on_failure(const mqtt::token& tok) override {
-      std::string reason = token_reason(tok);
-      if (auto tls = take_tls_errors(); !tls.empty()) reason += ": TLS: " + tls;
-      events.push(ConnectFailed{link, reason});
-    }
-    // Paho hands over OpenSSL's error queue of a failed handshake here (its
-    // thread), just before it reports the failure: keep the reason part of
-    // "THREAD:error:0A000086:SSL routines:func:certificate verify failed:file:line:".
-    void tls_error(const std::string& line) {
-      std::string why = line;
-      size_t at = line.find("error:");
-      for (int field = 0; field < 4 && at != std::string::npos; ++field) at = line.find(':', at + 1);
-      if (at != std::string::npos) why = line.substr(at + 1, line.find(':', at + 1) - at - 1);
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      std::lock_guard<std::mutex> lock(mu);
-      if (!why.empty() && tls_errors.find(why) == std::string::npos) tls_errors += (tls_errors.empty() ? "" : "; ") + why;
-    }
-    std::string take_tls_errors() {
-      std::lock_guard<std::mutex> lock(mu);
-      return std::exchange(tls_errors, std::string());
-    }
+    void on_failure(const mqtt::token& tok) override { events.push(ConnectFailed{link, token_reason(tok)}); }
     Link link;
     LinkEventQueue& events;
-    std::mutex mu;
-    std::string tls_errors;
   } connect;
 
   // One SUBSCRIBE per filter (Paho C++ 1.2's many-filter call with options
@@ -195,9 +172,6 @@ Status MqttLink::connect() {
       // Paho's default checks the chain but not the host name (verify=0).
       ssl.set_enable_server_cert_auth(s.tls_verify);
       ssl.set_verify(s.tls_verify);
-      // Without it a refused certificate is only "return code -1".
-      ssl.set_error_handler([l = listeners_.get()](const std::string& msg) { l->connect.tls_error(msg); });
-      (void)listeners_->connect.take_tls_errors();  // a previous attempt's leftovers
       opts.set_ssl(ssl);
     }
     client_->connect(opts, nullptr, listeners_->connect);
