@@ -15,6 +15,8 @@
 #   scripts/sanitize.sh tls-cycles
 #       build-asan-int/: EDGEGW_TLS_CYCLES (default 1000) TLS connect/drop
 #       cycles of the upstream under ASan/LSan (test_tls.cpp, [tls-cycles]).
+#   scripts/sanitize.sh report TREE
+#       only the summary of TREE/sanitizer/ (after an interrupted run).
 #
 # Reports go to <tree>/sanitizer/<tool>.<binary>.<pid> (ASan/UBSan/TSan
 # log_path), not to the processes' stderr.
@@ -133,8 +135,12 @@ case "$MODE" in
     (cd build-tsan && ctest -L integration --output-on-failure -j 2 --timeout 900 "$@") || run_status=$?
     summarize "$dir" || run_status=1
     ;;
+  report)
+    # The summary alone, e.g. after an interrupted run: scripts/sanitize.sh report build-asan-int
+    summarize "$(realpath "${1:?tree}")/sanitizer" || run_status=1
+    ;;
   *)
-    sed -n '2,20p' "$0"
+    sed -n '2,23p' "$0"
     exit 2
     ;;
 esac

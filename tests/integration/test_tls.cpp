@@ -193,19 +193,19 @@ TEST_CASE("Does the upstream link refuse a certificate issued for another host, 
   REQUIRE(insecure.stop().ok());
 }
 
-TEST_CASE("Does the upstream link refuse a wrong-host certificate with a logged reason, delivering the queue once "
+TEST_CASE("Does the upstream link refuse a wrong-host certificate, logging the refusal, and deliver the queue once "
           "the broker presents a valid one?",
           "[integration][tls][tls-refusals]") {
   check_refused_then_delivered(Cert::wrong_host, kRefused);
 }
 
-TEST_CASE("Does the upstream link refuse a self-signed certificate with a logged reason, delivering the queue once "
+TEST_CASE("Does the upstream link refuse a self-signed certificate, logging the refusal, and deliver the queue once "
           "the broker presents a valid one?",
           "[integration][tls][tls-refusals]") {
   check_refused_then_delivered(Cert::self_signed, kRefused);
 }
 
-TEST_CASE("Does the upstream link refuse an expired certificate with a logged reason, delivering the queue once "
+TEST_CASE("Does the upstream link refuse an expired certificate, logging the refusal, and deliver the queue once "
           "the broker presents a valid one?",
           "[integration][tls][tls-refusals]") {
   check_refused_then_delivered(Cert::expired, kRefused);
