@@ -125,7 +125,7 @@ case "$MODE" in
     cmake --build build-tsan --target edgegw edgegw_unit_tests edgegw_integration_tests
     dir=$(fresh_report_dir build-tsan)
     # halt_on_error=0: collect every race of a run, not only the first.
-    export TSAN_OPTIONS="log_path=$dir/tsan:log_exe_name=1:second_deadlock_stack=1:halt_on_error=0"
+    export TSAN_OPTIONS="log_path=$dir/tsan:log_exe_name=1:second_deadlock_stack=1:halt_on_error=0:suppressions=$PWD/scripts/tsan.supp"
     echo "== unit tests under TSan"
     (cd build-tsan && ctest -L unit --output-on-failure -j 2 --timeout 600) || run_status=$?
     echo "== integration tests under TSan (reports: $dir)"
