@@ -69,6 +69,9 @@ void TcpProxy::run() {
     }
     ::poll(fds.data(), fds.size(), 200);
     if (fds[0].revents) break;
+    // Only the pairs polled above have entries in fds: one accepted below
+    // waits for the next round (reading past fds was an ASan finding).
+    const size_t polled = pairs.size();
     if (fds[1].revents & POLLIN) {
       int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c >= 0 && cut_) {
@@ -92,7 +95,7 @@ void TcpProxy::run() {
       continue;
     }
     std::vector<size_t> dead;
-    for (size_t i = 0; i < pairs.size(); ++i) {
+    for (size_t i = 0; i < polled; ++i) {
       auto [c, s] = pairs[i];
       for (int side = 0; side < 2; ++side) {
         const pollfd& p = fds[2 + 2 * i + side];
