@@ -311,14 +311,17 @@ TEST_CASE("Does the backlog of a long upstream outage at 50 events/s drain while
   REQUIRE(wait_until([&] { return count_of(gw.log(), "upstream link: connected") > connects; }, 10s));
   const auto reconnect = Clock::now() - up_at;
   CHECK(reconnect < 6s);  // reliability D4: reconnect.max (1 s here) + 5 s
-  REQUIRE(wait_until([&] {
+  auto missing = [&] {
     std::set<std::string> got;
     for (const auto& m : cloud.received()) got.insert(m.payload);
-    for (const auto& q : queued) {
-      if (got.count(q) == 0) return false;
-    }
-    return true;
-  }, 300s, 100ms));
+    size_t n = 0;
+    for (const auto& q : queued) n += got.count(q) == 0 ? 1 : 0;
+    return n;
+  };
+  const bool all_arrived = wait_until([&] { return missing() == 0; }, 300s, 100ms);
+  INFO(missing() << " of " << queued.size() << " queued events missing upstream; outbox "
+                 << gw.upstream_backlog() << " row(s); " << cloud.received().size() << " received");
+  REQUIRE(all_arrived);
   // Five more seconds of live traffic after the drain.
   const size_t drained_at = stream.accepted_count();
   REQUIRE(wait_until([&] { return stream.accepted_count() >= drained_at + 5 * kRate; }, 30s));
