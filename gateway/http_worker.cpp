@@ -87,7 +87,9 @@ HttpOutcome perform(CURL* curl, const HttpJob& job, const std::atomic<bool>& sto
 
 }  // namespace
 
-void http_global_init() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+void http_global_init() {
+  if (!(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_THREADSAFE)) curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 HttpWorker::HttpWorker(EventFd& wake) : wake_(wake), thread_([this] { run(); }) {}
 
@@ -120,7 +122,8 @@ void HttpWorker::stop() {
 }
 
 void HttpWorker::run() {
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+  // Created on the first job (see http_global_init).
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(nullptr, &curl_easy_cleanup);
   for (;;) {
     HttpJob job;
     {
@@ -131,6 +134,7 @@ void HttpWorker::run() {
       jobs_.pop_front();
     }
     HttpOutcome outcome;
+    if (!curl) curl.reset(curl_easy_init());
     if (curl) {
       outcome = perform(curl.get(), job, stopping_);
     } else {
