@@ -53,8 +53,9 @@ class HttpJobSink {
 // Call once, before any other thread starts. A libcurl that is thread-safe
 // (CURL_VERSION_THREADSAFE, 7.84 and later: Debian 12 has 7.88) initialises
 // itself on the worker's first call instead, so a gateway without http
-// actions never pays for OpenSSL's initialisation (~1.5 MiB of RSS); an
-// older one is initialised here.
+// actions does not initialise libcurl's TLS, SSH and HTTP/2 backends; an
+// older one is initialised here. (OpenSSL itself is initialised at load
+// time anyway, by Debian's cpp-httplib: see docs/performance.md.)
 void http_global_init();
 
 class HttpWorker final : public HttpJobSink {
