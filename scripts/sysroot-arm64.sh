@@ -56,7 +56,11 @@ mkdir -p "$SYSROOT" "$PKGDIR"
 for deb in "$APTDIR"/archives/*.deb; do
   dpkg-deb -x "$deb" "$SYSROOT"
   pkg=$(dpkg-deb -f "$deb" Package)
-  if dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -qE '^(\./)?(shlibs|symbols)$'; then
+  # The listing is read whole before grep: `tar | grep -q` under pipefail
+  # fails when grep exits before tar has written everything (SIGPIPE), which
+  # skipped libc6 and others on a loaded machine.
+  ctrl=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
+  if grep -qE '^(\./)?(shlibs|symbols)$' <<< "$ctrl"; then
     dpkg-deb -R "$deb" "$PKGDIR/$pkg"
   fi
 done
