@@ -5,7 +5,6 @@
 // the template's prefix, nothing makes a broker drop the gateway, and every
 // message that was not forwarded is counted.
 #include <catch2/catch.hpp>
-#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "support/gateway_fixture.h"
+#include "support/http_get.h"
 #include "support/mosquitto_broker.h"
 #include "support/test_client.h"
 #include "support/wait.h"
@@ -106,28 +106,6 @@ std::vector<NameCase> level_cases() {
       {"32 KB level, 64 KB topic", "", std::string(32'000, 'l'), Expect::forwarded},
       {"35 KB level, 70 KB topic", "", std::string(35'000, 'l'), Expect::rejected},
   };
-}
-
-struct Reply {
-  int status = -1;
-  std::string body;
-};
-
-Reply get(int port, const std::string& path) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2, 0);
-  c.set_read_timeout(5, 0);
-  auto res = c.Get(path.c_str());
-  if (!res) return {};
-  return {res->status, res->body};
-}
-
-// One sample of /metrics, e.g. scrape(port, "edgegw_reconnects_total{link=\"upstream\"}"); -1 if absent.
-double scrape(int port, const std::string& series) {
-  const std::string text = get(port, "/metrics").body;
-  auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + series.size() + 2));
 }
 
 size_t count_of(const std::string& text, const std::string& needle) {

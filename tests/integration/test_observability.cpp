@@ -1,7 +1,6 @@
 // Observability through the real binary: /healthz, /metrics, /api/status,
 // Home Assistant discovery, and the status page in a real (headless) browser.
 #include <catch2/catch.hpp>
-#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +8,7 @@
 #include <map>
 
 #include "support/gateway_fixture.h"
+#include "support/http_get.h"
 #include "support/mosquitto_broker.h"
 #include "support/process.h"
 #include "support/test_client.h"
@@ -35,31 +35,8 @@ const char* kRule =
     "    then:\n"
     "      - publish: {to: local, topic: alarms/hot, payload: \"{{ topic[1] }}\"}\n";
 
-struct Reply {
-  int status = -1;
-  std::string body;
-};
-
-Reply get(int port, const std::string& path) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(2, 0);
-  c.set_read_timeout(5, 0);
-  auto res = c.Get(path.c_str());
-  if (!res) return {};
-  return {res->status, res->body};
-}
-
-// One sample of the /metrics text, e.g. metric(text, "edgegw_received_total{link=\"local\"}"); -1 if absent.
-double metric(const std::string& text, const std::string& series) {
-  auto at = text.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(text.substr(at + series.size() + 2));
-}
-
-double scrape(int port, const std::string& series) { return metric(get(port, "/metrics").body, series); }
-
 std::string health(int port) {
-  Reply r = get(port, "/healthz");
+  HttpReply r = http_get(port, "/healthz");
   if (r.status < 0) return "no answer";
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   if (j.is_discarded()) return "bad json";
@@ -114,12 +91,12 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   REQUIRE(device.connect().ok());
   REQUIRE(publish_n(device, "sensors/kitchen/temp", 20, "{\"t\":30}").ok());
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_forwarded_total{link=\"upstream\"}") == 20; }, 10s));
-  std::string m = get(port, "/metrics").body;
-  CHECK(metric(m, "edgegw_received_total{link=\"local\"}") == received_before + 20);
-  CHECK(metric(m, "edgegw_enqueued_total{link=\"upstream\"}") == 20);
-  CHECK(metric(m, "edgegw_delivery_latency_seconds_count") == 20);
-  CHECK(metric(m, "edgegw_delivery_latency_seconds_bucket{le=\"+Inf\"}") == 20);
-  CHECK(metric(m, "edgegw_link_connected{link=\"upstream\"}") == 1);
+  std::string m = http_get(port, "/metrics").body;
+  CHECK(metric_sample(m, "edgegw_received_total{link=\"local\"}") == received_before + 20);
+  CHECK(metric_sample(m, "edgegw_enqueued_total{link=\"upstream\"}") == 20);
+  CHECK(metric_sample(m, "edgegw_delivery_latency_seconds_count") == 20);
+  CHECK(metric_sample(m, "edgegw_delivery_latency_seconds_bucket{le=\"+Inf\"}") == 20);
+  CHECK(metric_sample(m, "edgegw_link_connected{link=\"upstream\"}") == 1);
   REQUIRE(device.publish("sensors/big", std::string(2000, 'x')).ok());  // above max_payload
   REQUIRE(device.publish("bad/1", "{}").ok());
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_dropped_total{reason=\"bad_template\"}") == 1; }, 5s));
@@ -141,18 +118,18 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   CHECK(scrape(port, "edgegw_reconnects_total{link=\"upstream\"}") >= 1);
   CHECK(scrape(port, "edgegw_rule_matches_total{rule=\"too-hot\"}") == 50);
   CHECK(scrape(port, "edgegw_rule_fires_total{rule=\"too-hot\"}") == 20);  // t=10: the `if` was false
-  auto status = nlohmann::json::parse(get(port, "/api/status").body);
+  auto status = nlohmann::json::parse(http_get(port, "/api/status").body);
   CHECK(status["links"]["upstream"]["state"] == "disconnected");
   CHECK(status["backlog"]["messages"] == 25);
 
   REQUIRE(upstream.start().ok());
   REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 15s));
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_messages{link=\"upstream\"}") == 0; }, 15s));
-  m = get(port, "/metrics").body;
-  CHECK(metric(m, "edgegw_forwarded_total{link=\"upstream\"}") == 45);
-  CHECK(metric(m, "edgegw_delivery_latency_seconds_count") == 45);
+  m = http_get(port, "/metrics").body;
+  CHECK(metric_sample(m, "edgegw_forwarded_total{link=\"upstream\"}") == 45);
+  CHECK(metric_sample(m, "edgegw_delivery_latency_seconds_count") == 45);
   // The 25 rows waited through the outage: they land above the loopback buckets.
-  CHECK(metric(m, "edgegw_delivery_latency_seconds_bucket{le=\"0.1\"}") <= 20);
+  CHECK(metric_sample(m, "edgegw_delivery_latency_seconds_bucket{le=\"0.1\"}") <= 20);
 
   // Local broker outage: 503.
   REQUIRE(local.stop().ok());
@@ -162,7 +139,7 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   REQUIRE(local.start().ok());
   REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 15s));
   REQUIRE(o.gw->stop().ok());
-  CHECK(get(port, "/healthz").status == -1);  // the server went with the process
+  CHECK(http_get(port, "/healthz").status == -1);  // the server went with the process
 }
 
 TEST_CASE("Does the gateway announce itself to Home Assistant, retained on the local broker?",
@@ -232,7 +209,7 @@ TEST_CASE("Do the device gauges, /api/devices and the expired count follow devic
   const std::string online = "edgegw_devices{state=\"online\"}", offline = "edgegw_devices{state=\"offline\"}";
   REQUIRE(wait_until([&] { return scrape(o.port, online) == 1; }, 10s));  // the snapshot is refreshed once a second
   CHECK(scrape(o.port, offline) == 0);
-  auto devices = nlohmann::json::parse(get(o.port, "/api/devices").body, nullptr, false);
+  auto devices = nlohmann::json::parse(http_get(o.port, "/api/devices").body, nullptr, false);
   REQUIRE(devices.is_array());
   REQUIRE(devices.size() == 1);
   CHECK(devices[0]["id"] == "kitchen_sensor");

@@ -3,7 +3,6 @@
 // outage, and logs no console errors (the page also writes any script error
 // into #errors, which must stay empty).
 #include <catch2/catch.hpp>
-#include <httplib.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "support/gateway_fixture.h"
+#include "support/http_get.h"
 #include "support/mosquitto_broker.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -74,11 +74,7 @@ std::vector<std::string> console_lines(const std::string& log) {
   return out;
 }
 
-std::string api_status(int port) {
-  httplib::Client c("127.0.0.1", port);
-  auto res = c.Get("/api/status");
-  return res ? res->body : "";
-}
+std::string api_status(int port) { return http_get(port, "/api/status").body; }
 
 }  // namespace
 
