@@ -1,5 +1,5 @@
 # cmake/cpack_depends.cmake — Depends for a cross-built package, at cpack
-# time: dpkg-shlibdeps on the binary, with each arm64 library package
+# time: dpkg-shlibdeps on the binary and its modules, with each arm64 library package
 # unpacked with its control files (scripts/sysroot-arm64.sh, build-arm64/pkgs)
 # given as a package build tree (-S), so their shlibs and symbols files give
 # the versions, as the host's dpkg database does for a native build.

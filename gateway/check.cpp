@@ -5,12 +5,31 @@
 #include <vector>
 
 #include "gateway/config.h"
+#include "gateway/http_module.h"
 #include "gateway/rule_loader.h"
 #include "rules/routes.h"
 #include "rules/rule_set.h"
 #include "rules/unreachable_triggers.h"
 
 namespace edgegw::gateway {
+namespace {
+
+// The daemon loads its HTTP modules when it first needs them (http_module.h);
+// check loads the ones this config needs now, so a missing or broken module
+// is an error here rather than at the first webhook.
+void check_http_modules(const Config& cfg, const std::vector<rules::RuleSpec>& specs, Diagnostics& diags) {
+  std::string error;
+  if (!cfg.http.listen.empty() && !make_http_listener(error)) diags.error(SourcePos{cfg.path, 0, 0}, "http.listen: " + error);
+  for (const auto& spec : specs) {
+    for (const auto& action : spec.then) {
+      if (action.kind != rules::ActionKind::http) continue;
+      if (!make_http_client(error)) diags.error(action.pos, "http action: " + error);
+      return;  // one is enough: the module is the same for all
+    }
+  }
+}
+
+}  // namespace
 
 int run_check(const std::string& config_path, std::ostream& out, std::ostream& err,
               const std::string& mosquitto_conf) {
@@ -45,6 +64,7 @@ int run_check(const std::string& config_path, std::ostream& out, std::ostream& e
                      [&rank](const Diagnostic& a, const Diagnostic& b) { return rank(a.pos) < rank(b.pos); });
     for (auto& d : items) diags.add(std::move(d));
     mosquitto_conf_hints(*cfg, diags, mosquitto_conf);
+    check_http_modules(*cfg, specs, diags);
   }
   err << diags.format_all();
   if (diags.has_errors()) {

@@ -147,7 +147,6 @@ int run_daemon(const Config& cfg) {
   tune_process();  // before any thread or client: see process_tuning.h
   auto log = make_logger(cfg.gateway.log_level);
   ::signal(SIGPIPE, SIG_IGN);  // Paho C #1346: a dead TLS peer must not kill us
-  http_global_init();         // before any thread starts (libcurl's rule)
   int sig_fd = blocked_signal_fd();
   if (sig_fd < 0) {
     log->error("signalfd: {}", std::strerror(errno));

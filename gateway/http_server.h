@@ -1,10 +1,10 @@
 // gateway/http_server.h — /metrics, /healthz, /api/*, and the status page.
 //
-// cpp-httplib on one listener thread with a task queue of two workers (a
-// Pi has no use for eight). Read-only: every answer is built from the
-// Metrics atomics and the StatusBoard's latest snapshot; nothing here
-// touches SQLite or the engine's objects, so a slow scrape never slows the
-// engine.
+// An HttpListener (cpp-httplib, loaded by start(): http_module.h) on one
+// listener thread with a task queue of two workers. Read-only: every answer
+// is built from the Metrics atomics and the StatusBoard's latest snapshot;
+// nothing here touches SQLite or the engine's objects, so a slow scrape
+// never slows the engine.
 //
 // Threads: start() and stop() from the daemon's main thread; requests run
 // on the server's own threads. Metrics and the StatusBoard must outlive it.
@@ -15,12 +15,9 @@
 #include <thread>
 
 #include "core/status.h"
+#include "gateway/http_module.h"
 #include "gateway/metrics.h"
 #include "gateway/status_snapshot.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace edgegw::gateway {
 
@@ -36,7 +33,8 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds (fails if the address is taken) and serves on a thread of its own.
+  // Loads the server module, binds (fails if the module cannot be loaded or
+  // the address is taken) and serves on a thread of its own.
   Status start();
   // Stops accepting, finishes the requests in progress, joins. Idempotent.
   void stop();
@@ -48,7 +46,7 @@ class HttpServer {
   HttpOptions opt_;
   const Metrics& metrics_;
   const StatusBoard& board_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<HttpListener> server_;
   std::thread thread_;
   int port_ = 0;
 };

@@ -1,4 +1,5 @@
-// gateway/http_worker.h — the one webhook thread (libcurl easy API).
+// gateway/http_worker.h — the one webhook thread (an HttpClient: libcurl,
+// loaded on the first job, see http_module.h).
 //
 // The engine hands it jobs (a mutex + condvar queue) and never waits for it:
 // submit() and take_results() only take a short lock. The thread performs
@@ -8,7 +9,7 @@
 // writes what an outcome means (design.md, Delivery).
 //
 // HttpJobSink is the engine side's view of it, so the dispatcher is unit
-// tested with a fake. Call http_global_init() once in main, before any thread.
+// tested with a fake.
 #pragma once
 
 #include <atomic>
@@ -23,24 +24,9 @@
 #include <vector>
 
 #include "gateway/event_fd.h"
+#include "gateway/http_module.h"
 
 namespace edgegw::gateway {
-
-struct HttpJob {
-  int64_t id = 0;  // http_queue row
-  std::string method;
-  std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::chrono::milliseconds timeout{5000};
-};
-
-struct HttpOutcome {
-  int64_t id = 0;
-  bool delivered = false;     // a 2xx answer
-  bool host_failed = false;   // transport error, timeout, 5xx or 429: counts against the host's breaker
-  std::string error;          // when not delivered: "HTTP 500", or curl's message
-};
 
 class HttpJobSink {
  public:
@@ -49,14 +35,6 @@ class HttpJobSink {
   // Appends every outcome that arrived since the last call.
   virtual void take_results(std::vector<HttpOutcome>& out) = 0;
 };
-
-// Call once, before any other thread starts. A libcurl that is thread-safe
-// (CURL_VERSION_THREADSAFE, 7.84 and later: Debian 12 has 7.88) initialises
-// itself on the worker's first call instead, so a gateway without http
-// actions does not initialise libcurl's TLS, SSH and HTTP/2 backends; an
-// older one is initialised here. (OpenSSL itself is initialised at load
-// time anyway, by Debian's cpp-httplib: see docs/performance.md.)
-void http_global_init();
 
 class HttpWorker final : public HttpJobSink {
  public:

@@ -1,6 +1,7 @@
 // The command line as a user runs it: check, version, run refusing bad input.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -17,9 +18,9 @@ struct Run {
   std::string out, err;
 };
 
-Run run_edgegw(const std::vector<std::string>& args) {
+Run run_edgegw(const std::vector<std::string>& args, const std::string& binary = EDGEGW_BINARY) {
   SpawnOptions opts;
-  opts.binary = EDGEGW_BINARY;
+  opts.binary = binary;
   opts.args = args;
   opts.env = {"JOURNAL_STREAM"};
   auto child = ChildProcess::spawn(opts);
@@ -86,6 +87,39 @@ TEST_CASE("Does the shipped config check cleanly, and does version print the ver
   auto v = run_edgegw({"version"});
   CHECK(v.code == 0);
   CHECK(v.out.rfind("edgegw ", 0) == 0);
+}
+
+TEST_CASE("Does edgegw check fail when the HTTP modules its config needs are missing, and pass once they are there?",
+          "[integration][cli]") {
+  namespace fs = std::filesystem;
+  TempDir dir("edgegw-modules");
+  REQUIRE(dir.ok());
+  // A copy of the binary alone, as if the package's /usr/lib/edgegw were gone.
+  fs::create_directories(dir / "bin");
+  const fs::path bin = dir / "bin" / "edgegw";
+  fs::copy_file(EDGEGW_BINARY, bin);
+  std::ofstream(dir / "gateway.yaml") << "gateway: {id: pi, state_dir: " << (dir / "state").string()
+                                      << "}\nhttp: {listen: 127.0.0.1:18088}\nrules: {paths: [r.yaml]}\n";
+  std::ofstream(dir / "r.yaml") << "rules:\n  - id: hook\n    when: {topic: a/b}\n"
+                                   "    then:\n      - http: {url: http://127.0.0.1:9/x}\n";
+  auto missing = run_edgegw({"check", "-c", dir.file("gateway.yaml")}, bin);
+  INFO(missing.err);
+  CHECK(missing.code == 1);
+  CHECK(missing.err.find("error: http.listen: cannot find edgegw-http-server.so in " + (dir / "bin").string()) !=
+        std::string::npos);
+  CHECK(missing.err.find(dir.file("r.yaml") + ":5:9: error: http action: cannot find edgegw-webhook.so") !=
+        std::string::npos);
+
+  // The package's layout: the modules in ../lib/edgegw/ from the binary.
+  const fs::path built = fs::path(EDGEGW_BINARY).parent_path();
+  fs::create_directories(dir / "lib" / "edgegw");
+  for (const char* module : {"edgegw-http-server.so", "edgegw-webhook.so"}) {
+    fs::copy_file(built / module, dir / "lib" / "edgegw" / module);
+  }
+  auto found = run_edgegw({"check", "-c", dir.file("gateway.yaml")}, bin);
+  INFO(found.err);
+  CHECK(found.code == 0);
+  CHECK(found.out.find(": ok (0 route(s), 1 rule(s) in 1 file(s))") != std::string::npos);
 }
 
 TEST_CASE("Does run refuse a password file that others can read?", "[integration][cli]") {

@@ -105,6 +105,16 @@ std::unique_ptr<Gateway> leak_gateway(const MosquittoBroker& local, const std::s
   return gw;
 }
 
+// Whether the running gateway has mapped a shared object whose file name
+// contains `name` (libcurl is loaded with the webhook module, on first use).
+bool maps_library(const Gateway& gw, const std::string& name) {
+  std::ifstream maps("/proc/" + std::to_string(gw.pid()) + "/maps");
+  for (std::string line; std::getline(maps, line);) {
+    if (line.find(name) != std::string::npos) return true;
+  }
+  return false;
+}
+
 nlohmann::json deadletters(const Gateway& gw) {
   auto r = gw.command({"deadletters", "list", "--json"});
   if (r.exit_code != 0) return nullptr;
@@ -140,9 +150,16 @@ TEST_CASE("Does a rule's http action reach a real webhook server when the rule f
 
   TestClient sensor(local.uri(), "sensor");
   REQUIRE(sensor.connect().ok());
+  // Running, rules loaded, no call made yet: libcurl is not loaded
+  // (http_module.h), and is once the first call goes out.
+  CHECK_FALSE(maps_library(*gw, "libcurl"));
+  CHECK_FALSE(maps_library(*gw, "edgegw-webhook.so"));
+  CHECK_FALSE(maps_library(*gw, "libcpp-httplib"));  // http.listen is off
   REQUIRE(sensor.publish("sensors/kitchen/leak", "{\"water\":false}", 1, false).ok());
   REQUIRE(sensor.publish("sensors/bath/leak", "{\"water\":true}", 1, false).ok());
   REQUIRE(wait_until([&] { return hooks.count() >= 1; }, 10s));
+  CHECK(maps_library(*gw, "edgegw-webhook.so"));
+  CHECK(maps_library(*gw, "libcurl"));
   Received r = hooks.at(0);
   CHECK(r.method == "POST");
   CHECK(r.path == "/hook/bath");

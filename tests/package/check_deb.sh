@@ -24,18 +24,21 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Architecture)" = "$ARCH" ] || fail "Architecture is '$(field Architecture)'"
 depends=$(field Depends)
 echo "Depends: $depends"
-for lib in libc6 libstdc++6 libpaho-mqttpp3 libpaho-mqtt1.3 libsqlite3-0 libyaml-cpp0.7 libspdlog1 libsystemd0 libre2; do
+# libcurl4 and libcpp-httplib come from the modules in /usr/lib/edgegw.
+for lib in libc6 libstdc++6 libpaho-mqttpp3 libpaho-mqtt1.3 libsqlite3-0 libyaml-cpp0.7 libspdlog1 libsystemd0 libre2 \
+           libcurl4 libcpp-httplib; do
   [[ "$depends" == *"$lib"* ]] || fail "Depends lacks $lib"
 done
 [[ "$(field Recommends)" == *mosquitto* ]] || fail "Recommends lacks mosquitto"
 
 # Files in the right places.
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' > "$tmp/contents"
-expect_files=(/usr/bin/edgegw /etc/edgegw/gateway.yaml /lib/systemd/system/edgegw.service
+expect_files=(/usr/bin/edgegw /usr/lib/edgegw/edgegw-webhook.so /usr/lib/edgegw/edgegw-http-server.so
+              /etc/edgegw/gateway.yaml /lib/systemd/system/edgegw.service
               /usr/lib/sysusers.d/edgegw.conf /usr/lib/tmpfiles.d/edgegw.conf
               /usr/share/doc/edgegw/install.md /usr/share/doc/edgegw/README.md)
 for f in "${expect_files[@]}"; do grep -qxF "$f" "$tmp/contents" || fail "the package lacks $f"; done
-if grep -vE '^/(usr/bin|usr/lib/(sysusers|tmpfiles)\.d|usr/share/doc/edgegw|etc/edgegw|lib/systemd/system)?(/|$)' "$tmp/contents" \
+if grep -vE '^/(usr/bin|usr/lib/(sysusers|tmpfiles)\.d|usr/lib/edgegw|usr/share/doc/edgegw|etc/edgegw|lib/systemd/system)?(/|$)' "$tmp/contents" \
      | grep -vxE '/|/usr/|/usr/lib/|/usr/share/|/usr/share/doc/|/etc/|/lib/|/lib/systemd/' ; then
   fail "files outside the expected folders (above)"
 fi
