@@ -173,6 +173,7 @@ int run_daemon(const Config& cfg) {
   OutboxOptions oopt;
   oopt.limits = cfg.buffer.limits();
   oopt.sync_full = cfg.buffer.sync_full;
+  oopt.background_checkpoints = true;  // off the engine thread: docs/performance.md, latency
   auto outbox = SqliteOutbox::open(cfg.gateway.state_dir + "/outbox.db", oopt);
   if (!outbox.ok()) {
     log->error("{}", outbox.status().message());

@@ -578,7 +578,7 @@ void EngineLoop::run_timers(MonoTime now) {
     if (committed_seq_ > released_seq_) {
       // synchronous=NORMAL: the commit is durable against power loss only
       // after a checkpoint; release the journal behind it then.
-      release_if_durable();
+      release_if_durable(/*wait=*/false);
     }
     log_backlog();
   }
@@ -593,12 +593,18 @@ void EngineLoop::run_timers(MonoTime now) {
   }
 }
 
-void EngineLoop::release_if_durable() {
-  // Only a checkpoint that copied every commit makes them durable (a reader,
-  // such as `edgegw buffer list`, can hold it back); until then the journal
-  // segments stay.
-  auto done = p_.outbox.checkpoint();
-  if (done.ok() && *done && p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
+void EngineLoop::release_if_durable(bool wait) {
+  // Only a checkpoint that copied a commit makes it durable (a reader, such
+  // as `edgegw buffer list`, can hold one back); until then the journal
+  // segments behind it stay. On the tick the outbox's checkpoint thread has
+  // done that work (wal_checkpointer.h); at shutdown, `wait` does it here.
+  auto durable = p_.outbox.durable_journal_position(wait);
+  if (!durable.ok()) {
+    p_.log->warn("outbox: checkpoint: {}", durable.status().message());
+    return;
+  }
+  uint64_t upto = std::min(*durable, committed_seq_);
+  if (upto > released_seq_ && p_.journal.release(upto).ok()) released_seq_ = upto;
 }
 
 void EngineLoop::check_backpressure() {
@@ -705,7 +711,7 @@ void EngineLoop::shutdown() {
     upstream_->link.publish_status("{\"state\":\"offline\"}");
     upstream_->link.disconnect(kShutdownLinkTimeout);
   }
-  if (committed_seq_ > released_seq_) release_if_durable();
+  if (committed_seq_ > released_seq_) release_if_durable(/*wait=*/true);
   p_.log->info("stopped: journal committed up to record {}", committed_seq_);
 }
 

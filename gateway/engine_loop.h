@@ -124,7 +124,7 @@ class EngineLoop {
   void run_timers(MonoTime now);
   void drive_link(LinkState& ls, MonoTime now);
   void check_backpressure();
-  void release_if_durable();
+  void release_if_durable(bool wait);
   void log_backlog();
   void shutdown();
   MonoTime next_deadline(MonoTime now) const;

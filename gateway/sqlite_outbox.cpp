@@ -131,7 +131,21 @@ SqliteOutbox::SqliteOutbox(std::unique_ptr<sql::Db> db, OutboxOptions options)
 SqliteOutbox::~SqliteOutbox() {
   if (in_txn_) rollback();
   stmts_.reset();
+  if (checkpointer_) {
+    sqlite3_wal_hook(db_->handle(), nullptr, nullptr);
+    checkpointer_.reset();  // joined before this connection closes (the last one checkpoints)
+  }
 }
+
+namespace {
+
+// After each commit on the owner's connection (it replaces wal_autocheckpoint).
+int on_wal_commit(void* checkpointer, sqlite3*, const char*, int frames) {
+  static_cast<WalCheckpointer*>(checkpointer)->wal_grew(frames);
+  return SQLITE_OK;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& path, OutboxOptions options) {
   sql::DbOptions db_options{options.create, options.sync_full, options.busy_timeout,
@@ -145,6 +159,12 @@ Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& path
     std::unique_ptr<SqliteOutbox> outbox(new SqliteOutbox(std::move(*db), options));
     Status s = raw->configure(db_options);
     if (s.ok()) s = outbox->init();
+    if (s.ok() && options.background_checkpoints) {
+      auto ckpt = WalCheckpointer::start(path, db_options, options.wal_autocheckpoint_pages);
+      if (!ckpt.ok()) return ckpt.status();
+      outbox->checkpointer_ = std::move(*ckpt);
+      sqlite3_wal_hook(raw->handle(), on_wal_commit, outbox->checkpointer_.get());
+    }
     if (s.ok()) {
       outbox->quarantined_path_ = quarantined;
       return outbox;
@@ -396,6 +416,16 @@ Result<bool> SqliteOutbox::checkpoint() {
   auto complete = db_->checkpoint_passive();
   if (!complete.ok()) return complete.status();
   return options_.sync_full || *complete;
+}
+
+Result<uint64_t> SqliteOutbox::durable_journal_position(bool wait) {
+  if (checkpointer_ && !wait) {
+    if (Status s = checkpointer_->status(); !s.ok()) return s;
+    return checkpointer_->durable();
+  }
+  auto complete = checkpoint();
+  if (!complete.ok()) return complete.status();
+  return *complete ? memory_.journal_position : 0;
 }
 
 }  // namespace edgegw::gateway

@@ -33,6 +33,7 @@
 #include "gateway/http_queue.h"
 #include "gateway/outbox.h"
 #include "gateway/sqlite_db.h"
+#include "gateway/wal_checkpointer.h"
 
 namespace edgegw::gateway {
 
@@ -53,6 +54,9 @@ struct OutboxOptions {
   // CLI must never move the daemon's database).
   bool recover_corrupt = true;
   size_t keep_corrupt = 3;              // quarantined files kept; older ones are deleted
+  // The daemon: WAL checkpoints on a thread of their own (wal_checkpointer.h),
+  // none on this connection; durable_journal_position() then never waits.
+  bool background_checkpoints = false;
 };
 
 class SqliteOutbox final : public Outbox {
@@ -88,6 +92,12 @@ class SqliteOutbox final : public Outbox {
   // syncs the WAL first, then the database) proves it. A reader (the CLI)
   // can hold it back; then false.
   Result<bool> checkpoint() override;
+  // The journal position that is durable on disk: everything committed up to
+  // it survives power loss, so the journal behind it may go. With
+  // background_checkpoints: what the checkpoint thread last covered, at once
+  // (a failed or corrupt checkpoint as the error); `wait`, or without it: a
+  // checkpoint here first (0 while a reader holds the WAL back).
+  Result<uint64_t> durable_journal_position(bool wait);
   Status refresh_if_changed() override;
 
   // For `edgegw buffer purge`: removes the rows of `link` (all links if
@@ -114,7 +124,7 @@ class SqliteOutbox final : public Outbox {
   Status load_rule_states(std::vector<std::pair<std::string, std::string>>& out);
   // A call failed with SQLITE_CORRUPT or SQLITE_NOTADB since open: the file
   // went bad while running. Exit, and the restart's open() quarantines it.
-  bool corrupt_seen() const { return db_->corrupt_seen(); }
+  bool corrupt_seen() const { return db_->corrupt_seen() || (checkpointer_ && checkpointer_->corrupt()); }
   const OutboxLimits& limits() const { return options_.limits; }
   // The connection, for stores that share the outbox's transactions
   // (gateway/sqlite_devices.h). Same thread rules as this object.
@@ -191,6 +201,7 @@ class SqliteOutbox final : public Outbox {
 
   OutboxOptions options_;
   std::unique_ptr<sql::Db> db_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // background_checkpoints; stopped before db_ closes
   std::unique_ptr<Statements> stmts_;  // destroyed before db_
   struct HttpStatements {              // prepared on first use (sqlite_http.cpp)
     sql::Stmt insert, due, next_due, remove, retry_later, to_deadletter;

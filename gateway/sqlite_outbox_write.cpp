@@ -51,6 +51,7 @@ Status SqliteOutbox::commit() {
   Status s = step_once(stmts_->commit);
   if (!s.ok()) abort_txn();
   in_txn_ = false;
+  if (s.ok() && checkpointer_) checkpointer_->committed(memory_.journal_position);
   return s;
 }
 

@@ -19,6 +19,7 @@
 #include "gateway/buffer_cli.h"
 #include "gateway/sqlite_outbox.h"
 #include "support/temp_dir.h"
+#include "support/wait.h"
 
 namespace {
 
@@ -121,6 +122,67 @@ TEST_CASE("Does checkpoint() say when every commit is durable, and not while a r
   REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(reader);
   CHECK(*ob->checkpoint());
+}
+
+// One batch as the engine commits it: a row and the journal position.
+void commit_batch(SqliteOutbox& ob, const std::string& topic, uint64_t journal_seq) {
+  REQUIRE(ob.begin().ok());
+  add(ob, row(topic));
+  REQUIRE(ob.set_journal_position(journal_seq).ok());
+  REQUIRE(ob.commit().ok());
+}
+
+TEST_CASE("With background checkpoints, does the durable journal position follow commits, and wait for a reader?",
+          "[outbox][sqlite]") {
+  TempDir dir;
+  const std::string path = dir.file("outbox.db");
+  OutboxOptions options;
+  options.background_checkpoints = true;
+  auto ob = open_ok(path, options);
+  auto durable = [&] {
+    auto d = ob->durable_journal_position(false);
+    REQUIRE(d.ok());
+    return *d;
+  };
+  CHECK(durable() == 0);
+  commit_batch(*ob, "t/1", 5);
+  // The checkpoint thread covers it within its one-second tick.
+  REQUIRE(testing::wait_until([&] { return durable() == 5; }, std::chrono::seconds(10)));
+
+  sqlite3* reader = nullptr;  // e.g. `edgegw buffer list` in the middle of a read
+  REQUIRE(sqlite3_open(path.c_str(), &reader) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM outbox;", nullptr, nullptr, nullptr) == SQLITE_OK);
+  commit_batch(*ob, "t/2", 9);
+  auto d = ob->durable_journal_position(/*wait=*/true);  // a checkpoint here, held back by the reader
+  REQUIRE(d.ok());
+  CHECK(*d == 0);
+  CHECK(durable() == 5);
+  REQUIRE(sqlite3_exec(reader, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(reader);
+  REQUIRE(testing::wait_until([&] { return durable() == 9; }, std::chrono::seconds(10)));
+}
+
+TEST_CASE("Does a growing WAL wake the checkpoint thread at once, and an idle one leave the disk alone?",
+          "[outbox][sqlite]") {
+  TempDir dir;
+  const std::string path = dir.file("outbox.db");
+  auto ob = open_ok(path);  // creates the file; its own connection checkpoints nothing here
+  sql::DbOptions db_options;
+  db_options.create = false;
+  auto ckpt = WalCheckpointer::start(path, db_options, /*wake_frames=*/100, /*every=*/std::chrono::hours(1));
+  REQUIRE(ckpt.ok());
+  WalCheckpointer& c = **ckpt;
+  c.committed(3);
+  c.wal_grew(99);  // below the mark: waits for the (hour-long) tick
+  c.wal_grew(100);
+  REQUIRE(testing::wait_until([&] { return c.durable() == 3; }, std::chrono::seconds(10)));
+  CHECK(c.runs() == 1);
+  CHECK(c.status().ok());
+  // Woken again with nothing new committed: it runs (the WAL is what grew),
+  // and the mark stays.
+  c.wal_grew(150);
+  REQUIRE(testing::wait_until([&] { return c.runs() == 2; }, std::chrono::seconds(10)));
+  CHECK(c.durable() == 3);
 }
 
 TEST_CASE("Is the outbox file readable by its owner only?", "[outbox][sqlite]") {
