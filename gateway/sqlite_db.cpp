@@ -177,7 +177,8 @@ Status Db::configure(const DbOptions& options) {
     if (rc != SQLITE_ROW) return run.status(rc);
     if (run.text(0) != "wal") return Status::error(name_, "cannot switch to WAL mode");
   }
-  std::string pragmas = std::string("PRAGMA synchronous=") + (options.sync_full ? "FULL" : "NORMAL") +
+  const char* sync = options.sync_full ? "FULL" : options.no_sync ? "OFF" : "NORMAL";
+  std::string pragmas = std::string("PRAGMA synchronous=") + sync +
                         ";PRAGMA foreign_keys=OFF" +
                         ";PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages) +
                         ";PRAGMA journal_size_limit=" + std::to_string(options.journal_size_limit) +

@@ -82,6 +82,14 @@ struct DbOptions {
   int64_t journal_size_limit = 4 << 20; // the WAL is truncated back to this after a checkpoint
   uint64_t max_db_bytes = 0;            // max_page_count cap; 0: none
   bool quick_check = true;              // PRAGMA quick_check at open (O(size))
+  // synchronous=OFF unless sync_full: for a connection that leaves every
+  // checkpoint to another connection (wal_checkpointer.h). In WAL mode its
+  // commits sync nothing under NORMAL either; OFF also skips the sync of
+  // the WAL header when its first commit after a checkpoint restarts the
+  // WAL. Only a checkpoint can then corrupt the file on power loss, and the
+  // other connection's, with NORMAL, syncs the WAL before it and the
+  // database after it.
+  bool no_sync = false;
 };
 
 // A connection. Heap-allocated (statements keep a pointer to it), closed on

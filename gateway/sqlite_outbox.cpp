@@ -133,7 +133,11 @@ SqliteOutbox::~SqliteOutbox() {
   stmts_.reset();
   if (checkpointer_) {
     sqlite3_wal_hook(db_->handle(), nullptr, nullptr);
-    checkpointer_.reset();  // joined before this connection closes (the last one checkpoints)
+    checkpointer_.reset();
+    // The last connection to close checkpoints the WAL into the file and
+    // deletes it: this one, which ran synchronous=OFF (sqlite_db.h) and must
+    // sync for that.
+    if (!options_.sync_full) (void)db_->exec("PRAGMA synchronous=NORMAL");
   }
 }
 
@@ -151,6 +155,7 @@ Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& path
   sql::DbOptions db_options{options.create, options.sync_full, options.busy_timeout,
                             options.wal_autocheckpoint_pages, options.journal_size_limit,
                             options.max_db_bytes, options.quick_check};
+  db_options.no_sync = options.background_checkpoints;  // the checkpoint thread syncs (sqlite_db.h)
   std::string quarantined;
   for (int attempt = 0;; ++attempt) {
     auto db = sql::Db::open(path, db_options);
@@ -422,6 +427,11 @@ Result<uint64_t> SqliteOutbox::durable_journal_position(bool wait) {
   if (checkpointer_ && !wait) {
     if (Status s = checkpointer_->status(); !s.ok()) return s;
     return checkpointer_->durable();
+  }
+  if (checkpointer_ && !options_.sync_full) {
+    // This connection runs synchronous=OFF (sqlite_db.h); a checkpoint here
+    // (at shutdown) must sync like the thread's.
+    if (Status s = db_->exec("PRAGMA synchronous=NORMAL"); !s.ok()) return s;
   }
   auto complete = checkpoint();
   if (!complete.ok()) return complete.status();

@@ -9,6 +9,7 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::strin
   sql::DbOptions mine = options;
   mine.create = false;
   mine.quick_check = false;  // the owner's connection checked it at open
+  mine.no_sync = false;      // this one syncs around each checkpoint
   auto db = sql::Db::open(path, mine);
   if (!db.ok()) return db.status();
   // synchronous and journal_size_limit are per connection and decide what a

@@ -145,6 +145,10 @@ TEST_CASE("With background checkpoints, does the durable journal position follow
     return *d;
   };
   CHECK(durable() == 0);
+  // Its own connection syncs nothing (the thread's does, sqlite_db.h).
+  auto sync = ob->db().query_int("PRAGMA synchronous");
+  REQUIRE(sync.ok());
+  CHECK(*sync == 0);  // OFF
   commit_batch(*ob, "t/1", 5);
   // The checkpoint thread covers it within its one-second tick.
   REQUIRE(testing::wait_until([&] { return durable() == 5; }, std::chrono::seconds(10)));
