@@ -65,7 +65,8 @@ fi
 want=$(apt-cache "${apt_opts[@]}" showsrc paho.mqtt.cpp \
        | awk -v f="$dsc" '/^Checksums-Sha256:/ {in_sums=1; next}
                           in_sums && /^ / {if ($3 == f) print $1; next}
-                          {in_sums=0}' | head -n 1)
+                          {in_sums=0}')
+want=${want%%$'\n'*}
 have=$(sha256sum "$dsc" | cut -d' ' -f1)
 if [ -z "$want" ] || [ "$want" != "$have" ]; then
   echo "tsan-paho: $dsc: sha256 $have, the signed Sources index says '${want}'" >&2
@@ -96,8 +97,11 @@ cmake --install build >/dev/null
 
 # The library must be instrumented and carry the SONAME our binaries need.
 so=$prefix/lib/libpaho-mqttpp3.so.1
-objdump -p "$so" | grep -q 'SONAME *libpaho-mqttpp3\.so\.1$'
-nm -D "$so" | grep -q ' U __tsan_init$' || {
+# (Outputs read whole first: grep -q under pipefail can fail on SIGPIPE.)
+headers=$(objdump -p "$so")
+grep -q 'SONAME *libpaho-mqttpp3\.so\.1$' <<<"$headers"
+symbols=$(nm -D "$so")
+grep -q ' U __tsan_init$' <<<"$symbols" || {
   echo "tsan-paho: $so is not built with -fsanitize=thread" >&2
   exit 1
 }
