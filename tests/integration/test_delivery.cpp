@@ -158,7 +158,9 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
   constexpr size_t kTotal = 24000;                 // 12 s at 2,000 msg/s
   std::atomic<size_t> accepted{0};
   std::atomic<bool> publisher_failed{false};
-  std::thread publisher([&] {
+  // A jthread, so a failed REQUIRE below joins it instead of ending the
+  // whole test binary in std::terminate.
+  std::jthread publisher([&] {
     TestClient devices(local.uri(), "devices");
     if (!devices.connect().ok()) {
       publisher_failed = true;
