@@ -31,6 +31,8 @@ namespace {
 LinkSettings link_settings(const LinkConfig& c, const Config& cfg, const std::string& status_topic) {
   LinkSettings s;
   s.server_uri = paho_server_uri(c.scheme, c.host, c.port);
+  s.host = c.host;
+  s.port = c.port;
   s.client_id = c.client_id;
   s.username = c.username;
   s.password = c.password;

@@ -57,6 +57,7 @@ struct EngineLoop::LinkState {
   bool was_connected = false;  // for logging state changes only
   uint64_t failures = 0;
   MonoTime resend_at{};        // after a refused delivery, no sends before this
+  ReasonLimiter tls_log{kWarnEvery};  // the TLS probe's reasons: each change, a repeat once a minute
 };
 
 EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(parts)), opt_(std::move(options)) {
@@ -237,6 +238,8 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     ls.backoff.reset();
     ls.failures = 0;
     ls.was_connected = true;
+    ls.tls_log.reset();
+    if (p_.status) p_.status->note_tls_error(link, "");
     p_.metrics.connected[li] = true;
     p_.log->info("{} link: connected to {} (session {})", name, ls.link.settings().server_uri,
                  e->session_present ? "present" : "new");
@@ -272,6 +275,9 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     } else {
       p_.log->debug("{} link: connect failed again: {}", name, e->reason);
     }
+    ls.link.probe_tls();  // Paho's reason is "-1" for every TLS refusal: ask OpenSSL (a TlsProbed follows)
+  } else if (const auto* e = std::get_if<TlsProbed>(&ev)) {
+    on_tls_probed(ls, e->result);
   } else if (const auto* e = std::get_if<ConnectionLost>(&ev)) {
     if (ls.phase != LinkState::Phase::connected) return;
     ls.phase = LinkState::Phase::idle;
@@ -283,6 +289,22 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     p_.log->warn("{} link: disconnected: {}", name, e->reason);
     if (link == Link::upstream) gateway_event("upstream_down");
   }
+}
+
+void EngineLoop::on_tls_probed(LinkState& ls, const TlsProbeResult& r) {
+  // A probe that ends after the link connected describes a failure that has gone.
+  if (ls.phase == LinkState::Phase::connected) return;
+  const Link link = ls.link.link();
+  if (p_.status) p_.status->note_tls_error(link, r.reason);
+  if (r.outcome == TlsProbeOutcome::ok) {
+    p_.log->debug("{} link: the TLS handshake alone succeeds: the connect failed after it", link_name(link));
+    return;
+  }
+  if (!ls.tls_log.should_log(r.reason, mono_now())) return;
+  // A refused certificate needs an operator; a broker away heals on its own.
+  const auto level = r.outcome == TlsProbeOutcome::verify ? spdlog::level::err : spdlog::level::warn;
+  p_.log->log(level, "{} link: TLS connect to {} failed: {}", link_name(link), ls.link.settings().server_uri,
+              r.reason);
 }
 
 bool EngineLoop::process_journal(size_t max_records) {

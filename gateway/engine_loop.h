@@ -106,6 +106,7 @@ class EngineLoop {
   void handle_signals();
   void handle_link_events();
   void on_link_event(LinkState& ls, const LinkEvent& ev);
+  void on_tls_probed(LinkState& ls, const TlsProbeResult& r);
   bool process_journal(size_t max_records);
   Status commit_batch();
   Status route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally);

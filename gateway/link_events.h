@@ -1,7 +1,8 @@
 // gateway/link_events.h — what the MQTT links report to the engine thread.
 //
 // Paho calls back on its own thread; those callbacks only push one of these
-// onto the LinkEventQueue (a short mutex, no I/O) and wake the engine.
+// onto the LinkEventQueue (a short mutex, no I/O) and wake the engine. So
+// does a link's TLS probe thread (TlsProbed).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "core/event.h"
 #include "gateway/event_fd.h"
+#include "gateway/tls_probe.h"
 
 namespace edgegw::gateway {
 
@@ -45,9 +47,15 @@ struct DeliveryFailed {
   int reason_code = 0;  // MQTT 5 PUBACK reason code (>= 0x80: the broker refused the message)
 };
 
-using LinkEvent = std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Delivered, DeliveryFailed>;
+struct TlsProbed {  // from the link's TLS probe thread, after a ConnectFailed
+  Link link;
+  TlsProbeResult result;
+};
 
-// Many producers (Paho's threads), one consumer (the engine thread).
+using LinkEvent =
+    std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Delivered, DeliveryFailed, TlsProbed>;
+
+// Many producers (Paho's threads, the TLS probes), one consumer (the engine thread).
 class LinkEventQueue {
  public:
   explicit LinkEventQueue(EventFd& wake) : wake_(wake) {}

@@ -8,6 +8,10 @@
 namespace edgegw::gateway {
 namespace {
 
+// A broker that answers at all answers a handshake well within this; one
+// that does not is reported as a timeout.
+constexpr Duration kTlsProbeTimeout = std::chrono::seconds(3);
+
 void* seq_context(int64_t seq) { return reinterpret_cast<void*>(static_cast<intptr_t>(seq)); }
 int64_t context_seq(void* ctx) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(ctx)); }
 
@@ -123,6 +127,12 @@ MqttLink::MqttLink(Link link, LinkSettings settings, IngressSink& sink, LinkEven
     events_.push(ConnectionLost{link_, "the broker disconnected us (reason code " +
                                             std::to_string(static_cast<int>(rc)) + ")"});
   });
+  if (settings_.tls) {
+    TlsTarget target{settings_.host, settings_.port, settings_.ca_file, settings_.cert_file, settings_.key_file,
+                     settings_.tls_verify};
+    prober_ = std::make_unique<TlsProber>(std::move(target), kTlsProbeTimeout,
+                                          [this](TlsProbeResult r) { events_.push(TlsProbed{link_, std::move(r)}); });
+  }
 }
 
 MqttLink::~MqttLink() {
@@ -271,6 +281,10 @@ void MqttLink::disconnect(Duration timeout) {
     }
   } catch (const mqtt::exception&) {
   }
+}
+
+void MqttLink::probe_tls() {
+  if (prober_) prober_->start();
 }
 
 bool MqttLink::is_connected() const { return client_->is_connected(); }

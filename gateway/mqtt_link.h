@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "gateway/link_events.h"
 #include "gateway/publisher.h"
+#include "gateway/tls_probe.h"
 
 namespace mqtt {
 class async_client;
@@ -29,6 +30,8 @@ namespace edgegw::gateway {
 
 struct LinkSettings {
   std::string server_uri;       // tcp://host:port or ssl://host:port
+  std::string host;             // of server_uri, for the TLS probe (IPv6 without brackets)
+  int port = 0;
   std::string client_id;
   std::string username;
   std::string password;
@@ -79,6 +82,11 @@ class MqttLink : public Publisher {
   size_t packet_size(const OutboxRow& row) const override;
   // Clean disconnect, waiting at most `timeout`. Engine thread only, never from a callback.
   void disconnect(Duration timeout);
+  // After a ConnectFailed on a TLS link: connects once more with OpenSSL
+  // alone, on a thread of the link's, to learn why (Paho only says "-1").
+  // The outcome arrives as TlsProbed. Does nothing on a plain link or while
+  // a probe still runs; the destructor cancels and joins it.
+  void probe_tls();
   // Marks the link down without waiting (after ConnectionLost).
   bool is_connected() const;
   Link link() const { return link_; }
@@ -93,6 +101,7 @@ class MqttLink : public Publisher {
   LinkEventQueue& events_;
   std::unique_ptr<Listeners> listeners_;
   std::unique_ptr<mqtt::async_client> client_;
+  std::unique_ptr<TlsProber> prober_;  // TLS links only; last, so it goes first
 };
 
 // "mqtt://h:p" -> "tcp://h:p", "mqtts://h:p" -> "ssl://h:p" (what Paho 1.3 expects).

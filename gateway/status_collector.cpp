@@ -89,6 +89,7 @@ void StatusCollector::publish_snapshot(int64_t now_mono, const Outbox& outbox, c
     l.depth = st.messages;
     l.bytes = st.bytes;
     l.oldest_created_ms = st.oldest_created_ms;
+    l.tls_error = tls_error_[static_cast<int>(link)];
   }
   uint64_t received = Metrics::get(metrics_.received[0]) + Metrics::get(metrics_.received[1]);
   if (last_rate_at_ > 0 && now_mono > last_rate_at_) {

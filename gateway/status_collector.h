@@ -72,6 +72,9 @@ class StatusCollector {
     ha_active_ = true;
     return true;
   }
+  // Engine thread: the TLS probe's reason the link cannot connect ("" once
+  // it connected, or when the handshake succeeds); in the next snapshot.
+  void note_tls_error(Link link, std::string reason) { tls_error_[static_cast<int>(link)] = std::move(reason); }
   // The retained status payload while online.
   std::string online_status() const;
   const Health& health() const { return health_; }
@@ -89,6 +92,7 @@ class StatusCollector {
   bool started_ = false;
   bool ready_sent_ = false;
   std::string status_line_;
+  std::string tls_error_[2];
   int64_t next_publish_ = 0;
   int64_t last_rate_at_ = 0;
   uint64_t last_received_ = 0;

@@ -118,6 +118,8 @@ nlohmann::json link_json(const Metrics& m, const StatusSnapshot* s, int li, int6
     j["outbox_messages"] = s->links[li].depth;
     j["outbox_bytes"] = s->links[li].bytes;
     j["oldest_age_seconds"] = age_seconds(s->links[li].oldest_created_ms, now_ms);
+    const std::string& tls = s->links[li].tls_error;
+    j["tls_error"] = tls.empty() ? nlohmann::json() : nlohmann::json(tls);
   }
   return j;
 }

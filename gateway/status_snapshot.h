@@ -26,6 +26,7 @@ struct LinkSnapshot {
   uint64_t depth = 0;            // outbox rows waiting for this link
   uint64_t bytes = 0;            // their topic + payload bytes
   int64_t oldest_created_ms = 0; // 0 when empty
+  std::string tls_error;         // why a TLS connect fails, from the link's probe; "" when none
 };
 
 struct RuleSnapshot {

@@ -1,8 +1,14 @@
 // TLS on the upstream link (reliability matrix S4 and D16): the chain, the
 // dates and the host name are verified, every refusal is logged with its
-// reason while the events wait in the outbox, and many connect/drop cycles
-// leave the gateway's fds and memory where they were.
+// reason (from the link's own OpenSSL probe, gateway/tls_probe.h) while the
+// events wait in the outbox, and many connect/drop cycles leave the
+// gateway's fds and memory where they were.
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,7 +16,9 @@
 #include <set>
 #include <string_view>
 
+#include "gateway/tls_probe.h"
 #include "support/gateway_fixture.h"
+#include "support/http_get.h"
 #include "support/mosquitto_broker.h"
 #include "support/temp_dir.h"
 #include "support/test_client.h"
@@ -18,6 +26,15 @@
 
 using namespace edgegw::testing;
 using namespace std::chrono_literals;
+
+namespace Catch {
+template <>
+struct StringMaker<edgegw::gateway::TlsProbeResult> {
+  static std::string convert(const edgegw::gateway::TlsProbeResult& r) {
+    return "{outcome " + std::to_string(static_cast<int>(r.outcome)) + ", \"" + r.reason + "\"}";
+  }
+};
+}  // namespace Catch
 
 namespace {
 
@@ -85,12 +102,30 @@ std::vector<std::string> tls_listener(const TempDir& certs, const std::string& n
   return lines;
 }
 
-// What the gateway logs for each of the three refusals. Paho gives no more:
-// it checks the host name itself after the handshake and reports a generic
-// failure, and OpenSSL's own text ("certificate verify failed", no detail)
-// only reaches a Paho C++ 1.2 ssl error handler, which broke the gateway when
-// tried (SIGSEGV on Paho's thread, or the local link's socket closed under it).
-const std::string kRefused = "upstream link: cannot connect to ssl://127.0.0.1:";
+// What the gateway logs for each refusal: Paho's line says only "return code
+// -1 (Failure)"; the line after it comes from the link's own OpenSSL probe.
+std::string refusal_line(int port) {
+  return "upstream link: TLS connect to ssl://127.0.0.1:" + std::to_string(port) + " failed: ";
+}
+const std::string kWrongHostReason =
+    "certificate verify failed: IP address mismatch (expected 127.0.0.1, the certificate names "
+    "DNS:broker.example.com)";
+const std::string kSelfSignedReason = "certificate verify failed: self-signed certificate (subject CN=bad)";
+const std::string kExpiredReason = "certificate verify failed: certificate has expired (notAfter 20";
+
+size_t count_lines(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = 0; (at = text.find(needle, at)) != std::string::npos; at += needle.size()) ++n;
+  return n;
+}
+
+// The upstream link's tls_error in /api/status ("" when null, "?" when no answer).
+std::string api_tls_error(int http_port) {
+  auto j = nlohmann::json::parse(http_get(http_port, "/api/status").body, nullptr, false);
+  if (j.is_discarded() || !j.contains("links")) return "?";
+  const auto& e = j["links"]["upstream"]["tls_error"];
+  return e.is_string() ? e.get<std::string>() : "";
+}
 
 // The upstream presents a `bad` certificate: the gateway must refuse it, log
 // `reason`, and keep the events in its outbox; once the same broker presents
@@ -109,7 +144,11 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
   Cloud cloud("tcp://127.0.0.1:" + std::to_string(*plain_port), "dev/#");
   REQUIRE(cloud.subscribe_and_leave().ok());
 
-  Gateway gw(tls_yaml(local.port(), upstream.port(), certs, true));
+  auto http_port = pick_free_port();
+  REQUIRE(http_port.ok());
+  std::string yaml = tls_yaml(local.port(), upstream.port(), certs, true);
+  yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(*http_port) + "\"");
+  Gateway gw(yaml);
   const auto started = gw.start(/*wait_upstream=*/false);
   INFO(started.message());
   REQUIRE(started.ok());
@@ -117,11 +156,24 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
   REQUIRE(device.connect().ok());
   const int kEvents = 5;
   for (int i = 0; i < kEvents; ++i) REQUIRE(device.publish("dev/" + std::to_string(i), "e" + std::to_string(i), 1, false).ok());
-  REQUIRE(wait_until([&] { return gw.log().find("upstream link: cannot connect") != std::string::npos; }, 10s));
+  const std::string refused = refusal_line(upstream.port());
+  const bool logged = wait_until([&] { return gw.log().find(refused + reason) != std::string::npos; }, 10s);
+  INFO(gw.log());
+  REQUIRE(logged);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == kEvents; }, 10s));
+  // Each failed attempt (Paho takes about 2 s to fail one) runs a probe: three more, and the
+  // unchanged reason is still logged once (again only after a minute).
+  const std::string again = "upstream link: connect failed again";
+  const size_t attempts = count_lines(gw.log(), again);
+  REQUIRE(wait_until([&] { return count_lines(gw.log(), again) >= attempts + 3; }, 20s));
+  std::string api_reason;
+  CHECK(wait_until([&] { return (api_reason = api_tls_error(*http_port)).find(reason) == 0; }, 5s));
+  INFO("api tls_error: " << api_reason);
   const std::string refused_log = gw.log();
   INFO(refused_log);
-  CHECK(refused_log.find(reason) != std::string::npos);
+  CHECK(refused_log.find("upstream link: cannot connect to ssl://127.0.0.1:") != std::string::npos);
+  CHECK(count_lines(refused_log, refused) == 1);
+  CHECK(count_lines(refused_log, "error upstream link: TLS connect to") == 1);  // an operator must act
   CHECK(refused_log.find("upstream link: connected") == std::string::npos);
 
   // The same broker, on the same port, now presents the valid certificate.
@@ -139,6 +191,7 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
     return arrived.size() == kEvents;
   }, 10s));
   CHECK(gw.upstream_backlog() == 0);
+  CHECK(wait_until([&] { return api_tls_error(*http_port).empty(); }, 5s));  // cleared by the connect
   REQUIRE(gw.stop().ok());
 }
 
@@ -161,6 +214,8 @@ TEST_CASE("Does the upstream link connect over TLS to a broker whose certificate
   Gateway gw(tls_yaml(local.port(), upstream.port(), certs, true));
   REQUIRE(gw.start().ok());
   CHECK(gw.log().find("upstream link: connected to ssl://127.0.0.1") != std::string::npos);
+  CHECK(gw.log().find("upstream link: cannot connect") == std::string::npos);
+  CHECK(gw.log().find("upstream link: TLS connect to") == std::string::npos);
   TestClient device(local.uri(), "device");
   REQUIRE(device.connect().ok());
   REQUIRE(device.publish("dev/1", "over tls", 1, false).ok());
@@ -193,22 +248,124 @@ TEST_CASE("Does the upstream link refuse a certificate issued for another host, 
   REQUIRE(insecure.stop().ok());
 }
 
-TEST_CASE("Does the upstream link refuse a wrong-host certificate, logging the refusal, and deliver the queue once "
+TEST_CASE("Does the upstream link refuse a wrong-host certificate, logging the host mismatch, and deliver the queue once "
           "the broker presents a valid one?",
           "[integration][tls][tls-refusals]") {
-  check_refused_then_delivered(Cert::wrong_host, kRefused);
+  check_refused_then_delivered(Cert::wrong_host, kWrongHostReason);
 }
 
-TEST_CASE("Does the upstream link refuse a self-signed certificate, logging the refusal, and deliver the queue once "
+TEST_CASE("Does the upstream link refuse a self-signed certificate, logging that it is self-signed, and deliver the queue once "
           "the broker presents a valid one?",
           "[integration][tls][tls-refusals]") {
-  check_refused_then_delivered(Cert::self_signed, kRefused);
+  check_refused_then_delivered(Cert::self_signed, kSelfSignedReason);
 }
 
-TEST_CASE("Does the upstream link refuse an expired certificate, logging the refusal, and deliver the queue once "
+TEST_CASE("Does the upstream link refuse an expired certificate, logging that it expired, and deliver the queue once "
           "the broker presents a valid one?",
           "[integration][tls][tls-refusals]") {
-  check_refused_then_delivered(Cert::expired, kRefused);
+  check_refused_then_delivered(Cert::expired, kExpiredReason);
+}
+
+namespace {
+
+// A loopback TCP listener that never accepts: the kernel completes the TCP
+// handshake, and nothing ever answers the ClientHello.
+struct SilentListener {
+  SilentListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd, 4) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      return;
+    }
+    port = ntohs(a.sin_port);
+  }
+  ~SilentListener() {
+    if (fd >= 0) ::close(fd);
+  }
+  int fd = -1;
+  int port = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
+TEST_CASE("Does the TLS probe name why a handshake fails: the host, the issuer, the dates, a closed port, a silent "
+          "server?",
+          "[integration][tls][tls-probe]") {
+  using edgegw::gateway::probe_tls;
+  using edgegw::gateway::TlsProbeOutcome;
+  using edgegw::gateway::TlsProbeResult;
+  using edgegw::gateway::TlsTarget;
+  TempDir certs("edgegw-certs");
+  REQUIRE(make_cert(certs, "good", Cert::valid));
+  REQUIRE(make_cert(certs, "other", Cert::wrong_host));
+  REQUIRE(make_cert(certs, "self", Cert::self_signed));
+  REQUIRE(make_cert(certs, "old", Cert::expired));
+  REQUIRE(copy_cert(certs, "good", "served"));
+  MosquittoBroker broker(BrokerOptions{.extra_config = tls_listener(certs, "served")});
+  REQUIRE(broker.start().ok());
+  const TlsTarget target{"127.0.0.1", broker.port(), (certs / "ca.crt").string(), "", "", true};
+  auto probe = [&](const std::string& serving, TlsTarget t) {
+    REQUIRE(copy_cert(certs, serving, "served"));
+    REQUIRE(broker.restart().ok());
+    return probe_tls(t, 3s);
+  };
+
+  CHECK(probe("good", target) == TlsProbeResult{});
+  TlsTarget by_name = target;
+  by_name.host = "localhost";  // the certificate names IP:127.0.0.1 only
+  CHECK(probe_tls(by_name, 3s) ==
+        TlsProbeResult{TlsProbeOutcome::verify,
+                       "certificate verify failed: hostname mismatch (expected localhost, the certificate names "
+                       "IP:127.0.0.1)"});
+  CHECK(probe("other", target) == TlsProbeResult{TlsProbeOutcome::verify, kWrongHostReason});
+  TlsTarget unverified = target;
+  unverified.verify = false;
+  CHECK(probe_tls(unverified, 3s) == TlsProbeResult{});  // verify: false takes any certificate, as the link does
+  CHECK(probe("self", target) == TlsProbeResult{TlsProbeOutcome::verify,
+                                                "certificate verify failed: self-signed certificate (subject CN=self)"});
+  const TlsProbeResult expired = probe("old", target);
+  CHECK(expired.outcome == TlsProbeOutcome::verify);
+  CHECK(expired.reason.find(kExpiredReason) == 0);
+
+  // Not TLS at all: a plain MQTT listener.
+  MosquittoBroker plain;
+  REQUIRE(plain.start().ok());
+  TlsTarget to_plain = target;
+  to_plain.port = plain.port();
+  const TlsProbeResult not_tls = probe_tls(to_plain, 3s);
+  INFO(not_tls.reason);
+  CHECK(not_tls.outcome == TlsProbeOutcome::handshake);
+  CHECK(not_tls.reason.find("TLS handshake failed: ") == 0);
+
+  // Nobody listening.
+  REQUIRE(plain.stop().ok());
+  CHECK(probe_tls(to_plain, 3s) == TlsProbeResult{TlsProbeOutcome::network, "connection refused"});
+
+  // Listening, never answering: the timeout holds, and a cancel ends it sooner.
+  SilentListener silent;
+  REQUIRE(silent.port > 0);
+  TlsTarget to_silent = target;
+  to_silent.port = silent.port;
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(probe_tls(to_silent, 300ms) == TlsProbeResult{TlsProbeOutcome::network, "TLS handshake timed out after 300ms"});
+  CHECK(seconds_since(t0) < 2.0);
+  std::atomic<bool> done_called{false};
+  t0 = std::chrono::steady_clock::now();
+  {
+    edgegw::gateway::TlsProber prober(to_silent, 10s, [&](TlsProbeResult) { done_called = true; });
+    REQUIRE(prober.start());
+    CHECK_FALSE(prober.start());  // one at a time
+  }  // the destructor cancels and joins
+  CHECK(seconds_since(t0) < 1.0);
+  CHECK_FALSE(done_called);
 }
 
 namespace {

@@ -245,6 +245,16 @@ TEST_CASE("Does the snapshot carry outbox depth, events per second and per-rule 
   CHECK(j["backlog"]["messages"] == 1);
   CHECK(j["rules"][0]["fires"] == 1);
   CHECK(j["links"]["upstream"]["state"] == "disconnected");
+  CHECK(j["links"]["upstream"]["tls_error"].is_null());
+
+  // The TLS probe's reason reaches /api/status with the next snapshot.
+  h.collector->note_tls_error(edgegw::Link::upstream, "certificate verify failed: certificate has expired");
+  h.mono += 1'000;
+  h.wall += 1'000;
+  h.loop();
+  j = nlohmann::json::parse(render_status_json(h.metrics, h.board.snapshot().get(), h.healthz(), h.wall));
+  CHECK(j["links"]["upstream"]["tls_error"] == "certificate verify failed: certificate has expired");
+  CHECK(j["links"]["local"]["tls_error"].is_null());
 }
 
 TEST_CASE("Does a failing rule action count as a failure of that rule?", "[observability][rules]") {
