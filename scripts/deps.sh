@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpaho-mqttpp-dev libpaho-mqtt-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
   libyaml-cpp-dev libre2-dev libsystemd-dev libcli11-dev libsimdjson-dev nlohmann-json3-dev
-  libcurl4-openssl-dev libcpp-httplib-dev catch2 libfaketime
+  libcurl4-openssl-dev libcpp-httplib-dev libssl-dev catch2 libfaketime
   clang libclang-rt-14-dev
   mosquitto mosquitto-clients openssl
   systemd dpkg-dev file
