@@ -30,7 +30,8 @@ void* load_factory(const char* file, const char* symbol, std::string& error) {
   static std::mutex mu;
   std::lock_guard lock(mu);
   error.clear();
-  for (const fs::path& path : module_candidates(file)) {
+  const std::vector<fs::path> candidates = module_candidates(file);
+  for (const fs::path& path : candidates) {
     std::error_code ec;
     if (!fs::exists(path, ec)) continue;
     // Handles are reference counted: a module already loaded is not loaded twice.
@@ -44,7 +45,6 @@ void* load_factory(const char* file, const char* symbol, std::string& error) {
     error = path.string() + " has no " + symbol + " (a module from another edgegw build?)";
     return nullptr;
   }
-  auto candidates = module_candidates(file);
   error = "cannot find " + std::string(file) +
           (candidates.empty() ? std::string(" (no /proc/self/exe)")
                               : " in " + candidates[0].parent_path().string() + " or " +

@@ -80,23 +80,18 @@ class ReasonLimiter {
  public:
   explicit ReasonLimiter(Duration every) : every_(every) {}
   bool should_log(const std::string& reason, MonoTime now) {
-    if (reason == last_ && logged_ && now - logged_at_ < every_) return false;
+    if (!last_.empty() && reason == last_ && now - logged_at_ < every_) return false;
     last_ = reason;
-    logged_ = true;
     logged_at_ = now;
     return true;
   }
   // After a success: the next reason is news, whatever it is.
-  void reset() {
-    last_.clear();
-    logged_ = false;
-  }
+  void reset() { last_.clear(); }
   const std::string& last() const { return last_; }
 
  private:
   Duration every_;
-  std::string last_;
-  bool logged_ = false;
+  std::string last_;  // the last reason logged; "" after reset()
   MonoTime logged_at_{};
 };
 

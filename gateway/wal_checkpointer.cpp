@@ -42,7 +42,6 @@ Status WalCheckpointer::status() const {
 }
 
 void WalCheckpointer::run() {
-  uint64_t checkpointed = 0;  // the mark of the last checkpoint tried
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -53,10 +52,9 @@ void WalCheckpointer::run() {
     // Read before the checkpoint: every commit tagged with it is in the WAL
     // the checkpoint copies.
     const uint64_t mark = committed_.load(std::memory_order_acquire);
-    if (!woken && mark == checkpointed && durable() == mark) continue;  // idle: no fsync for nothing
+    if (!woken && durable() == mark) continue;  // idle: no fsync for nothing
     auto complete = db_->checkpoint_passive();
     runs_.fetch_add(1, std::memory_order_relaxed);
-    checkpointed = mark;
     if (complete.ok() && *complete) durable_.store(mark, std::memory_order_release);
     if (!complete.ok() && db_->corrupt_seen()) corrupt_.store(true, std::memory_order_release);
     std::lock_guard lock(mu_);

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -25,13 +26,16 @@ struct Received {
   std::string method, path, body, content_type, site;
 };
 
-// A webhook receiver on 127.0.0.1. `status` is what it answers; `delay` how
-// long it takes to answer (the slow-webhook test).
+// A webhook receiver on 127.0.0.1. `status` is what it answers; after
+// hold(), requests wait unanswered until release() (the slow-webhook test).
 class WebhookServer {
  public:
   explicit WebhookServer(int port = 0) {
     auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-      if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+      {
+        std::unique_lock lock(mu_);
+        released_.wait_for(lock, 30s, [this] { return !held_; });
+      }
       {
         std::lock_guard lock(mu_);
         received_.push_back({req.method, req.path, req.body, req.get_header_value("Content-Type"),
@@ -55,7 +59,19 @@ class WebhookServer {
     }
   }
   ~WebhookServer() { stop(); }
+  void hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
   void stop() {
+    release();
     server_.stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -70,12 +86,13 @@ class WebhookServer {
     return received_.at(i);
   }
   std::atomic<int> status{200};
-  std::atomic<int> delay_ms{0};
 
  private:
   httplib::Server server_;
   std::thread thread_;
   std::mutex mu_;
+  std::condition_variable released_;
+  bool held_ = false;  // under mu_
   std::vector<Received> received_;
   int port_ = -1;
 };
@@ -254,7 +271,7 @@ TEST_CASE("Does a slow webhook leave MQTT forwarding undelayed?", "[integration]
   REQUIRE(cloud.subscribe("sensors/#", 1).ok());
   WebhookServer hooks;
   REQUIRE(hooks.port() > 0);
-  hooks.delay_ms = 4000;  // answers after 4 s (the call's timeout is 2 s)
+  hooks.hold();  // no answer until released below (the call's timeout is 2 s)
   auto gw = leak_gateway(local, hooks.url("/hook"), 0, upstream.port(), "  - from: \"sensors/#\"\n");
   REQUIRE(gw->start().ok());
   TestClient sensor(local.uri(), "sensor");
@@ -266,6 +283,7 @@ TEST_CASE("Does a slow webhook leave MQTT forwarding undelayed?", "[integration]
   auto took = std::chrono::steady_clock::now() - t0;
   CHECK(took < 1500ms);  // well before the webhook can answer or time out (2 s)
   CHECK(hooks.count() == 0);
+  hooks.release();
   REQUIRE(wait_until([&] { return hooks.count() == 1; }, 10s));  // it did reach the server
   REQUIRE(gw->stop().ok());
 }
