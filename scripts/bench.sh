@@ -15,7 +15,8 @@
 # Usage: scripts/bench.sh [--no-build] [BUILD_DIR=build-bench]
 # Knobs (environment): BENCH_N (messages per throughput run, 200000),
 # BENCH_DEVICES (100), BENCH_LAT_RATE (1000 msg/s), BENCH_LAT_SECONDS (10),
-# BENCH_BACKLOG (100000), BENCH_OUT (bench-results.json), BENCH_ONLY (the
+# BENCH_BACKLOG (100000), BENCH_DIR (where the scratch folder with the
+# gateways' state goes, /tmp), BENCH_OUT (bench-results.json), BENCH_ONLY (the
 # parts to run, default "raw bridge routes rules drain idle micro").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,7 @@ for f in "$EDGEGW" "$LOADGEN"; do
   [ -x "$f" ] || { echo "bench: $f missing (build with -DEDGEGW_BENCH=ON)" >&2; exit 1; }
 done
 
-RUN=$(mktemp -d /tmp/edgegw-bench.XXXXXX)
+RUN=$(mktemp -d "${BENCH_DIR:-/tmp}/edgegw-bench.XXXXXX")
 RES="$RUN/results"; mkdir -p "$RES"
 PIDS=()
 cleanup() {
