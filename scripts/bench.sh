@@ -103,9 +103,9 @@ for scenario in routes observed rules; do
      done) & SCRAPE=$!
   fi
   sleep 1; echo "$(rss_kib "$GW")" > "$RES/$scenario.rss_idle"
-  rss_watch "$GW" "$RES/$scenario.rss_load" & WATCH=$!
+  rss_peak_reset "$GW"
   measure_pair "$scenario" "$LP" "$UP" "$GW $(pid_of "${scenario}_local")"
-  kill "$WATCH" 2>/dev/null || true; wait "$WATCH" 2>/dev/null || true
+  rss_peak_kib "$GW" > "$RES/$scenario.rss_load"
   if [ -n "$SCRAPE" ]; then kill "$SCRAPE" 2>/dev/null || true; wait "$SCRAPE" 2>/dev/null || true; fi
   stop_gateway; stop_broker "${scenario}_local"; stop_broker "${scenario}_up"
 done

@@ -127,7 +127,7 @@ int run_pub(const Options& o) {
   while (st.acked < o.count) {
     // Queue what the window and the rate allow, send it in one write, then
     // read the PUBACKs that are there (waiting only when nothing can be sent).
-    int wait_ms = 100;
+    int64_t wait_us = 100000;
     // At full speed, refill only once a quarter of the window is free, so each
     // write carries many packets instead of one per PUBACK that came back.
     const long room = o.window - (i - st.acked);
@@ -136,7 +136,7 @@ int run_pub(const Options& o) {
       if (o.rate > 0) {  // fixed rate: message i leaves at start + i / rate
         const double ahead = start + double(i) / o.rate - mono_s();
         if (ahead > 0) {
-          wait_ms = std::max(0, int(ahead * 1000));
+          wait_us = std::max<int64_t>(1, int64_t(ahead * 1e6));
           break;
         }
       }
@@ -147,10 +147,10 @@ int run_pub(const Options& o) {
                                     int(i % 100));
       w.publish(topics[d], std::string_view(payload, size_t(len)), uint16_t(i % 65535 + 1));
       ++i;
-      wait_ms = 0;
+      wait_us = 0;
     }
     w.flush();
-    w.read_some(refill && i < o.count && i - st.acked < o.window ? wait_ms : 100);
+    w.read_some_us(refill && i < o.count && i - st.acked < o.window ? wait_us : 100000);
   }
   const double secs = mono_s() - start;
   std::printf("{\"sent\":%ld,\"seconds\":%.3f,\"msg_per_s\":%.0f}\n", o.count, secs, double(o.count) / secs);

@@ -89,9 +89,13 @@ class MqttWire {
   }
   // Waits up to timeout_ms (-1: forever) for bytes, handles every complete
   // packet, and sends the PUBACKs they asked for. False on timeout.
-  bool read_some(int timeout_ms) {
+  bool read_some(int timeout_ms) { return read_some_us(timeout_ms < 0 ? -1 : int64_t(timeout_ms) * 1000); }
+  // The same to the microsecond: a fixed-rate generator waits well under
+  // 1 ms between messages, and poll()'s 0 ms would make it spin a core.
+  bool read_some_us(int64_t timeout_us) {
     pollfd p{fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, timeout_ms);
+    const timespec ts{time_t(timeout_us / 1000000), long(timeout_us % 1000000) * 1000};
+    int r = ::ppoll(&p, 1, timeout_us < 0 ? nullptr : &ts, nullptr);
     if (r == 0) return false;
     if (r < 0) fail("poll");
     if (in_.size() - in_end_ < 65536) in_.resize(in_.size() * 2 + 65536);
