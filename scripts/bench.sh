@@ -17,7 +17,7 @@
 # BENCH_DEVICES (100), BENCH_LAT_RATE (1000 msg/s), BENCH_LAT_SECONDS (10),
 # BENCH_BACKLOG (100000), BENCH_DIR (where the scratch folder with the
 # gateways' state goes, /tmp), BENCH_OUT (bench-results.json), BENCH_ONLY (the
-# parts to run, default "raw bridge routes rules drain idle micro").
+# parts to run, default "raw bridge routes observed rules drain idle micro").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_FIRST=1
