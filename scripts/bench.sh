@@ -6,6 +6,8 @@
 #   (b) bridge: generator -> mosquitto with a `topic # out 1` bridge -> mosquitto -> sink
 #   (c) routes: generator -> mosquitto -> edgegw (plain routes, durable outbox) -> mosquitto -> sink
 #   (d) rules:  as (c) with 100 rules loaded (tests/bench/rule_mix.h, mixed)
+#   (c3), (e3): (c) and (e) with both of edgegw's links over MQTT 3.1.1, as
+#               the bridge of (b) forwards: no MQTT 5 user properties
 #   (e) drain:  100,000 rows queued in edgegw's outbox during an upstream
 #               outage drain with live traffic flowing
 # plus idle RSS (edgegw with the demo rules, and an empty main linked with
@@ -17,7 +19,8 @@
 # BENCH_DEVICES (100), BENCH_LAT_RATE (1000 msg/s), BENCH_LAT_SECONDS (10),
 # BENCH_BACKLOG (100000), BENCH_DIR (where the scratch folder with the
 # gateways' state goes, /tmp), BENCH_OUT (bench-results.json), BENCH_ONLY (the
-# parts to run, default "raw bridge routes observed rules drain idle micro").
+# parts to run, default "raw bridge routes routes311 observed rules drain
+# drain311 idle micro"), BENCH_PERF (a prefix: perf record of the gateway).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_FIRST=1
@@ -29,7 +32,7 @@ LAT_RATE=${BENCH_LAT_RATE:-1000}
 LAT_SECONDS=${BENCH_LAT_SECONDS:-10}
 BACKLOG=${BENCH_BACKLOG:-100000}
 OUT=$(realpath -m "${BENCH_OUT:-bench-results.json}")
-ONLY=" ${BENCH_ONLY:-raw bridge routes observed rules drain idle micro} "
+ONLY=" ${BENCH_ONLY:-raw bridge routes routes311 observed rules drain drain311 idle micro} "
 want() { [[ "$ONLY" == *" $1 "* ]]; }
 
 if [ "$BUILD_FIRST" = 1 ]; then
@@ -75,14 +78,15 @@ cleansession true
 bridge_protocol_version mqttv311
 restart_timeout 1"
   wait_path "$LP" "$UP"
-  measure_pair bridge "$LP" "$UP" "$(pid_of bridge_local)"
+  measure_pair bridge "$LP" "$UP" "$(pid_of bridge_local)" "$(pid_of bridge_up)"
   stop_broker bridge_local; stop_broker bridge_up
 fi
 
-# ---- (c) edgegw, plain routes; (c') the same observed: http on, /metrics
-# and /api/status scraped twice a second (what the status page does), to
-# price the observability (issue 7: under 5%); (d) edgegw, 100 rules
-for scenario in routes observed rules; do
+# ---- (c) edgegw, plain routes; (c3) the same over MQTT 3.1.1; (c') the
+# same observed: http on, /metrics and /api/status scraped twice a second
+# (what the status page does), to price the observability (issue 7: under
+# 5%); (d) edgegw, 100 rules
+for scenario in routes routes311 observed rules; do
   want "$scenario" || continue
   UP=$(free_port); LP=$(free_port)
   broker "${scenario}_up" "$UP"; broker "${scenario}_local" "$LP"
@@ -93,7 +97,8 @@ for scenario in routes observed rules; do
     rules_dir="$RUN/rules.d"
   fi
   [ "$scenario" = observed ] && listen="127.0.0.1:$(free_port)"
-  gateway_config "$scenario" "$LP" "$UP" "$rules_dir" "$listen"
+  version=5; [ "$scenario" = routes311 ] && version=3
+  gateway_config "$scenario" "$LP" "$UP" "$rules_dir" "$listen" "$version"
   start_gateway "$scenario"
   wait_path "$LP" "$UP"
   SCRAPE=""
@@ -104,14 +109,15 @@ for scenario in routes observed rules; do
   fi
   sleep 1; echo "$(rss_kib "$GW")" > "$RES/$scenario.rss_idle"
   rss_peak_reset "$GW"
-  measure_pair "$scenario" "$LP" "$UP" "$GW $(pid_of "${scenario}_local")"
+  measure_pair "$scenario" "$LP" "$UP" "$GW $(pid_of "${scenario}_local")" "$(pid_of "${scenario}_up")"
   rss_peak_kib "$GW" > "$RES/$scenario.rss_load"
   if [ -n "$SCRAPE" ]; then kill "$SCRAPE" 2>/dev/null || true; wait "$SCRAPE" 2>/dev/null || true; fi
   stop_gateway; stop_broker "${scenario}_local"; stop_broker "${scenario}_up"
 done
 
-# ---- (e) backlog drain with live traffic
-if want drain; then drain_backlog; fi
+# ---- (e) backlog drain with live traffic; (e3) the same over MQTT 3.1.1
+if want drain; then drain_backlog drain; fi
+if want drain311; then drain_backlog drain311 3; fi
 
 # ---- RSS idle: edgegw with the demo rules vs an empty main; binary size
 if want idle; then

@@ -61,20 +61,30 @@ start_sink() {
   echo "bench: sink did not subscribe: $(cat "$out.err")" >&2; exit 1
 }
 
-# Throughput at full speed (N messages) with the CPU of CPU_PIDS, then latency
-# at LAT_RATE msg/s, generator on PUB_PORT, sink on SINK_PORT.
-# measure_pair NAME PUB_PORT SINK_PORT "CPU_PIDS"
+# Throughput at full speed (N messages) with the CPU of CPU_PIDS (the
+# forwarding processes), then latency at LAT_RATE msg/s, generator on
+# PUB_PORT, sink on SINK_PORT. For the full-speed run it also writes the CPU
+# of the whole run, NAME.cpu_all: CPU_PIDS, OTHER_PIDS (the other brokers),
+# the generator and the sink; divided by the run's seconds, it says how
+# many of the machine's cores the run kept busy.
+# measure_pair NAME PUB_PORT SINK_PORT "CPU_PIDS" ["OTHER_PIDS"]
 measure_pair() {
-  local name=$1 pub=$2 sink=$3 pids=$4 c0 c1
+  local name=$1 pub=$2 sink=$3 pids=$4 others=${5:-} c0 c1 a0 a1
   echo "== $name: $N messages at full speed" >&2
   start_sink "$RES/$name.tput.json" "$sink" "$N"
   # shellcheck disable=SC2086
-  c0=$(cpu_seconds $pids)
+  c0=$(cpu_seconds $pids); a0=$(cpu_seconds $pids $others)
+  perf_start "$name"
   "$LOADGEN" pub --url "tcp://127.0.0.1:$pub" --count "$N" --devices "$DEVICES" --window 1000 >"$RES/$name.pub.json"
   wait "$SINK"
+  perf_stop
   # shellcheck disable=SC2086
-  c1=$(cpu_seconds $pids)
+  c1=$(cpu_seconds $pids); a1=$(cpu_seconds $pids $others)
   python3 -c "print($c1 - $c0)" > "$RES/$name.cpu"
+  python3 - "$a1 - $a0" "$RES/$name.pub.json" "$RES/$name.tput.json" > "$RES/$name.cpu_all" <<'PY'
+import json, sys
+print(eval(sys.argv[1]) + sum(json.load(open(f))["cpu_s"] for f in sys.argv[2:]))
+PY
   echo "   $(cat "$RES/$name.tput.json")" >&2
   local count=$((LAT_RATE * LAT_SECONDS))
   echo "== $name: $count messages at $LAT_RATE msg/s" >&2
@@ -89,19 +99,37 @@ measure_pair() {
   echo "   $(cat "$RES/$name.lat.json")" >&2
 }
 
-# gateway_config NAME LOCAL_PORT UPSTREAM_PORT RULES_DIR(or "")
+# With BENCH_PERF=PREFIX, `perf record -g` of the gateway (GW) while a
+# gateway scenario runs at full speed or drains, into PREFIX.NAME
+# (BENCH_PERF_ARGS replaces "record -e cpu-clock -g", e.g. with "stat -e ...").
+PERF=""
+perf_start() {
+  [ -n "${BENCH_PERF:-}" ] && [ -n "${GW:-}" ] && kill -0 "$GW" 2>/dev/null || return 0
+  # shellcheck disable=SC2086
+  perf ${BENCH_PERF_ARGS:-record -e cpu-clock -g} -p "$GW" -o "$BENCH_PERF.$1" 2>/dev/null & PERF=$!
+  sleep 0.5  # perf attaches
+}
+perf_stop() {
+  [ -n "$PERF" ] || return 0
+  kill -INT "$PERF" 2>/dev/null || true; wait "$PERF" 2>/dev/null || true; PERF=""
+}
+
+# gateway_config NAME LOCAL_PORT UPSTREAM_PORT RULES_DIR(or "") [LISTEN] [MQTT_VERSION]
 # max_inflight: the default, 64 (BENCH_INFLIGHT). Larger windows cost more
 # CPU per message, not less: Paho C walks its in-flight list for every
 # PUBACK and every new message id (measured: ~90 us of gateway CPU per
 # drained message at 64 or 100, ~150 at 1000; docs/performance.md).
+# MQTT_VERSION: 5, the default, or 3 (both links over 3.1.1, as the bridge
+# of (b) runs; no user properties on the way up).
 gateway_config() {
-  local rules="[]"
+  local rules="[]" version=""
   [ -n "$4" ] && rules="[$4]"
+  [ "${6:-5}" = 3 ] && version=", mqtt_version: 3"
   mkdir -p "$RUN/$1"
   cat > "$RUN/$1/gw.yaml" <<YAML
 gateway: {id: bench, state_dir: $RUN/$1/state, log_level: info}
-local: {url: "mqtt://127.0.0.1:$2", reconnect: {min: 100ms, max: 500ms}}
-upstream: {url: "mqtt://127.0.0.1:$3", reconnect: {min: 100ms, max: 500ms}, max_inflight: ${BENCH_INFLIGHT:-64}}
+local: {url: "mqtt://127.0.0.1:$2", reconnect: {min: 100ms, max: 500ms}$version}
+upstream: {url: "mqtt://127.0.0.1:$3", reconnect: {min: 100ms, max: 500ms}, max_inflight: ${BENCH_INFLIGHT:-64}$version}
 forward:
   - from: "bench/#"
   - from: "live/#"
@@ -127,39 +155,42 @@ backlog_rows() {
 # LAT_RATE msg/s) keeps flowing into the gateway. The sink's session is
 # persistent on a persistent upstream, so it is subscribed before the gateway
 # reconnects and misses nothing.
+# drain_backlog NAME [MQTT_VERSION]
 drain_backlog() {
-  local UP LP live_count
+  local name=$1 version=${2:-5} UP LP live_count
   UP=$(free_port); LP=$(free_port)
-  echo "== drain: $BACKLOG rows queued during an outage" >&2
-  broker drain_up "$UP" "persistence true
-persistence_location $RUN/drain_up/
+  echo "== $name: $BACKLOG rows queued during an outage" >&2
+  broker "${name}_up" "$UP" "persistence true
+persistence_location $RUN/${name}_up/
 autosave_interval 0"
   mosquitto_sub -p "$UP" -c -i bench-drain-sink -q 1 -t 'bench/#' -E
-  stop_broker drain_up
-  broker drain_local "$LP"
-  gateway_config drain "$LP" "$UP" ""
-  start_gateway drain
-  echo "$(rss_kib "$GW")" > "$RES/drain.rss_before"
+  stop_broker "${name}_up"
+  broker "${name}_local" "$LP"
+  gateway_config "$name" "$LP" "$UP" "" "" "$version"
+  start_gateway "$name"
+  echo "$(rss_kib "$GW")" > "$RES/$name.rss_before"
   "$LOADGEN" pub --url "tcp://127.0.0.1:$LP" --count "$BACKLOG" --devices "$DEVICES" --window 1000 >/dev/null
-  for _ in $(seq 1200); do [ "$(backlog_rows drain)" -ge "$BACKLOG" ] && break; sleep 0.25; done
+  for _ in $(seq 1200); do [ "$(backlog_rows "$name")" -ge "$BACKLOG" ] && break; sleep 0.25; done
   sleep 1
-  echo "$(rss_kib "$GW")" > "$RES/drain.rss_backlog"
+  echo "$(rss_kib "$GW")" > "$RES/$name.rss_backlog"
   rss_peak_reset "$GW"
   live_count=$((LAT_RATE * 20))
   "$LOADGEN" pub --url "tcp://127.0.0.1:$LP" --prefix live --count "$live_count" --devices 10 --rate "$LAT_RATE" \
     >/dev/null & local live=$!
   sleep 1
   local c0; c0=$(cpu_seconds "$GW")
-  broker drain_up "$UP" "persistence true
-persistence_location $RUN/drain_up/
+  perf_start "$name"
+  broker "${name}_up" "$UP" "persistence true
+persistence_location $RUN/${name}_up/
 autosave_interval 0"
-  start_sink "$RES/drain.json" "$UP" "$BACKLOG" --id bench-drain-sink --clean 0 --filter 'bench/#'
+  start_sink "$RES/$name.json" "$UP" "$BACKLOG" --id bench-drain-sink --clean 0 --filter 'bench/#'
   wait "$SINK"
-  python3 -c "print($(cpu_seconds "$GW") - $c0)" > "$RES/drain.cpu"  # includes the live traffic meanwhile
-  echo "   $(cat "$RES/drain.json")" >&2
+  python3 -c "print($(cpu_seconds "$GW") - $c0)" > "$RES/$name.cpu"  # includes the live traffic meanwhile
+  perf_stop
+  echo "   $(cat "$RES/$name.json")" >&2
   wait "$live" || true
-  rss_peak_kib "$GW" > "$RES/drain.rss_peak"
-  stop_gateway; stop_broker drain_local; stop_broker drain_up
+  rss_peak_kib "$GW" > "$RES/$name.rss_peak"
+  stop_gateway; stop_broker "${name}_local"; stop_broker "${name}_up"
 }
 
 # Idle RSS of edgegw running the demo config (its rules and routes) next to

@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -35,6 +36,16 @@
 #include "rule_mix.h"
 
 namespace {
+
+// User + system CPU seconds of this process so far: the bench adds the
+// generator's and the sink's to the brokers' and the gateway's to price a
+// whole run (how busy the two cores were).
+double cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 using edgegw::bench::MqttWire;
 
 struct Options {
@@ -153,7 +164,8 @@ int run_pub(const Options& o) {
     w.read_some_us(refill && i < o.count && i - st.acked < o.window ? wait_us : 100000);
   }
   const double secs = mono_s() - start;
-  std::printf("{\"sent\":%ld,\"seconds\":%.3f,\"msg_per_s\":%.0f}\n", o.count, secs, double(o.count) / secs);
+  std::printf("{\"sent\":%ld,\"seconds\":%.3f,\"msg_per_s\":%.0f,\"cpu_s\":%.3f}\n", o.count, secs,
+              double(o.count) / secs, cpu_s());
   return 0;
 }
 
@@ -222,9 +234,9 @@ struct Sink : MqttWire::Handler {
     const long lost = o.expect > 0 ? std::max(0L, o.expect - unique) : gaps();
     std::printf(
         "{\"delivered\":%ld,\"unique\":%ld,\"lost\":%ld,\"gaps\":%ld,\"duplicates\":%ld,\"bad\":%ld,"
-        "\"seconds\":%.3f,\"msg_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
+        "\"seconds\":%.3f,\"msg_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"cpu_s\":%.3f}\n",
         delivered, unique, lost, gaps(), duplicates, bad, secs, secs > 0 ? double(delivered - 1) / secs : 0.0,
-        pct(0.5), pct(0.99), latency_us.empty() ? 0.0 : latency_us.back() / 1000.0);
+        pct(0.5), pct(0.99), latency_us.empty() ? 0.0 : latency_us.back() / 1000.0, cpu_s());
     std::fflush(stdout);
   }
 };

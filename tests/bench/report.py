@@ -56,14 +56,20 @@ def machine():
 
 scenarios = []
 labels = {"raw": "(a) raw mosquitto", "bridge": "(b) mosquitto bridge", "routes": "(c) edgegw routes",
-          "observed": "(c') routes, /metrics scraped", "rules": "(d) edgegw 100 rules"}
-for key in ["raw", "bridge", "routes", "observed", "rules"]:
+          "routes311": "(c3) routes, MQTT 3.1.1", "observed": "(c') routes, /metrics scraped",
+          "rules": "(d) edgegw 100 rules"}
+for key in ["raw", "bridge", "routes", "routes311", "observed", "rules"]:
     t, lat, cpu = read(f"{key}.tput.json"), read(f"{key}.lat.json"), num(f"{key}.cpu")
+    cpu_all = num(f"{key}.cpu_all")
     if not t:
         continue
     row = {"scenario": key, "label": labels[key], "msg_per_s": t["msg_per_s"], "lost": t["lost"],
            "duplicates": t["duplicates"],
            "cpu_s_per_100k": cpu / t["unique"] * 100000 if cpu is not None and t["unique"] else None,
+           # every process of the run (brokers, gateway, generator, sink),
+           # and how many cores that kept busy while the run lasted
+           "all_cpu_s_per_100k": cpu_all / t["unique"] * 100000 if cpu_all is not None and t["unique"] else None,
+           "cores_busy": cpu_all / t["seconds"] if cpu_all is not None and t["seconds"] else None,
            "p50_ms": lat["p50_ms"] if lat else None, "p99_ms": lat["p99_ms"] if lat else None,
            "max_ms": lat["max_ms"] if lat else None,
            "rss_idle_kib": num(f"{key}.rss_idle"), "rss_load_kib": num(f"{key}.rss_load"),
@@ -75,15 +81,17 @@ bridge = next((s for s in scenarios if s["scenario"] == "bridge"), None)
 for s in scenarios:
     s["ratio_to_bridge"] = s["msg_per_s"] / bridge["msg_per_s"] if bridge and bridge["msg_per_s"] else None
 
-drain = read("drain.json")
-if drain:
-    scenarios.append({"scenario": "drain", "label": "(e) edgegw backlog drain", "msg_per_s": drain["msg_per_s"],
+for key, label in [("drain", "(e) edgegw backlog drain"), ("drain311", "(e3) drain, MQTT 3.1.1")]:
+    drain = read(f"{key}.json")
+    if not drain:
+        continue
+    scenarios.append({"scenario": key, "label": label, "msg_per_s": drain["msg_per_s"],
                       "lost": drain["lost"], "duplicates": drain["duplicates"],
-                      "cpu_s_per_100k": num("drain.cpu") / drain["unique"] * 100000
-                      if num("drain.cpu") is not None and drain["unique"] else None,
+                      "cpu_s_per_100k": num(f"{key}.cpu") / drain["unique"] * 100000
+                      if num(f"{key}.cpu") is not None and drain["unique"] else None,
                       "ratio_to_bridge": drain["msg_per_s"] / bridge["msg_per_s"] if bridge else None,
-                      "rss_idle_kib": num("drain.rss_before"), "rss_backlog_kib": num("drain.rss_backlog"),
-                      "rss_load_kib": num("drain.rss_peak")})
+                      "rss_idle_kib": num(f"{key}.rss_before"), "rss_backlog_kib": num(f"{key}.rss_backlog"),
+                      "rss_load_kib": num(f"{key}.rss_peak")})
 
 # Messages per CPU-second of the forwarding processes: robust to other load
 # on the machine, which the wall-clock msg/s is not.
@@ -143,13 +151,14 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
-lines = ["| scenario | msg/s | x bridge | p50 ms | p99 ms | core % at rate | CPU s/100k | msg/CPU-s | x bridge (CPU) | lost | dup | RSS idle MiB | RSS load MiB |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+lines = ["| scenario | msg/s | x bridge | p50 ms | p99 ms | core % at rate | CPU s/100k | x bridge (CPU) | all CPU s/100k | cores busy | lost | dup | RSS idle MiB | RSS load MiB |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for s in scenarios:
     lines.append(f"| {s['label']} | {fmt(s['msg_per_s'], ',.0f')} | {fmt(s.get('ratio_to_bridge'), '.2f')} | "
                  f"{fmt(s.get('p50_ms'), '.2f')} | {fmt(s.get('p99_ms'), '.2f')} | "
                  f"{fmt(s.get('core_share_at_rate') and 100 * s['core_share_at_rate'], '.0f')} | {fmt(s.get('cpu_s_per_100k'), '.2f')} | "
-                 f"{fmt(s.get('msg_per_cpu_s'), ',.0f')} | {fmt(s.get('cpu_ratio_to_bridge'), '.2f')} | "
+                 f"{fmt(s.get('cpu_ratio_to_bridge'), '.2f')} | "
+                 f"{fmt(s.get('all_cpu_s_per_100k'), '.2f')} | {fmt(s.get('cores_busy'), '.2f')} | "
                  f"{s['lost']} | {s['duplicates']} | {fmt(s.get('rss_idle_kib') and s['rss_idle_kib'] / mib, '.1f')} | "
                  f"{fmt(s.get('rss_load_kib') and s['rss_load_kib'] / mib, '.1f')} |")
 lines += ["", "| target | measured | limit | holds |", "|---|---:|---:|---|"]
