@@ -69,6 +69,9 @@ bool Forwarder::on_refused(int64_t seq, std::string reason) {
 
 Status Forwarder::pump() {
   if (!connected_) return Status();
+  // An empty queue needs no read; the engine pumps both links on every turn,
+  // and on most turns one of them has nothing queued.
+  if (outbox_.size(link_) == 0) return Status();
   for (Priority p : kOrder) {
     bool full = false;
     if (auto s = pump_priority(p, full); !s.ok()) return s;

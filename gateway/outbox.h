@@ -92,6 +92,9 @@ class Outbox {
   virtual Result<uint64_t> expire(int64_t now_ms) = 0;
 
   virtual LinkStats stats(Link link) const = 0;
+  // The rows of `link` in the queue, as stats().messages, without the
+  // query stats() may run for the oldest row: for the forwarder's every turn.
+  virtual uint64_t size(Link link) const = 0;
   virtual DropCounters counters(Link link) const = 0;
 
   // The last ingress journal sequence whose effects are committed (0: none).

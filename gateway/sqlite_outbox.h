@@ -81,6 +81,7 @@ class SqliteOutbox final : public Outbox {
   Result<uint64_t> expire(int64_t now_ms) override;
 
   LinkStats stats(Link link) const override;
+  uint64_t size(Link link) const override { return state(link).stats.messages; }
   DropCounters counters(Link link) const override;
 
   uint64_t journal_position() const override { return memory_.journal_position; }

@@ -86,6 +86,7 @@ class MemoryOutbox final : public gateway::Outbox {
   const std::vector<DeadLetter>& dead() const { return data_.dead; }
 
   Status read(Link link, Priority p, int64_t after_seq, size_t limit, std::vector<OutboxRow>& out) override {
+    ++reads;
     size_t n = 0;
     for (auto it = data_.rows.upper_bound(after_seq); it != data_.rows.end() && n < limit; ++it) {
       if (it->second.link != link || it->second.priority != p) continue;
@@ -104,6 +105,7 @@ class MemoryOutbox final : public gateway::Outbox {
     return total;
   }
 
+  uint64_t size(Link link) const override { return data_.messages[index(link)]; }
   LinkStats stats(Link link) const override {
     LinkStats st;
     st.messages = data_.messages[index(link)];
@@ -125,6 +127,8 @@ class MemoryOutbox final : public gateway::Outbox {
   Status set_journal_position(uint64_t seq) override {
     return write([&] { data_.journal_position = seq; });
   }
+
+  size_t reads = 0;  // read() calls, for tests of who reads when
 
  private:
   struct Data {

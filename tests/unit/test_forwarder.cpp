@@ -160,6 +160,25 @@ TEST_CASE("When the client refuses a row, does it stay queued and go out on the 
   CHECK(up.seqs() == std::vector<int64_t>{a});
 }
 
+TEST_CASE("Does a forwarder leave the store alone while its link has nothing queued?", "[runtime][forwarder]") {
+  testing::MemoryOutbox outbox;
+  FakePublisher up;
+  Forwarder fwd(Link::upstream, outbox, up, 8);
+  fwd.on_connected(false);
+  add(outbox, "lo/1", Priority::normal, Link::local);  // the other link's row
+  REQUIRE(fwd.pump().ok());
+  CHECK(outbox.reads == 0);
+  CHECK(up.sent.empty());
+  int64_t seq = add(outbox, "up/1");
+  REQUIRE(fwd.pump().ok());
+  CHECK(outbox.reads > 0);
+  CHECK(up.seqs() == std::vector<int64_t>{seq});
+  ack(fwd, outbox, seq);
+  size_t reads = outbox.reads;
+  REQUIRE(fwd.pump().ok());
+  CHECK(outbox.reads == reads);  // drained: no read until a row comes
+}
+
 TEST_CASE("Does a forwarder only send its own link's rows?", "[runtime][forwarder]") {
   testing::MemoryOutbox outbox;
   FakePublisher local;

@@ -196,6 +196,8 @@ TEMPLATE_TEST_CASE("Are the links separate queues with their own stats and limit
   CHECK(ob.stats(Link::upstream).bytes == 12);
   CHECK(ob.stats(Link::upstream).oldest_created_ms == 100);
   CHECK(ob.stats(Link::local).messages == 1);
+  CHECK(ob.size(Link::upstream) == 2);  // what the forwarder asks on every turn
+  CHECK(ob.size(Link::local) == 1);
   CHECK(ob.stats(Link::local).bytes == 7);
   CHECK(ob.stats(Link::local).oldest_created_ms == 300);
   CHECK(ob.counters(Link::upstream).rejected_full == 1);
@@ -214,10 +216,12 @@ TEMPLATE_TEST_CASE("Is removing an unknown or already removed seq harmless?", "[
   CHECK(ob.remove(a).ok());
   LinkStats st = ob.stats(Link::upstream);
   CHECK(st.messages == 1);
+  CHECK(ob.size(Link::upstream) == 1);
   CHECK(st.bytes == 8);
   CHECK(st.oldest_created_ms == 20);
   REQUIRE(ob.remove(b).ok());
   CHECK(ob.stats(Link::upstream).oldest_created_ms == 0);
+  CHECK(ob.size(Link::upstream) == 0);
 }
 
 TEMPLATE_TEST_CASE("Does drop_oldest make room from the oldest normal rows first, and count them?",
