@@ -16,12 +16,14 @@ Result<EventFd> EventFd::create() {
   return EventFd(fd);
 }
 
-EventFd::EventFd(EventFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+EventFd::EventFd(EventFd&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), pending_(other.pending_.exchange(false)) {}
 
 EventFd& EventFd::operator=(EventFd&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
+    pending_ = other.pending_.exchange(false);
   }
   return *this;
 }
@@ -31,18 +33,24 @@ EventFd::~EventFd() {
 }
 
 void EventFd::notify() noexcept {
+  // A wake-up is already pending: the engine has not drained yet, so it will
+  // take this producer's work too (the work was published before this
+  // exchange, and drain()'s exchange reads this one's value or a later one).
+  if (pending_.exchange(true, std::memory_order_acq_rel)) return;
   uint64_t one = 1;
   // EAGAIN means the counter is at its maximum, i.e. already signalled.
   while (::write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
   }
 }
 
-uint64_t EventFd::drain() noexcept {
+bool EventFd::drain() noexcept {
+  // Cleared before the work is taken: a notify() from here on writes again.
+  pending_.exchange(false, std::memory_order_acq_rel);
   uint64_t count = 0;
   while (::read(fd_, &count, sizeof count) < 0) {
-    if (errno != EINTR) return 0;  // EAGAIN: nothing was signalled
+    if (errno != EINTR) return false;  // EAGAIN: nothing was signalled
   }
-  return count;
+  return count > 0;
 }
 
 }  // namespace edgegw::gateway
