@@ -64,23 +64,25 @@ start_sink() {
 # Throughput at full speed (N messages) with the CPU of CPU_PIDS (the
 # forwarding processes), then latency at LAT_RATE msg/s, generator on
 # PUB_PORT, sink on SINK_PORT. For the full-speed run it also writes the CPU
-# of the whole run, NAME.cpu_all: CPU_PIDS, OTHER_PIDS (the other brokers),
-# the generator and the sink; divided by the run's seconds, it says how
+# of the first of CPU_PIDS alone (NAME.cpu_first: the gateway) and of the
+# whole run (NAME.cpu_all: CPU_PIDS, OTHER_PIDS (the other brokers), the
+# generator and the sink); the latter divided by the run's seconds says how
 # many of the machine's cores the run kept busy.
 # measure_pair NAME PUB_PORT SINK_PORT "CPU_PIDS" ["OTHER_PIDS"]
 measure_pair() {
-  local name=$1 pub=$2 sink=$3 pids=$4 others=${5:-} c0 c1 a0 a1
+  local name=$1 pub=$2 sink=$3 pids=$4 others=${5:-} c0 c1 a0 a1 f0 f1
   echo "== $name: $N messages at full speed" >&2
   start_sink "$RES/$name.tput.json" "$sink" "$N"
   # shellcheck disable=SC2086
-  c0=$(cpu_seconds $pids); a0=$(cpu_seconds $pids $others)
+  c0=$(cpu_seconds $pids); a0=$(cpu_seconds $pids $others); f0=$(cpu_seconds "${pids%% *}")
   perf_start "$name"
   "$LOADGEN" pub --url "tcp://127.0.0.1:$pub" --count "$N" --devices "$DEVICES" --window 1000 >"$RES/$name.pub.json"
   wait "$SINK"
   perf_stop
   # shellcheck disable=SC2086
-  c1=$(cpu_seconds $pids); a1=$(cpu_seconds $pids $others)
+  c1=$(cpu_seconds $pids); a1=$(cpu_seconds $pids $others); f1=$(cpu_seconds "${pids%% *}")
   python3 -c "print($c1 - $c0)" > "$RES/$name.cpu"
+  python3 -c "print($f1 - $f0)" > "$RES/$name.cpu_first"  # the gateway alone, or the (bridging) broker
   python3 - "$a1 - $a0" "$RES/$name.pub.json" "$RES/$name.tput.json" > "$RES/$name.cpu_all" <<'PY'
 import json, sys
 print(eval(sys.argv[1]) + sum(json.load(open(f))["cpu_s"] for f in sys.argv[2:]))

@@ -60,7 +60,7 @@ labels = {"raw": "(a) raw mosquitto", "bridge": "(b) mosquitto bridge", "routes"
           "rules": "(d) edgegw 100 rules"}
 for key in ["raw", "bridge", "routes", "routes311", "observed", "rules"]:
     t, lat, cpu = read(f"{key}.tput.json"), read(f"{key}.lat.json"), num(f"{key}.cpu")
-    cpu_all = num(f"{key}.cpu_all")
+    cpu_all, cpu_first = num(f"{key}.cpu_all"), num(f"{key}.cpu_first")
     if not t:
         continue
     row = {"scenario": key, "label": labels[key], "msg_per_s": t["msg_per_s"], "lost": t["lost"],
@@ -70,6 +70,8 @@ for key in ["raw", "bridge", "routes", "routes311", "observed", "rules"]:
            # and how many cores that kept busy while the run lasted
            "all_cpu_s_per_100k": cpu_all / t["unique"] * 100000 if cpu_all is not None and t["unique"] else None,
            "cores_busy": cpu_all / t["seconds"] if cpu_all is not None and t["seconds"] else None,
+           # the gateway process alone ((c), (d)); the broker alone ((a), (b))
+           "first_cpu_s_per_100k": cpu_first / t["unique"] * 100000 if cpu_first is not None and t["unique"] else None,
            "p50_ms": lat["p50_ms"] if lat else None, "p99_ms": lat["p99_ms"] if lat else None,
            "max_ms": lat["max_ms"] if lat else None,
            "rss_idle_kib": num(f"{key}.rss_idle"), "rss_load_kib": num(f"{key}.rss_load"),
