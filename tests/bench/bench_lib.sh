@@ -83,10 +83,7 @@ measure_pair() {
   c1=$(cpu_seconds $pids); a1=$(cpu_seconds $pids $others); f1=$(cpu_seconds "${pids%% *}")
   python3 -c "print($c1 - $c0)" > "$RES/$name.cpu"
   python3 -c "print($f1 - $f0)" > "$RES/$name.cpu_first"  # the gateway alone, or the (bridging) broker
-  python3 - "$a1 - $a0" "$RES/$name.pub.json" "$RES/$name.tput.json" > "$RES/$name.cpu_all" <<'PY'
-import json, sys
-print(eval(sys.argv[1]) + sum(json.load(open(f))["cpu_s"] for f in sys.argv[2:]))
-PY
+  cpu_plus "$a1 - $a0" "$RES/$name.pub.json" "$RES/$name.tput.json" > "$RES/$name.cpu_all"
   echo "   $(cat "$RES/$name.tput.json")" >&2
   local count=$((LAT_RATE * LAT_SECONDS))
   echo "== $name: $count messages at $LAT_RATE msg/s" >&2
@@ -99,6 +96,15 @@ PY
   c1=$(cpu_seconds $pids)
   python3 -c "print($c1 - $c0)" > "$RES/$name.lat_cpu"  # CPU seconds at the fixed rate
   echo "   $(cat "$RES/$name.lat.json")" >&2
+}
+
+# cpu_plus "SECONDS EXPRESSION" LOADGEN_JSON...: the seconds plus the cpu_s
+# the generator or sink reported in each JSON.
+cpu_plus() {
+  python3 - "$@" <<'PY'
+import json, sys
+print(eval(sys.argv[1]) + sum(json.load(open(f))["cpu_s"] for f in sys.argv[2:]))
+PY
 }
 
 # With BENCH_PERF=PREFIX, `perf record -g` of the gateway (GW) while a
@@ -188,6 +194,9 @@ autosave_interval 0"
   start_sink "$RES/$name.json" "$UP" "$BACKLOG" --id bench-drain-sink --clean 0 --filter 'bench/#'
   wait "$SINK"
   python3 -c "print($(cpu_seconds "$GW") - $c0)" > "$RES/$name.cpu"  # includes the live traffic meanwhile
+  # The drain's whole path: the gateway, the upstream broker (restarted
+  # above, so all of its CPU) and the sink.
+  cpu_plus "$(cat "$RES/$name.cpu") + $(cpu_seconds "$(pid_of "${name}_up")")" "$RES/$name.json" > "$RES/$name.cpu_all"
   perf_stop
   echo "   $(cat "$RES/$name.json")" >&2
   wait "$live" || true

@@ -93,7 +93,12 @@ for key, label in [("drain", "(e) edgegw backlog drain"), ("drain311", "(e3) dra
                       if num(f"{key}.cpu") is not None and drain["unique"] else None,
                       "ratio_to_bridge": drain["msg_per_s"] / bridge["msg_per_s"] if bridge else None,
                       "rss_idle_kib": num(f"{key}.rss_before"), "rss_backlog_kib": num(f"{key}.rss_backlog"),
-                      "rss_load_kib": num(f"{key}.rss_peak")})
+                      "rss_load_kib": num(f"{key}.rss_peak"),
+                      # the gateway, the upstream broker and the sink
+                      "all_cpu_s_per_100k": num(f"{key}.cpu_all") / drain["unique"] * 100000
+                      if num(f"{key}.cpu_all") is not None and drain["unique"] else None,
+                      "cores_busy": num(f"{key}.cpu_all") / drain["seconds"]
+                      if num(f"{key}.cpu_all") is not None and drain["seconds"] else None})
 
 # Messages per CPU-second of the forwarding processes: robust to other load
 # on the machine, which the wall-clock msg/s is not.
