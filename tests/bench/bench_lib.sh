@@ -69,17 +69,16 @@ start_sink() {
 # generator and the sink); the latter divided by the run's seconds says how
 # many of the machine's cores the run kept busy.
 # measure_pair NAME PUB_PORT SINK_PORT "CPU_PIDS" ["OTHER_PIDS"]
+# shellcheck disable=SC2086  # the pid lists are meant to split
 measure_pair() {
   local name=$1 pub=$2 sink=$3 pids=$4 others=${5:-} c0 c1 a0 a1 f0 f1
   echo "== $name: $N messages at full speed" >&2
   start_sink "$RES/$name.tput.json" "$sink" "$N"
-  # shellcheck disable=SC2086
   c0=$(cpu_seconds $pids); a0=$(cpu_seconds $pids $others); f0=$(cpu_seconds "${pids%% *}")
   perf_start "$name"
   "$LOADGEN" pub --url "tcp://127.0.0.1:$pub" --count "$N" --devices "$DEVICES" --window 1000 >"$RES/$name.pub.json"
   wait "$SINK"
   perf_stop
-  # shellcheck disable=SC2086
   c1=$(cpu_seconds $pids); a1=$(cpu_seconds $pids $others); f1=$(cpu_seconds "${pids%% *}")
   python3 -c "print($c1 - $c0)" > "$RES/$name.cpu"
   python3 -c "print($f1 - $f0)" > "$RES/$name.cpu_first"  # the gateway alone, or the (bridging) broker
@@ -88,11 +87,9 @@ measure_pair() {
   local count=$((LAT_RATE * LAT_SECONDS))
   echo "== $name: $count messages at $LAT_RATE msg/s" >&2
   start_sink "$RES/$name.lat.json" "$sink" "$count"
-  # shellcheck disable=SC2086
   c0=$(cpu_seconds $pids)
   "$LOADGEN" pub --url "tcp://127.0.0.1:$pub" --count "$count" --devices "$DEVICES" --rate "$LAT_RATE" >/dev/null
   wait "$SINK"
-  # shellcheck disable=SC2086
   c1=$(cpu_seconds $pids)
   python3 -c "print($c1 - $c0)" > "$RES/$name.lat_cpu"  # CPU seconds at the fixed rate
   echo "   $(cat "$RES/$name.lat.json")" >&2
@@ -148,7 +145,7 @@ http: {listen: "${5:-}"}
 YAML
 }
 start_gateway() {
-  "$EDGEGW" run -c "$RUN/$1/gw.yaml" 2>"$RUN/$1/gw.log" & GW=$!; PIDS+=($GW)
+  "$EDGEGW" run -c "$RUN/$1/gw.yaml" 2>"$RUN/$1/gw.log" & GW=$!; PIDS+=("$GW")
   for _ in $(seq 200); do grep -q "local link: subscribed" "$RUN/$1/gw.log" && return 0; sleep 0.05; done
   echo "bench: gateway did not start: $(cat "$RUN/$1/gw.log")" >&2; exit 1
 }
@@ -176,11 +173,11 @@ autosave_interval 0"
   broker "${name}_local" "$LP"
   gateway_config "$name" "$LP" "$UP" "" "" "$version"
   start_gateway "$name"
-  echo "$(rss_kib "$GW")" > "$RES/$name.rss_before"
+  rss_kib "$GW" > "$RES/$name.rss_before"
   "$LOADGEN" pub --url "tcp://127.0.0.1:$LP" --count "$BACKLOG" --devices "$DEVICES" --window 1000 >/dev/null
   for _ in $(seq 1200); do [ "$(backlog_rows "$name")" -ge "$BACKLOG" ] && break; sleep 0.25; done
   sleep 1
-  echo "$(rss_kib "$GW")" > "$RES/$name.rss_backlog"
+  rss_kib "$GW" > "$RES/$name.rss_backlog"
   rss_peak_reset "$GW"
   live_count=$((LAT_RATE * 20))
   "$LOADGEN" pub --url "tcp://127.0.0.1:$LP" --prefix live --count "$live_count" --devices 10 --rate "$LAT_RATE" \
@@ -219,7 +216,7 @@ idle_rss() {
   sleep 3
   rss_kib "$GW" > "$RES/idle.rss_demo"
   stop_gateway; stop_broker idle_local; stop_broker idle_up
-  "$BUILD/tests/bench/edgegw_empty_main" > "$RUN/empty.out" & e=$!; PIDS+=($e)
+  "$BUILD/tests/bench/edgegw_empty_main" > "$RUN/empty.out" & e=$!; PIDS+=("$e")
   for _ in $(seq 100); do grep -q ready "$RUN/empty.out" && break; sleep 0.05; done
   rss_kib "$e" > "$RES/idle.rss_empty"
   kill "$e"; wait "$e" 2>/dev/null || true
