@@ -44,13 +44,25 @@ void EventFd::notify() noexcept {
 }
 
 bool EventFd::drain() noexcept {
-  // Cleared before the work is taken: a notify() from here on writes again.
-  pending_.exchange(false, std::memory_order_acq_rel);
+  // Read first, clear second. The other order loses wake-ups: a producer
+  // between its exchange and its write when pending_ is cleared, a second
+  // producer that then finds it clear and writes too, and one read taking
+  // both writes would leave pending_ set with nothing left to wake the
+  // poller, so every later notify() would skip its write. In this order a
+  // producer that sets pending_ after the clear writes after the read, so
+  // its write stays in the counter for the next poll.
   uint64_t count = 0;
+  bool signalled = true;
   while (::read(fd_, &count, sizeof count) < 0) {
-    if (errno != EINTR) return false;  // EAGAIN: nothing was signalled
+    if (errno != EINTR) {  // EAGAIN: nothing was signalled
+      signalled = false;
+      break;
+    }
   }
-  return count > 0;
+  // Cleared before the work is taken: a notify() from here on writes again,
+  // and one that found it still set published its work before this exchange.
+  pending_.exchange(false, std::memory_order_acq_rel);
+  return signalled && count > 0;
 }
 
 }  // namespace edgegw::gateway
