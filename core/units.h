@@ -11,6 +11,11 @@
 
 namespace edgegw {
 
+// The longest duration a config or rule file may hold: 100 years. Times are
+// int64 nanoseconds since the epoch (they end in 2262), so now + kMaxDuration
+// cannot overflow, where now + 100000d (8.6e18 ns) would: undefined behaviour.
+inline constexpr Duration kMaxDuration = std::chrono::hours(24 * 36500);
+
 // Returns nullopt on anything but <digits>[.<digits>]<unit>, unit one of
 // ms s m h d. "0" alone is accepted as zero.
 std::optional<Duration> parse_duration(std::string_view text);

@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/diag.h"
+#include "core/units.h"
 
 namespace edgegw::gateway::detail {
 
@@ -79,7 +80,7 @@ class MapReader {
   bool string(std::string_view key, std::string& out);
   bool boolean(std::string_view key, bool& out);
   bool duration(std::string_view key, Duration& out, Duration min = Duration::zero(),
-                Duration max = Duration::max());
+                Duration max = kMaxDuration);
   bool size(std::string_view key, uint64_t& out, uint64_t min = 0);
   bool count(std::string_view key, uint64_t& out, uint64_t min, uint64_t max);
   bool integer(std::string_view key, int& out, int min, int max);
@@ -100,7 +101,7 @@ bool read_string(YamlDoc& doc, const Field& f, std::string& out);
 bool read_bool(YamlDoc& doc, const Field& f, bool& out);
 // "50ms is below the minimum of 100ms" when outside [min, max].
 bool read_duration(YamlDoc& doc, const Field& f, Duration& out, Duration min = Duration::zero(),
-                   Duration max = Duration::max());
+                   Duration max = kMaxDuration);
 bool read_size(YamlDoc& doc, const Field& f, uint64_t& out, uint64_t min = 0);
 bool read_count(YamlDoc& doc, const Field& f, uint64_t& out, uint64_t min, uint64_t max);
 bool read_integer(YamlDoc& doc, const Field& f, int& out, int min, int max);

@@ -102,8 +102,8 @@ class Evaluator {
       const Value& k = computed.emplace_back(eval(*s.dynamic));
       if (k.is_string()) {
         keys.push_back(PathKey{k.as_string(), 0, false});
-      } else if (k.is_number() && std::trunc(k.as_number()) == k.as_number()) {
-        keys.push_back(PathKey{{}, static_cast<int64_t>(k.as_number()), true});
+      } else if (const auto index = k.is_number() ? exact_int64(k.as_number()) : std::nullopt) {
+        keys.push_back(PathKey{{}, *index, true});
       } else {
         return {};
       }

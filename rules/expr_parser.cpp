@@ -290,10 +290,12 @@ bool Parser::parse_step(PathExpr& path) {
     const Literal* lit = as_literal(key);
     if (lit && lit->value.is_string()) {
       step.key = lit->value.as_string();
-    } else if (lit && lit->value.is_number() &&
-               std::trunc(lit->value.as_number()) == lit->value.as_number()) {
+    } else if (lit && lit->value.is_number() && exact_int64(lit->value.as_number())) {
       step.is_index = true;
-      step.index = static_cast<int64_t>(lit->value.as_number());
+      step.index = *exact_int64(lit->value.as_number());
+    } else if (lit && lit->value.is_number() && std::trunc(lit->value.as_number()) == lit->value.as_number()) {
+      fail(open_col + 1, "index " + lit->value.to_text() + " is out of range");
+      return false;
     } else if (lit) {
       fail(open_col + 1, "an index must be a string or a whole number");
       return false;

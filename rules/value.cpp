@@ -191,6 +191,13 @@ bool operator==(const Value& a, const Value& b) {
   return false;
 }
 
+std::optional<int64_t> exact_int64(double d) {
+  // 2^63 is exact as a double; every double below it and at or above -2^63 converts.
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (!std::isfinite(d) || d != std::trunc(d) || d < -kTwo63 || d >= kTwo63) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
 Value lookup(const Value& v, std::span<const PathKey> path) {
   const Value* cur = &v;
   for (const PathKey& step : path) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -75,6 +76,11 @@ struct PathKey {
   int64_t index = 0;
   bool is_index = false;
 };
+
+// `d` as an int64_t when it is a whole number that int64_t holds exactly;
+// nullopt for fractions, NaN, infinities and anything at or beyond 2^63
+// (a plain static_cast of those is undefined behaviour). -0.0 gives 0.
+std::optional<int64_t> exact_int64(double d);
 
 // Follows `path` into `v`; null if any step is missing or of the wrong kind.
 Value lookup(const Value& v, std::span<const PathKey> path);
