@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (clang, ASan + UBSan, build-fuzz/) and runs each
-# one for SECONDS (default 20) from its seed corpus in tests/fuzz/corpus/.
-# Runs every target, then fails if any crashed, leaked, hung or had a
-# sanitizer report; prints one line per target with its executions per second.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]     (docs/testing.md, Fuzzing)
-# Findings go to build-fuzz/findings/<target>/ (crash-*, leak-*, timeout-*);
-# new corpus entries to build-fuzz/corpus/<target>/, never into the repo.
+# Builds the libFuzzer targets (clang, ASan + UBSan, build-fuzz/) and runs them.
+#
+#   scripts/fuzz.sh --replay [TARGET...]   the CI gate: deterministic. Replays
+#       every input of the committed corpus (tests/fuzz/corpus/<target>/), then
+#       fuzzes a fixed number of runs (EDGEGW_FUZZ_RUNS, default 20000) from a
+#       fixed seed (EDGEGW_FUZZ_SEED, default 1) into a fresh scratch folder, so
+#       the same commit decides the same way every time.
+#   scripts/fuzz.sh SECONDS [TARGET...]    random fuzzing for SECONDS per target,
+#       a new seed each run (docs/testing.md, Fuzzing). New corpus entries go to
+#       build-fuzz/corpus/<target>/; a finding is added to tests/fuzz/corpus/
+#       together with its fix and a unit test.
+#
+# Runs every target, then fails if any crashed, leaked, hung or had a sanitizer
+# report; prints one line per target. Findings go to build-fuzz/findings/<target>/
+# (crash-*, leak-*, timeout-*), never into the repo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SECONDS_PER_TARGET=${1:-20}
+MODE=${1:-20}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
   TARGETS=(fuzz_expression fuzz_rule_loader fuzz_config fuzz_topic fuzz_template fuzz_payload fuzz_journal)
+fi
+if [ "$MODE" != "--replay" ] && ! [[ "$MODE" =~ ^[0-9]+$ ]]; then
+  echo "usage: scripts/fuzz.sh --replay|SECONDS [TARGET...]" >&2
+  exit 2
 fi
 
 echo "== build the fuzz targets (clang, libFuzzer, ASan + UBSan)"
@@ -21,26 +33,52 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
   -DEDGEGW_FUZZ=ON -DEDGEGW_BUILD_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j "$(nproc)" --target "${TARGETS[@]}"
 
+# -rss_limit_mb stays at libFuzzer's 2 GiB. -timeout: one input taking this long
+# is a hang; 30 s, not less, because on a loaded 2-core box ASan's allocator
+# alone stalled an 0.1 s input for 13 s.
+COMMON=(-timeout="${EDGEGW_FUZZ_TIMEOUT:-30}" -max_len=65536 -print_final_stats=1)
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# replay TARGET LOG FINDINGS: every committed input once, then the fixed-seed runs.
+replay() {
+  local bin=build-fuzz/tests/fuzz/$1 seeds=tests/fuzz/corpus/$1 scratch
+  local inputs=("$seeds"/*)
+  "$bin" "${COMMON[@]}" -artifact_prefix="$3/" "${inputs[@]}" >"$2" 2>&1 || return 1
+  scratch=$(mktemp -d)
+  # The scratch folder comes first: libFuzzer writes new inputs there, never into the repo.
+  "$bin" "${COMMON[@]}" -artifact_prefix="$3/" -seed="${EDGEGW_FUZZ_SEED:-1}" \
+    -runs="${EDGEGW_FUZZ_RUNS:-20000}" "$scratch" "$seeds" >>"$2" 2>&1
+  local rc=$?
+  rm -rf "$scratch"
+  return $rc
+}
+
+explore() {  # TARGET LOG FINDINGS SECONDS
+  local work=build-fuzz/corpus/$1
+  mkdir -p "$work"
+  "build-fuzz/tests/fuzz/$1" "${COMMON[@]}" -artifact_prefix="$3/" -max_total_time="$4" \
+    "$work" "tests/fuzz/corpus/$1" >"$2" 2>&1
+}
+
 failed=0
 for t in "${TARGETS[@]}"; do
-  work=build-fuzz/corpus/$t
   findings=build-fuzz/findings/$t
-  mkdir -p "$work" "$findings"
   log=build-fuzz/findings/$t.log
-  # -rss_limit_mb stays at libFuzzer's 2 GiB. -timeout: one input taking this
-  # long is a hang; 30 s, not less, because on a loaded 2-core box ASan's
-  # allocator alone stalled an 0.1 s input for 13 s.
-  if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-     "build-fuzz/tests/fuzz/$t" "$work" "tests/fuzz/corpus/$t" \
-       -max_total_time="$SECONDS_PER_TARGET" -timeout="${EDGEGW_FUZZ_TIMEOUT:-30}" -max_len=65536 \
-       -artifact_prefix="$findings/" -print_final_stats=1 >"$log" 2>&1; then
+  mkdir -p "$findings"
+  if [ "$MODE" = "--replay" ]; then
+    replay "$t" "$log" "$findings" && ok=1 || ok=0
+  else
+    explore "$t" "$log" "$findings" "$MODE" && ok=1 || ok=0
+  fi
+  if [ $ok -eq 1 ]; then
+    seeds=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
-    printf 'fuzz: %-18s ok   %8s execs/s  %10s runs  %s\n' "$t" "${secs:-?}" "${runs:-?}" "${cov:-}"
+    printf 'fuzz: %-18s ok   %4s seeds  %8s runs  %7s execs/s  %s\n' "$t" "$seeds" "${runs:-?}" "${rate:-?}" "${cov:-}"
   else
     printf 'fuzz: %-18s FAILED (see %s; inputs in %s)\n' "$t" "$log" "$findings"
-    grep -E 'ERROR: |SUMMARY: |runtime error' "$log" | head -5 || true
+    grep -E 'ERROR: |SUMMARY: |runtime error|Running: ' "$log" | head -5 || true
     failed=1
   fi
 done
