@@ -8,8 +8,22 @@ namespace edgegw::gateway {
 
 DryRun::DryRun(RuleDriver &rules, const rules::Routes &routes,
                std::string gateway_id, std::ostream &out)
-    : rules_(rules), routes_(routes), gateway_id_(std::move(gateway_id)),
-      out_(out) {}
+    : rules_(rules), printer_(out, now_, effects_),
+      pipeline_(routes, lookups_, parser_, std::move(gateway_id)) {
+  pipeline_.set_rules(&rules_);
+}
+
+Status DryRun::Printer::route(rules::Enqueue &row) {
+  out_ << enqueue_line(now_, row, /*forward=*/true) << '\n';
+  ++effects_;
+  return Status();
+}
+
+Status DryRun::Printer::decide(rules::TimedDecision &d) {
+  out_ << effect_line(d) << '\n';
+  ++effects_;
+  return Status();
+}
 
 void DryRun::start(TimePoint t) {
   now_ = t;
@@ -17,7 +31,8 @@ void DryRun::start(TimePoint t) {
   rules_.on_gateway_event("started", parser_, lookups_, now_, decisions_);
   // The engine arms `every` and `cron` at its first tick (rules/engine.h).
   rules_.on_tick(now_, parser_, lookups_, decisions_);
-  print(decisions_);
+  (void)pipeline_.carry_out(decisions_, printer_);  // printing never fails
+  decisions_.clear();
 }
 
 Status DryRun::advance_to(TimePoint t) {
@@ -30,7 +45,7 @@ Status DryRun::advance_to(TimePoint t) {
       // A device's silence falls before the next timer: it goes first.
       now_ = std::max(*silence, now_);
       devices_->check_silence(now_);
-      fire_devices(nullptr);
+      (void)pipeline_.fire_devices(nullptr, now_, printer_);
       continue;
     }
     if (!due || *due > t)
@@ -42,9 +57,10 @@ Status DryRun::advance_to(TimePoint t) {
                                " firings");
     }
     TimePoint tick = std::max(*due, now_);
-    rules_.on_tick(tick, parser_, lookups_, decisions_);
-    print(decisions_);
     now_ = tick;
+    rules_.on_tick(tick, parser_, lookups_, decisions_);
+    (void)pipeline_.carry_out(decisions_, printer_);
+    decisions_.clear();
   }
   now_ = std::max(now_, t);
   return Status();
@@ -54,44 +70,7 @@ Status DryRun::feed(Event e, TimePoint at) {
   if (Status st = advance_to(at); !st.ok())
     return st;
   e.received_at = now_;
-  if (devices_)
-    devices_->observe(e);
-  // Routes first, then rules: the order in which the daemon's engine loop
-  // runs them for one journal record.
-  rules::EvalContext ctx(e, parser_, gateway_id_, now_, lookups_);
-  routes_.on_event(ctx, enqueues_);
-  for (const auto &q : enqueues_) {
-    out_ << enqueue_line(now_, q, /*forward=*/true) << '\n';
-    ++effects_;
-  }
-  enqueues_.clear();
-  rules_.on_event(e, parser_, lookups_, now_, decisions_);
-  print(decisions_);
-  fire_devices(&e);
-  lookups_.remember(e);
-  return Status();
-}
-
-void DryRun::fire_devices(const Event *cause) {
-  if (!devices_)
-    return;
-  devices_->fire(cause, now_,
-                 [this](const Event &de, std::string_view id,
-                        std::string_view event) {
-                   rules_.on_device_event(de, id, event, parser_, lookups_,
-                                          now_, decisions_);
-                   print(decisions_);
-                 });
-}
-
-void DryRun::print(std::vector<rules::TimedDecision> &decisions) {
-  for (auto &d : decisions) {
-    out_ << effect_line(d) << '\n';
-    ++effects_;
-    if (auto *set = std::get_if<rules::SetState>(&d.decision))
-      lookups_.set_state(set->name, set->value);
-  }
-  decisions.clear();
+  return pipeline_.run(e, now_, printer_);
 }
 
 void run_events(DryRun &run, const std::vector<SimEvent> &events,

@@ -20,6 +20,8 @@
 #include "core/diag.h"
 #include "core/event.h"
 #include "core/status.h"
+#include "gateway/event_pipeline.h"
+#include "gateway/rule_driver.h"
 #include "gateway/sim_events.h"
 #include "gateway/sim_lookups.h"
 #include "rules/decision.h"
@@ -27,34 +29,6 @@
 #include "rules/routes.h"
 
 namespace edgegw::gateway {
-
-// What the dry run drives: rules::Engine (gateway/engine_driver.h) or a fake in
-// tests. Each call appends its decisions to `out`, in order.
-class RuleDriver {
-public:
-  virtual ~RuleDriver() = default;
-  virtual void on_event(const Event &e, rules::JsonParser &parser,
-                        const rules::Lookups &lookups, TimePoint now,
-                        std::vector<rules::TimedDecision> &out) = 0;
-  virtual void on_gateway_event(std::string_view name,
-                                rules::JsonParser &parser,
-                                const rules::Lookups &lookups, TimePoint now,
-                                std::vector<rules::TimedDecision> &out) = 0;
-  // Every timer due at or before `now`.
-  virtual void on_tick(TimePoint now, rules::JsonParser &parser,
-                       const rules::Lookups &lookups,
-                       std::vector<rules::TimedDecision> &out) = 0;
-  virtual std::optional<TimePoint> next_due() const = 0;
-  // A `device` trigger (event online | offline | state). Default: ignored.
-  virtual void on_device_event(const Event &e, std::string_view device_id,
-                               std::string_view event,
-                               rules::JsonParser &parser,
-                               const rules::Lookups &lookups, TimePoint now,
-                               std::vector<rules::TimedDecision> &out) {
-    (void)e, (void)device_id, (void)event, (void)parser, (void)lookups,
-        (void)now, (void)out;
-  }
-};
 
 class DeviceTracker;
 
@@ -78,32 +52,44 @@ public:
   // the clock to it. Fails only on a runaway timer.
   Status advance_to(TimePoint t);
 
-  // advance_to(at), then the event through the routes and the rules; the
-  // event then becomes its topic's previous payload.
+  // advance_to(at), then the event through the one event pipeline the
+  // daemon runs (gateway/event_pipeline.h).
   Status feed(Event e, TimePoint at);
 
   size_t effects() const { return effects_; }
 
   // Recognise devices (gateway/device_tracker.h): events get their device,
   // and device changes and silence run `device` triggers. Borrowed; null: off.
-  void track_devices(DeviceTracker *devices) { devices_ = devices; }
+  void track_devices(DeviceTracker *devices) {
+    devices_ = devices;
+    pipeline_.set_devices(devices);
+  }
 
 private:
-  void print(std::vector<rules::TimedDecision> &decisions);
-  void fire_devices(const Event *cause);
+  // Prints each effect as one line (gateway/effect_lines.h) and counts it.
+  class Printer : public EventPipeline::Effects {
+  public:
+    Printer(std::ostream &out, const TimePoint &now, size_t &effects)
+        : out_(out), now_(now), effects_(effects) {}
+    Status route(rules::Enqueue &row) override;
+    Status decide(rules::TimedDecision &d) override;
+
+  private:
+    std::ostream &out_;
+    const TimePoint &now_;
+    size_t &effects_;
+  };
 
   RuleDriver &rules_;
-  const rules::Routes &routes_;
-  std::string gateway_id_;
-  std::ostream &out_;
   SimLookups lookups_;
   rules::JsonParser parser_;
   std::vector<rules::TimedDecision> decisions_;
-  std::vector<rules::Enqueue> enqueues_;
   DeviceTracker *devices_ = nullptr;
   TimePoint now_{};
   bool started_ = false;
   size_t effects_ = 0;
+  Printer printer_;
+  EventPipeline pipeline_;
 };
 
 // Feeds `events` in order (see the header comment); `real_now` is the start

@@ -7,6 +7,7 @@
 
 #include <csignal>
 
+#include "core/overloaded.h"
 #include "gateway/service_notifier.h"
 
 namespace edgegw::gateway {
@@ -60,7 +61,9 @@ struct EngineLoop::LinkState {
   ReasonLimiter tls_log{kWarnEvery};  // the TLS probe's reasons: each change, a repeat once a minute
 };
 
-EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(parts)), opt_(std::move(options)) {
+EngineLoop::EngineLoop(EngineParts parts, EngineOptions options)
+    : p_(std::move(parts)), opt_(std::move(options)), pipeline_(p_.routes, lookups_, parser_, opt_.gateway_id) {
+  pipeline_.set_devices(p_.devices);
   local_ = std::make_unique<LinkState>(p_.local, p_.outbox, opt_.local_max_inflight, opt_.local_reconnect_min,
                                        opt_.local_reconnect_max, opt_.local_subscriptions);
   if (p_.upstream) {
@@ -72,10 +75,7 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options) : p_(std::move(
   released_seq_ = committed_seq_;
   clock_wall_ms_ = era_start_ms_ = wall_ms();
   clock_mono_ = mono_now();
-  if (p_.rules && !p_.rules->rules().empty()) {
-    rule_engine_ = std::make_unique<rules::Engine>(p_.rules);
-    restore_rule_states();
-  }
+  if (p_.rules && !p_.rules->rules().empty()) use_engine(std::make_unique<rules::Engine>(p_.rules));
   if (p_.http) {
     http_ = std::make_unique<HttpDispatch>(p_.outbox, *p_.http, p_.metrics, p_.log, http_dispatch_options_from_env());
   }
@@ -321,9 +321,32 @@ bool EngineLoop::process_journal(size_t max_records) {
   return !records_.empty() && !p_.journal.caught_up();
 }
 
-// Runs the routes for one journal record and appends their rows. The
-// record is left whole (its strings are lent to the Event and given back),
-// so a batch whose commit fails can be committed again.
+// What the pipeline produces for one record, into the open batch: route rows
+// stamped with the receive time (the delivery latency counts from there),
+// rule decisions with the batch's time.
+class EngineLoop::BatchEffects final : public EventPipeline::Effects {
+ public:
+  BatchEffects(EngineLoop& loop, int64_t now_ms, int64_t received_ms, BatchTally& tally)
+      : loop_(loop), now_ms_(now_ms), received_ms_(received_ms > 0 ? received_ms : now_ms), tally_(tally) {}
+  Status route(rules::Enqueue& row) override { return loop_.append_enqueue(row, received_ms_, tally_); }
+  Status decide(rules::TimedDecision& d) override { return loop_.execute(d, now_ms_, tally_); }
+
+ private:
+  EngineLoop& loop_;
+  int64_t now_ms_, received_ms_;
+  BatchTally& tally_;
+};
+
+void EngineLoop::use_engine(std::unique_ptr<rules::Engine> engine) {
+  rule_engine_ = std::move(engine);
+  engine_ref_ = std::make_unique<EngineRef>(*rule_engine_, opt_.gateway_id);
+  pipeline_.set_rules(engine_ref_.get());
+  restore_rule_states();
+}
+
+// One journal record through the event pipeline. The record is left whole
+// (its strings are lent to the Event and given back), so a batch whose
+// commit fails can be committed again.
 Status EngineLoop::route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally) {
   Event ev;
   ev.topic = std::move(rec.topic);
@@ -333,32 +356,17 @@ Status EngineLoop::route_record(JournalRecord& rec, int64_t now_ms, BatchTally& 
   ev.link = rec.link;
   ev.received_at = from_unix_ms(rec.received_ms);
   ev.journal_seq = rec.seq;
-  if (p_.devices) p_.devices->observe(ev);
-  enqueues_.clear();
-  rules::EvalContext ctx(ev, parser_, opt_.gateway_id, ev.received_at);
-  auto outcome = p_.routes.on_event(ctx, enqueues_);
-  if (outcome.bad_topics > 0) {
-    tally.bad_topics += static_cast<uint64_t>(outcome.bad_topics);
-    tally.bad_topic_example = "'" + ev.topic + "': " + outcome.last_error;
-  }
   Status status;
   if (p_.status && p_.status->note_topic(ev.topic)) status = p_.outbox.put_state(kHaSeenState, "true", now_ms);
-  for (auto& q : enqueues_) {
-    if (!status.ok()) break;
-    // Stamped with the receive time: the delivery latency counts from there.
-    status = append_enqueue(q, rec.received_ms > 0 ? rec.received_ms : now_ms, tally);
-    if (!status.ok()) break;
-  }
-  if (status.ok() && rule_engine_) {
-    decisions_.clear();
-    rule_engine_->on_event(ev, parser_, lookups_, opt_.gateway_id, from_unix_ms(now_ms), decisions_);
-    for (auto& d : decisions_) {
-      status = execute(d, now_ms, tally);
-      if (!status.ok()) break;
+  if (status.ok()) {
+    BatchEffects fx(*this, now_ms, rec.received_ms, tally);
+    rules::Routes::Outcome routed;
+    status = pipeline_.run(ev, from_unix_ms(now_ms), fx, &routed);
+    if (routed.bad_topics > 0) {
+      tally.bad_topics += static_cast<uint64_t>(routed.bad_topics);
+      tally.bad_topic_example = "'" + ev.topic + "': " + routed.last_error;
     }
-    if (status.ok()) lookups_.remember(ev);  // the next event's `previous`
   }
-  if (status.ok() && p_.devices) status = fire_device_changes(&ev, now_ms, tally);
   rec.topic = std::move(ev.topic);
   rec.payload = std::move(ev.payload);
   return status;
@@ -385,20 +393,24 @@ Status EngineLoop::append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally&
   return Status();
 }
 
-// Carries out one rule decision inside the current transaction.
+// Carries out one rule decision inside the current transaction. The pipeline
+// has already applied a `set` to the lookups.
 Status EngineLoop::execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally) {
-  if (auto* pub = std::get_if<rules::Publish>(&d.decision)) return append_enqueue(pub->msg, now_ms, tally);
-  if (auto* set = std::get_if<rules::SetState>(&d.decision)) {
-    lookups_.set_state(set->name, set->value);
-    return p_.outbox.put_state(set->name, set->value.to_json(), now_ms);
-  }
-  if (auto* line = std::get_if<rules::LogLine>(&d.decision)) {
-    p_.log->log(spdlog::level::from_str(line->level), "rule {}: {}", line->rule, line->message);
-    return Status();
-  }
-  if (http_) return http_->enqueue(std::get<rules::HttpCall>(d.decision), now_ms);
-  ++tally.http_skipped;  // no webhook worker (not in the daemon)
-  return Status();
+  return std::visit(
+      Overloaded{
+          [&](rules::Publish& pub) { return append_enqueue(pub.msg, now_ms, tally); },
+          [&](rules::SetState& set) { return p_.outbox.put_state(set.name, set.value.to_json(), now_ms); },
+          [&](rules::LogLine& line) {
+            p_.log->log(spdlog::level::from_str(line.level), "rule {}: {}", line.rule, line.message);
+            return Status();
+          },
+          [&](rules::HttpCall& call) {
+            if (http_) return http_->enqueue(call, now_ms);
+            ++tally.http_skipped;  // no webhook worker (not in the daemon)
+            return Status();
+          },
+      },
+      d.decision);
 }
 
 void EngineLoop::gateway_event(std::string_view name) {
@@ -420,8 +432,7 @@ void EngineLoop::reload_rules(std::string_view cause) {
   if (rule_engine_) {
     rule_engine_->replace_rules(rules);
   } else if (!rules->rules().empty()) {
-    rule_engine_ = std::make_unique<rules::Engine>(rules);
-    restore_rule_states();
+    use_engine(std::make_unique<rules::Engine>(rules));
   }
   p_.log->info("{}: {} rule(s) loaded", cause, rules->rules().size());
   if (!p_.plan_subscriptions) return;
@@ -468,8 +479,9 @@ Status EngineLoop::commit_batch() {
     p_.outbox.rollback();
     return s;
   };
-  for (auto& d : pending_) {
-    if (auto s = execute(d, now_ms, tally); !s.ok()) return fail(s);
+  {  // timers, gateway and silence triggers, kept until their batch commits
+    BatchEffects fx(*this, now_ms, now_ms, tally);
+    if (auto s = pipeline_.carry_out(pending_, fx); !s.ok()) return fail(s);
   }
   for (auto& rec : records_) {
     if (auto s = route_record(rec, now_ms, tally); !s.ok()) return fail(s);

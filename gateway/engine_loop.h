@@ -24,7 +24,9 @@
 
 #include "gateway/backoff.h"
 #include "gateway/device_tracker.h"
+#include "gateway/engine_driver.h"
 #include "gateway/event_fd.h"
+#include "gateway/event_pipeline.h"
 #include "gateway/forwarder.h"
 #include "gateway/http_dispatch.h"
 #include "gateway/journal.h"
@@ -97,6 +99,7 @@ class EngineLoop {
 
  private:
   struct LinkState;
+  class BatchEffects;  // the pipeline's effects, into the open batch
   struct BatchTally {  // what one batch did, counted once it committed
     uint64_t appended[2] = {0, 0};
     uint64_t rejected = 0, dropped = 0, replaced = 0, bad_topics = 0, http_skipped = 0;
@@ -114,10 +117,10 @@ class EngineLoop {
   Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
   void gateway_event(std::string_view name);
   void reload_rules(std::string_view cause);
+  void use_engine(std::unique_ptr<rules::Engine> engine);
   void watch_clock();
   void restore_rule_states();
   // Device triggers and silence (engine_loop_devices.cpp).
-  Status fire_device_changes(const Event* cause, int64_t now_ms, BatchTally& tally);
   void run_device_timers(MonoTime now);
   std::optional<MonoTime> device_deadline(MonoTime now) const;
   void count_committed(const BatchTally& tally);
@@ -142,12 +145,12 @@ class EngineLoop {
 
   // Reused per batch: no allocation once warm.
   std::vector<JournalRecord> records_;
-  std::vector<rules::Enqueue> enqueues_;
   rules::JsonParser parser_;              // reused for every event's payload
   std::unique_ptr<rules::Engine> rule_engine_;       // null: no rules loaded
-  std::vector<rules::TimedDecision> decisions_;      // from the current record
+  std::unique_ptr<EngineRef> engine_ref_;            // rule_engine_ as the pipeline calls it
   std::vector<rules::TimedDecision> pending_;        // from timers and gateway events, for the next batch
   SimLookups lookups_;                               // state.NAME and previous payloads
+  EventPipeline pipeline_;                           // the per-event order, shared with `edgegw test`
   MonoTime next_http_warn_{};
   std::vector<LinkEvent> link_events_;
   std::vector<int64_t> removes_[2];

@@ -1,5 +1,5 @@
-// EngineLoop's device registry duties: `device` triggers for what each
-// message changed, and offline by silence on the loop's timers.
+// EngineLoop's device registry duties: offline by silence on the loop's
+// timers. A message's own device triggers run in the event pipeline.
 #include "gateway/engine_loop.h"
 
 namespace edgegw::gateway {
@@ -8,23 +8,6 @@ namespace {
 TimePoint wall_now() { return TimePoint(std::chrono::system_clock::now().time_since_epoch()); }
 
 }  // namespace
-
-// The changes the last observe() or check_silence() kept, as `device`
-// triggers; their decisions run in the current transaction.
-Status EngineLoop::fire_device_changes(const Event* cause, int64_t now_ms, BatchTally& tally) {
-  Status status;
-  TimePoint now = from_unix_ms(now_ms);
-  p_.devices->fire(cause, now, [&](const Event& e, std::string_view id, std::string_view event) {
-    if (!rule_engine_ || !status.ok()) return;
-    decisions_.clear();
-    rule_engine_->on_device_event(e, id, event, parser_, lookups_, opt_.gateway_id, now, decisions_);
-    for (auto& d : decisions_) {
-      status = execute(d, now_ms, tally);
-      if (!status.ok()) break;
-    }
-  });
-  return status;
-}
 
 // Silence is checked whenever a device's offline_after may have run out
 // (next_deadline wakes the loop then), and at least once a second, as the
