@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # the stage functions are called through stage()
 # Builds edgegw and runs every test, stage by stage:
 #   build      the gateway, its modules and the tests, warnings as errors (build/)
 #   asan       the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
@@ -14,7 +15,7 @@
 # Usage: scripts/test.sh            (installs missing Debian packages first)
 #        EDGEGW_FUZZ_REPLAY=0 scripts/test.sh   skips the fuzz stage (reported as skipped)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 scripts/deps.sh || { echo "test: installing the Debian packages failed" >&2; exit 1; }
 JOBS=$(nproc)
