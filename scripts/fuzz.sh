@@ -10,7 +10,8 @@
 #   scripts/fuzz.sh SECONDS [TARGET...]    random fuzzing for SECONDS per target,
 #       a new seed each run (docs/testing.md, Fuzzing). New corpus entries go to
 #       build-fuzz/corpus/<target>/; a finding is added to tests/fuzz/corpus/
-#       together with its fix and a unit test.
+#       together with its fix and a unit test. EDGEGW_FUZZ_PARALLEL=N runs N
+#       targets at a time.
 #
 # Runs every target, then fails if any crashed, leaked, hung or had a sanitizer
 # report; prints one line per target. Findings go to build-fuzz/findings/<target>/
@@ -69,26 +70,42 @@ explore() {  # TARGET LOG FINDINGS SECONDS
     "$work" "tests/fuzz/corpus/$1" >"$2" 2>&1
 }
 
-failed=0
-for t in "${TARGETS[@]}"; do
-  findings=build-fuzz/findings/$t
-  log=build-fuzz/findings/$t.log
+# one TARGET: runs it, prints its line; the exit status says whether it passed.
+one() {
+  local t=$1 findings=build-fuzz/findings/$1 log=build-fuzz/findings/$1.log started=$SECONDS ok
   mkdir -p "$findings"
-  started=$SECONDS
   if [ "$MODE" = "--replay" ]; then
     replay "$t" "$log" "$findings" && ok=1 || ok=0
   else
     explore "$t" "$log" "$findings" "$MODE" && ok=1 || ok=0
   fi
   if [ "$ok" -eq 1 ]; then
+    local seeds runs cov
     seeds=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*' "$log" | tail -1)
     printf 'fuzz: %-18s ok   %4s seeds  %9s runs  %5ss  %s\n' "$t" "$seeds" "${runs:-?}" "$((SECONDS - started))" "${cov:-}"
-  else
-    printf 'fuzz: %-18s FAILED (see %s; inputs in %s)\n' "$t" "$log" "$findings"
-    grep -E 'ERROR: |SUMMARY: |runtime error|Running: ' "$log" | head -5 || true
-    failed=1
+    return 0
   fi
+  printf 'fuzz: %-18s FAILED (see %s; inputs in %s)\n' "$t" "$log" "$findings"
+  grep -E 'ERROR: |SUMMARY: |runtime error|Running: ' "$log" | head -5 || true
+  return 1
+}
+
+# EDGEGW_FUZZ_PARALLEL=N runs N targets at a time (random runs only: the
+# replay stays one at a time so its timing cannot matter).
+PARALLEL=${EDGEGW_FUZZ_PARALLEL:-1}
+[ "$MODE" = "--replay" ] && PARALLEL=1
+failed=0
+if [ "$PARALLEL" -le 1 ]; then
+  for t in "${TARGETS[@]}"; do one "$t" || failed=1; done
+  exit $failed
+fi
+pids=()
+for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do sleep 1; done
+  one "$t" &
+  pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
 exit $failed
