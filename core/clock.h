@@ -1,7 +1,9 @@
 // core/clock.h — the one narrow interface to time.
 //
 // Pure logic (rules/, devices/) never reads a real clock: it takes `now` as an
-// argument or a Clock&. SystemClock lives in gateway/; FakeClock in tests.
+// argument. The Clock interface is the seam for code that must read the time
+// itself; the engine loop still reads the system clocks directly (issue 19
+// moves it onto a Clock& with a SystemClock and a FakeClock).
 #pragma once
 
 #include <chrono>

@@ -15,7 +15,6 @@ namespace edgegw {
 class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
-  static Status ok_status() { return Status(); }
   static Status error(std::string context, std::string detail) {
     Status s;
     s.failed_ = true;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "gateway/outbox_cli.h"
 #include "gateway/sqlite_outbox.h"
 
 namespace edgegw::gateway {
@@ -16,14 +17,6 @@ namespace edgegw::gateway {
 namespace {
 
 using Json = nlohmann::json;
-
-Result<std::unique_ptr<SqliteOutbox>> open_for_cli(const std::string& db_path) {
-  OutboxOptions options;
-  options.create = false;           // a typo in -c must not leave an empty outbox behind
-  options.quick_check = false;      // O(size); the daemon does it at start
-  options.recover_corrupt = false;  // never move the daemon's file
-  return SqliteOutbox::open(db_path, options);
-}
 
 int fail(std::ostream& err, const Status& s) {
   err << "edgegw buffer: " << s.message() << "\n";
@@ -82,7 +75,7 @@ std::string payload_preview(std::string_view payload, size_t max_bytes) {
 
 int buffer_stats(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms,
                  bool json) {
-  auto outbox = open_for_cli(db_path);
+  auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status());
   const SqliteOutbox& ob = **outbox;
   if (json) {
@@ -119,7 +112,7 @@ int buffer_stats(const std::string& db_path, std::ostream& out, std::ostream& er
 
 int buffer_list(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms,
                 size_t limit, std::optional<Link> link, bool json) {
-  auto outbox = open_for_cli(db_path);
+  auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status());
   std::vector<OutboxRow> rows;
   if (Status s = (*outbox)->list(link, limit, rows); !s.ok()) return fail(err, s);
@@ -149,7 +142,7 @@ int buffer_list(const std::string& db_path, std::ostream& out, std::ostream& err
 
 int buffer_purge(const std::string& db_path, std::ostream& out, std::ostream& err,
                  std::optional<Link> link, const std::optional<std::string>& topic_filter) {
-  auto outbox = open_for_cli(db_path);
+  auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status());
   SqliteOutbox& ob = **outbox;
   DropCounters before[2] = {ob.counters(Link::local), ob.counters(Link::upstream)};

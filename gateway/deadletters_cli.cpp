@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/rfc3339.h"
+#include "gateway/outbox_cli.h"
 #include "gateway/sqlite_outbox.h"
 
 namespace edgegw::gateway {
@@ -13,14 +14,6 @@ namespace edgegw::gateway {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-Result<std::unique_ptr<SqliteOutbox>> open_for_cli(const std::string& db_path) {
-  OutboxOptions options;
-  options.create = false;           // a typo in -c must not leave an empty outbox behind
-  options.quick_check = false;      // O(size); the daemon does it at start
-  options.recover_corrupt = false;  // never move the daemon's file
-  return SqliteOutbox::open(db_path, options);
-}
 
 int fail(std::ostream& err, const std::string& message) {
   err << "edgegw deadletters: " << message << "\n";
@@ -45,7 +38,7 @@ int report(std::ostream& out, std::ostream& err, const Result<uint64_t>& changed
 }  // namespace
 
 int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream& err, size_t limit, bool json) {
-  auto outbox = open_for_cli(db_path);
+  auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status().message());
   std::vector<DeadLetter> rows;
   if (Status s = (*outbox)->deadletters(limit, rows); !s.ok()) return fail(err, s.message());
@@ -87,7 +80,7 @@ int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream
 int deadletters_retry(const std::string& db_path, std::ostream& out, std::ostream& err,
                       const std::vector<int64_t>& ids, bool all, int64_t now_ms) {
   if (ids.empty() != all) return fail(err, "give the ids to retry, or --all (not both)");
-  auto outbox = open_for_cli(db_path);
+  auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status().message());
   return report(out, err, (*outbox)->deadletters_retry(ids, now_ms), ids, "queued");
 }
@@ -95,7 +88,7 @@ int deadletters_retry(const std::string& db_path, std::ostream& out, std::ostrea
 int deadletters_purge(const std::string& db_path, std::ostream& out, std::ostream& err,
                       const std::vector<int64_t>& ids, bool all) {
   if (ids.empty() != all) return fail(err, "give the ids to purge, or --all (not both)");
-  auto outbox = open_for_cli(db_path);
+  auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status().message());
   return report(out, err, (*outbox)->deadletters_purge(ids), ids, "purged");
 }

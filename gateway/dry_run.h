@@ -5,7 +5,7 @@
 // due on the way, in due-time order, each at its due time. Every effect is
 // printed as one JSON line (gateway/effect_lines.h); `set` values are kept
 // for `state.NAME` and each event becomes its topic's `previous`
-// (gateway/sim_lookups.h).
+// (gateway/memory_lookups.h).
 //
 // Single-threaded; nothing throws out of it.
 #pragma once
@@ -23,7 +23,7 @@
 #include "gateway/event_pipeline.h"
 #include "gateway/rule_driver.h"
 #include "gateway/sim_events.h"
-#include "gateway/sim_lookups.h"
+#include "gateway/memory_lookups.h"
 #include "rules/decision.h"
 #include "rules/payload.h"
 #include "rules/routes.h"
@@ -81,7 +81,7 @@ private:
   };
 
   RuleDriver &rules_;
-  SimLookups lookups_;
+  MemoryLookups lookups_;
   rules::JsonParser parser_;
   std::vector<rules::TimedDecision> decisions_;
   DeviceTracker *devices_ = nullptr;

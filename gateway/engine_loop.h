@@ -35,7 +35,7 @@
 #include "gateway/mqtt_link.h"
 #include "gateway/rule_watch.h"
 #include "gateway/sqlite_outbox.h"
-#include "gateway/sim_lookups.h"
+#include "gateway/memory_lookups.h"
 #include "gateway/status_collector.h"
 #include "rules/decision.h"
 #include "rules/engine.h"
@@ -149,7 +149,7 @@ class EngineLoop {
   std::unique_ptr<rules::Engine> rule_engine_;       // null: no rules loaded
   std::unique_ptr<EngineRef> engine_ref_;            // rule_engine_ as the pipeline calls it
   std::vector<rules::TimedDecision> pending_;        // from timers and gateway events, for the next batch
-  SimLookups lookups_;                               // state.NAME and previous payloads
+  MemoryLookups lookups_;                               // state.NAME and previous payloads
   EventPipeline pipeline_;                           // the per-event order, shared with `edgegw test`
   MonoTime next_http_warn_{};
   std::vector<LinkEvent> link_events_;

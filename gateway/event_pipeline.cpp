@@ -7,7 +7,7 @@
 
 namespace edgegw::gateway {
 
-EventPipeline::EventPipeline(const rules::Routes& routes, SimLookups& lookups, rules::JsonParser& parser,
+EventPipeline::EventPipeline(const rules::Routes& routes, MemoryLookups& lookups, rules::JsonParser& parser,
                              std::string gateway_id)
     : routes_(routes), lookups_(lookups), parser_(parser), gateway_id_(std::move(gateway_id)) {}
 

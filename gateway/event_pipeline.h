@@ -24,7 +24,7 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "gateway/rule_driver.h"
-#include "gateway/sim_lookups.h"
+#include "gateway/memory_lookups.h"
 #include "rules/decision.h"
 #include "rules/enqueue.h"
 #include "rules/payload.h"
@@ -44,7 +44,7 @@ class EventPipeline {
     virtual Status decide(rules::TimedDecision& d) = 0;     // stages 3 and 4, and timers
   };
 
-  EventPipeline(const rules::Routes& routes, SimLookups& lookups, rules::JsonParser& parser,
+  EventPipeline(const rules::Routes& routes, MemoryLookups& lookups, rules::JsonParser& parser,
                 std::string gateway_id);
 
   void set_rules(RuleDriver* rules) { rules_ = rules; }            // null: no rules
@@ -67,7 +67,7 @@ class EventPipeline {
 
  private:
   const rules::Routes& routes_;
-  SimLookups& lookups_;
+  MemoryLookups& lookups_;
   rules::JsonParser& parser_;
   std::string gateway_id_;
   RuleDriver* rules_ = nullptr;

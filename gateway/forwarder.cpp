@@ -33,11 +33,6 @@ void Forwarder::on_connected(bool session_present, int64_t since_ms) {
 
 void Forwarder::on_disconnected() { connected_ = false; }
 
-bool Forwarder::on_acked(int64_t seq) {
-  int64_t created_ms = 0;
-  return on_acked(seq, created_ms);
-}
-
 bool Forwarder::on_acked(int64_t seq, int64_t& created_ms) {
   auto it = inflight_.find(seq);
   if (it == inflight_.end()) return false;

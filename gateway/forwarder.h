@@ -50,10 +50,9 @@ class Forwarder {
   // outbox cannot be read.
   Status pump();
 
-  // The link acknowledged seq. Returns true if it was in flight; the caller
-  // removes it from the outbox and calls on_removed() once that committed.
-  bool on_acked(int64_t seq);
-  // The same; `created_ms` gets the row's created_ms (for the delivery latency).
+  // The link acknowledged seq. Returns true if it was in flight, with the
+  // row's created_ms (for the delivery latency); the caller removes it from
+  // the outbox and calls on_removed() once that committed.
   bool on_acked(int64_t seq, int64_t& created_ms);
   void on_removed(const std::vector<int64_t>& seqs);
   // The client gave up on seq (disconnect, error): it is sent again.

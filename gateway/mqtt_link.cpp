@@ -287,6 +287,5 @@ void MqttLink::probe_tls() {
   if (prober_) prober_->start();
 }
 
-bool MqttLink::is_connected() const { return client_->is_connected(); }
 
 }  // namespace edgegw::gateway

@@ -87,8 +87,6 @@ class MqttLink : public Publisher {
   // The outcome arrives as TlsProbed. Does nothing on a plain link or while
   // a probe still runs; the destructor cancels and joins it.
   void probe_tls();
-  // Marks the link down without waiting (after ConnectionLost).
-  bool is_connected() const;
   Link link() const { return link_; }
   const LinkSettings& settings() const { return settings_; }
 

@@ -39,7 +39,8 @@ int64_t add(Outbox& o, const std::string& topic, Priority p = Priority::normal, 
 
 // What the engine does with a PUBACK: remove the row, then tell the forwarder.
 void ack(Forwarder& f, Outbox& o, int64_t seq) {
-  REQUIRE(f.on_acked(seq));
+  int64_t created_ms = 0;
+  REQUIRE(f.on_acked(seq, created_ms));
   REQUIRE(o.remove(seq).ok());
   f.on_removed({seq});
 }
@@ -136,7 +137,8 @@ TEST_CASE("Is an acknowledged row whose removal is not committed yet never sent 
   int64_t a = add(outbox, "a"), b = add(outbox, "b");
   fwd.on_connected(false);
   REQUIRE(fwd.pump().ok());
-  REQUIRE(fwd.on_acked(a));                // PUBACK seen; the remove is still in the engine's batch
+  int64_t created_ms = 0;
+  REQUIRE(fwd.on_acked(a, created_ms));    // PUBACK seen; the remove is still in the engine's batch
   fwd.on_disconnected();
   up.sent.clear();
   fwd.on_connected(false);

@@ -1,10 +1,10 @@
-#include "gateway/sim_lookups.h"
+#include "gateway/memory_lookups.h"
 
 #include "devices/device.h"
 
 namespace edgegw::gateway {
 
-rules::Value SimLookups::previous(const Event &event,
+rules::Value MemoryLookups::previous(const Event &event,
                                   std::span<const rules::PathKey> path) const {
   // A device's previous merged state first (design.md: `previous.x`).
   if (event.device) {
@@ -18,16 +18,16 @@ rules::Value SimLookups::previous(const Event &event,
   return rules::Payload(it->second, parser_).get(path);
 }
 
-rules::Value SimLookups::state(std::string_view name) const {
+rules::Value MemoryLookups::state(std::string_view name) const {
   auto it = state_.find(name);
   return it == state_.end() ? rules::Value{} : it->second;
 }
 
-void SimLookups::remember(const Event &event) {
+void MemoryLookups::remember(const Event &event) {
   previous_[{event.link, event.topic}] = event.payload;
 }
 
-void SimLookups::set_state(const std::string &name, rules::Value value) {
+void MemoryLookups::set_state(const std::string &name, rules::Value value) {
   state_[name] = std::move(value);
 }
 

@@ -1,12 +1,15 @@
-// gateway/sim_lookups.h — the engine's lookups during `edgegw test`.
+// gateway/memory_lookups.h — what expressions look up beyond the event,
+// kept in memory by the engine thread: the daemon's (EngineLoop) and the
+// dry run's (`edgegw test`) alike.
 //
-// `state.NAME` answers the values `set` so far in this run (nothing is read
-// from or written to the state database); `previous...` answers from the
-// event's device's previous merged state when it has a device, else from the
+// `state.NAME` answers the values `set` so far (the daemon also loads them
+// from the state database at start and writes each `set` there; the dry run
+// reads and writes no database); `previous...` answers from the event's
+// device's previous merged state when it has a device, else from the
 // previous payload of the same topic on the same link, parsed with this
 // object's own JsonParser so the current event's document stays parsed
 // (rules/eval_context.h). Device fields keep the defaults.
-// Not thread-safe: the dry run's one thread.
+// Not thread-safe: the engine thread only.
 #pragma once
 
 #include <map>
@@ -19,7 +22,7 @@
 
 namespace edgegw::gateway {
 
-class SimLookups : public rules::Lookups {
+class MemoryLookups : public rules::Lookups {
 public:
   rules::Value previous(const Event &event,
                         std::span<const rules::PathKey> path) const override;
