@@ -32,9 +32,9 @@ TEST_CASE("Does the budget hold intake under journal_max of usable space, and re
 
 TEST_CASE("Does releasing the reserve leave the usable space as it was, so intake never spends it?", "[disk]") {
   DiskBudget b({.hold_below = 1 * MiB, .reserve = 512 * KiB});
-  b.observe(900 * KiB, 512 * KiB, 0);
+  b.observe(400 * KiB, 512 * KiB, 0);
   const uint64_t before = b.usable();
-  b.observe(900 * KiB + 512 * KiB, 0, 0);  // released: the file system has it, the reserve is owed it
+  b.observe(400 * KiB + 512 * KiB, 0, 0);  // released: the file system has it, the reserve is owed it
   CHECK(b.debt() == 512 * KiB);
   CHECK(b.usable() == before);
   b.update_hold();
