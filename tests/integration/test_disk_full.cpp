@@ -29,7 +29,13 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kRoutes = "  - from: \"dev/+/state\"\n    to: \"sites/{{ topic[1] }}\"\n";
-constexpr size_t kBurst = 30'000;
+constexpr size_t kBurst = 30'000;  // issue 25's burst: [disk-burst]
+// The drain cases: enough to fill the disk several times over (2.4 MB of
+// journal records against about 1 MB usable before the hold), few enough
+// to finish within a minute. Each hold drops the local link and the broker
+// replays what it had in flight, as duplicates; on this 3 MiB disk that is
+// most of the time spent (docs/reliability.md, the figures).
+constexpr size_t kDrainBurst = 12'000;
 constexpr size_t kDevices = 10;
 constexpr const char* kHeld = "holding intake";
 
@@ -81,23 +87,26 @@ struct FullDiskRig {
 
   // The burst, one publisher at Mosquitto's in-flight window; returns once
   // the local broker acknowledged all of it (queued for the gateway).
-  void burst() {
+  void burst(size_t n) {
     TestClient devices(local.uri(), "devices");
     REQUIRE(devices.connect().ok());
     BulkPublish spec;
-    spec.count = kBurst;
+    spec.count = n;
     spec.topic_of = [](size_t i) { return "dev/" + std::to_string(i % kDevices) + "/state"; };
     spec.payload_of = payload_of;
     auto r = devices.publish_many(spec);
     REQUIRE(r.ok());
-    REQUIRE(r->acked == kBurst);
+    REQUIRE(r->acked == n);
   }
 
-  void expect_all_arrived(TestClient& c, std::chrono::milliseconds deadline) {
-    CHECK(wait_until([&] { return check_sequences(c.received(), "sites/").distinct >= kBurst; }, deadline, 50ms));
+  void expect_all_arrived(TestClient& c, size_t n, std::chrono::milliseconds deadline) {
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(wait_until([&] { return check_sequences(c.received(), "sites/").distinct >= n; }, deadline, 50ms));
     auto report = check_sequences(c.received(), "sites/");
-    WARN(report.distinct << " of " << kBurst << " arrived, " << report.duplicates << " duplicates");
-    CHECK(report.distinct == kBurst);
+    WARN(report.distinct << " of " << n << " arrived, " << report.duplicates << " duplicates, "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+                         << " ms after intake resumed");
+    CHECK(report.distinct == n);
     CHECK(report.order_ok);
   }
 };
@@ -110,7 +119,7 @@ TEST_CASE("Does a gateway whose own backlog fills its disk hold intake first, an
   if (!rig.setup()) return report_skip("cannot mount a tmpfs (needs root)");
   Gateway& gw = *rig.gw;
   REQUIRE(gw.start(false).ok());
-  rig.burst();
+  rig.burst(kBurst);
   REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
   // Held before the disk filled: nothing failed, the process is up, the
   // space left is the journal's headroom.
@@ -136,7 +145,7 @@ TEST_CASE("Does a gateway on a disk its backlog filled drain, make room and resu
   if (!rig.setup()) return report_skip("cannot mount a tmpfs (needs root)");
   Gateway& gw = *rig.gw;
   REQUIRE(gw.start(false).ok());
-  rig.burst();
+  rig.burst(kDrainBurst);
   REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
   const size_t resumes = count_of(gw.log(), "local link: resuming intake");
   REQUIRE(rig.upstream.start().ok());
@@ -148,7 +157,7 @@ TEST_CASE("Does a gateway on a disk its backlog filled drain, make room and resu
   WARN("intake resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(resumed).count()
                          << " ms after the upstream returned");
   CHECK(resumed < 10s);
-  rig.expect_all_arrived(**joined, 45s);
+  rig.expect_all_arrived(**joined, kDrainBurst, 40s);
   CHECK(gw.running());
   REQUIRE(gw.stop().ok());
   INFO(gw.log());
@@ -163,7 +172,7 @@ TEST_CASE("Does a gateway killed on a full disk start on it, drain and lose noth
   if (!rig.setup()) return report_skip("cannot mount a tmpfs (needs root)");
   Gateway& gw = *rig.gw;
   REQUIRE(gw.start(false).ok());
-  rig.burst();
+  rig.burst(kDrainBurst);
   REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
   REQUIRE(gw.kill9().ok());
   const size_t held_before = count_of(gw.log(), kHeld);
@@ -182,7 +191,7 @@ TEST_CASE("Does a gateway killed on a full disk start on it, drain and lose noth
   WARN("intake resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(resumed).count()
                          << " ms after the upstream returned");
   CHECK(resumed < 10s);
-  rig.expect_all_arrived(**joined, 45s);
+  rig.expect_all_arrived(**joined, kDrainBurst, 40s);
   REQUIRE(gw.stop().ok());
   INFO(gw.log());
   CHECK(gw.log().find("critical") == std::string::npos);
