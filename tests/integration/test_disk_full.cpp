@@ -62,7 +62,9 @@ std::string health(int port) {
 struct FullDiskRig {
   MosquittoBroker local{BrokerOptions{
       .extra_config = {"max_queued_messages 1000000", "max_queued_bytes 0", "max_inflight_messages 100"}}};
-  MosquittoBroker upstream{BrokerOptions{.persistence = true}};
+  // Queues everything for the cloud's session: the backlog reaches it before
+  // the test's client has joined (Mosquitto's default keeps 1,000).
+  MosquittoBroker upstream{BrokerOptions{.persistence = true, .extra_config = {"max_queued_messages 0"}}};
   std::unique_ptr<Cloud> cloud;
   std::unique_ptr<Gateway> gw;
   std::unique_ptr<SmallDisk> disk;
