@@ -1,6 +1,9 @@
 #include "gateway/check.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <tuple>
 #include <vector>
 
@@ -27,6 +30,27 @@ void check_http_modules(const Config& cfg, const std::vector<rules::RuleSpec>& s
       return;  // one is enough: the module is the same for all
     }
   }
+}
+
+// The outbox may grow to buffer.max_bytes (plus SQLite's own pages) and the
+// journal to journal_max: on a file system smaller than both, the disk fills
+// before the limits act (docs/reliability.md, "A full disk"). The state_dir
+// may not exist yet (a build machine): the nearest folder that does decides.
+void check_disk_size(const Config& cfg, Diagnostics& diags) {
+  std::filesystem::path dir = cfg.gateway.state_dir;
+  struct statvfs fs {};
+  while (::statvfs(dir.c_str(), &fs) != 0) {
+    if (!dir.has_relative_path() || dir == dir.parent_path()) return;
+    dir = dir.parent_path();
+  }
+  const uint64_t size = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+  const uint64_t wanted = cfg.buffer.max_bytes + cfg.buffer.journal_max;
+  if (wanted <= size) return;
+  diags.warning(cfg.buffer.pos, "buffer.max_bytes (" + std::to_string(cfg.buffer.max_bytes) +
+                                    " bytes) plus buffer.journal_max (" + std::to_string(cfg.buffer.journal_max) +
+                                    " bytes) is larger than the file system of state_dir '" +
+                                    cfg.gateway.state_dir + "' (" + std::to_string(size) +
+                                    " bytes): the disk fills before the buffer limits act");
 }
 
 }  // namespace
@@ -64,6 +88,7 @@ int run_check(const std::string& config_path, std::ostream& out, std::ostream& e
                      [&rank](const Diagnostic& a, const Diagnostic& b) { return rank(a.pos) < rank(b.pos); });
     for (auto& d : items) diags.add(std::move(d));
     mosquitto_conf_hints(*cfg, diags, mosquitto_conf);
+    check_disk_size(*cfg, diags);
     check_http_modules(*cfg, specs, diags);
   }
   err << diags.format_all();

@@ -80,7 +80,11 @@ void parse_gateway(YamlDoc& doc, const Field& f, const std::string& base_dir, Ga
 void parse_buffer(YamlDoc& doc, const Field& f, BufferConfig& b) {
   MapReader m(doc, f);
   m.count("max_messages", b.max_messages, 1, INT64_MAX);
-  m.size("max_bytes", b.max_bytes, 1);
+  b.pos = f.pos;
+  if (auto mf = m.take("max_bytes")) {
+    b.pos = mf->pos;
+    (void)read_size(doc, *mf, b.max_bytes, 1);
+  }
   m.duration("max_age", b.max_age, std::chrono::seconds(1));
   if (auto wf = m.take("when_full")) {
     read_enum(doc, *wf, b.when_full, {{"drop_oldest", WhenFull::drop_oldest}, {"reject_new", WhenFull::reject_new}});

@@ -74,6 +74,7 @@ struct BufferConfig {
   WhenFull when_full = WhenFull::drop_oldest;
   bool sync_full = false;       // sync: full
   uint64_t journal_max = 64ull << 20;
+  SourcePos pos;                // buffer.max_bytes, else the buffer section (check's disk warning)
 
   OutboxLimits limits() const { return {max_messages, max_bytes, max_age, when_full}; }
 };

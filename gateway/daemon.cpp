@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "core/topic.h"
+#include "gateway/disk_guard.h"
 #include "gateway/engine_loop.h"
 #include "gateway/process_tuning.h"
 #include "gateway/http_worker.h"
@@ -172,7 +173,11 @@ int run_daemon(const Config& cfg) {
     return 1;
   }
 
+  // A small disk gets a small WAL, journal segments and batches (disk_guard.h).
+  const DiskSizing sizing = DiskSizing::for_journal_max(cfg.buffer.journal_max);
   OutboxOptions oopt;
+  oopt.wal_autocheckpoint_pages = sizing.wal_autocheckpoint_pages;
+  oopt.journal_size_limit = sizing.journal_size_limit;
   oopt.limits = cfg.buffer.limits();
   oopt.sync_full = cfg.buffer.sync_full;
   oopt.background_checkpoints = true;  // off the engine thread: docs/performance.md, latency
@@ -187,6 +192,7 @@ int run_daemon(const Config& cfg) {
   JournalOptions jopt;
   jopt.dir = cfg.gateway.state_dir + "/journal";
   jopt.sync_full = cfg.buffer.sync_full;
+  jopt.segment_bytes = sizing.segment_bytes;
   auto journal = Journal::open(jopt, (*outbox)->journal_position());
   if (!journal.ok()) {
     log->error("{}", journal.status().message());
@@ -248,7 +254,7 @@ int run_daemon(const Config& cfg) {
   eopt.gateway_id = cfg.gateway.id;
   eopt.journal_max = cfg.buffer.journal_max;
   eopt.sync_full = cfg.buffer.sync_full;
-  eopt.state_dir = cfg.gateway.state_dir;
+  eopt.batch_bytes = sizing.batch_bytes;
   eopt.local_reconnect_min = cfg.local.reconnect.min;
   eopt.local_reconnect_max = cfg.local.reconnect.max;
   eopt.local_subscriptions = plan(Link::local, rule_set.get());
@@ -274,6 +280,12 @@ int run_daemon(const Config& cfg) {
   auto notifier = ServiceNotifier::from_systemd(cfg.upstream.has_value());
   parts.service = &notifier;
   parts.devices = &devices;
+  DiskGuard disk({cfg.gateway.state_dir, cfg.buffer.journal_max, sizing.reserve_bytes}, **outbox, **journal, metrics,
+                 log);
+  parts.disk = &disk;
+  ingress.set_release_reserve([path = disk.reserve_path(), target = sizing.reserve_bytes] {
+    return DiskReserve(path, target).release();
+  });
   EngineLoop loop(std::move(parts), std::move(eopt));
   start_http(*obs, cfg, metrics, *log);
 

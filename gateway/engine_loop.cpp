@@ -2,22 +2,20 @@
 
 #include <poll.h>
 #include <sys/signalfd.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <csignal>
 
 #include "core/overloaded.h"
+#include "gateway/disk_guard.h"
 #include "gateway/service_notifier.h"
 
 namespace edgegw::gateway {
 namespace {
 
 constexpr size_t kBatchRecords = 2048;
-constexpr size_t kBatchBytes = 8u << 20;
 constexpr auto kCheckpointEvery = std::chrono::seconds(1);
 constexpr auto kExpiryEvery = std::chrono::seconds(10);
-constexpr auto kDiskCheckEvery = std::chrono::seconds(1);
 constexpr auto kCommitRetry = std::chrono::milliseconds(500);
 constexpr auto kFailedDeliveryPause = std::chrono::seconds(1);
 
@@ -140,7 +138,7 @@ int EngineLoop::run() {
   MonoTime now = mono_now();
   next_checkpoint_ = now + kCheckpointEvery;
   next_expiry_ = now;
-  next_disk_check_ = now;
+  if (p_.disk) p_.disk->start(now);
   gateway_event("started");
   while (!stop_requested_) {
     now = mono_now();
@@ -167,8 +165,13 @@ int EngineLoop::run() {
       if (now < commit_retry_at_) break;
       more = process_journal(kBatchRecords);
       bool http_done = http_ && http_->has_results();
+      // A full disk: the records wait in the journal, only the drain commits.
+      // A full disk: the records that do not fit wait in the journal.
+      const size_t take = p_.disk && !records_.empty() ? p_.disk->admit(records_, now) : records_.size();
+      if (p_.disk && p_.disk->hold_intake() && !journal_paused_) check_backpressure();  // now, not after the catch-up
+      if (take == 0 && !records_.empty() && !removals_pending()) break;  // nothing fits, nothing to drain: wait
       if (!records_.empty() || removals_pending() || !pending_.empty() || http_done) {
-        if (auto s = commit_batch(); !s.ok()) {
+        if (auto s = commit_batch(take); !s.ok()) {
           if (p_.outbox.corrupt_seen()) {
             // The restart moves the file aside and starts a fresh one; the
             // journal still holds every record not committed.
@@ -177,8 +180,7 @@ int EngineLoop::run() {
             stop_requested_ = true;
             break;
           }
-          p_.log->error("outbox: commit failed, retrying: {}", s.message());
-          commit_retry_at_ = now + kCommitRetry;
+          commit_failed(s, now);
           break;
         }
       }
@@ -233,7 +235,10 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     // Refused while still connected: pause the resend, never spin on it.
     if (ls.phase == LinkState::Phase::connected) ls.resend_at = mono_now() + kFailedDeliveryPause;
   } else if (const auto* e = std::get_if<Connected>(&ev)) {
-    if (ls.phase == LinkState::Phase::paused) return;  // a late connect while we hold the link down
+    if (ls.phase == LinkState::Phase::paused) {  // a late connect while we hold the link down: drop it
+      ls.link.disconnect(Duration::zero());
+      return;
+    }
     ls.phase = LinkState::Phase::connected;
     ls.backoff.reset();
     ls.failures = 0;
@@ -312,8 +317,11 @@ bool EngineLoop::process_journal(size_t max_records) {
   // newer: the reader has moved past its records already.
   if (batch_failed_) return !p_.journal.caught_up();
   records_.clear();
-  if (auto s = p_.journal.read_next(records_, max_records, kBatchBytes); !s.ok()) {
-    p_.log->error("journal: {}", s.message());
+  batch_record_bytes_ = 0;
+  Status read = p_.journal.read_next(records_, max_records, opt_.batch_bytes);
+  for (const auto& rec : records_) batch_record_bytes_ += rec.topic.size() + rec.payload.size();
+  if (!read.ok()) {
+    p_.log->error("journal: {}", read.message());
     return false;
   }
   // Stopped at max_records or max_bytes: the eventfd was already drained,
@@ -469,7 +477,9 @@ void EngineLoop::watch_clock() {
   if (rule_engine_) rule_engine_->clock_jumped(std::chrono::milliseconds(delta), from_unix_ms(wall));
 }
 
-Status EngineLoop::commit_batch() {
+Status EngineLoop::commit_batch(size_t take) {
+  take = std::min(take, records_.size());
+  const bool with_records = take > 0 || records_.empty();  // else only the drain
   watch_clock();  // before the batch stamps rows with the new time
   int64_t now_ms = wall_ms();
   batch_failed_ = true;  // until the commit below succeeds: keep records_ for the retry
@@ -479,12 +489,12 @@ Status EngineLoop::commit_batch() {
     p_.outbox.rollback();
     return s;
   };
-  {  // timers, gateway and silence triggers, kept until their batch commits
+  if (with_records) {  // timers, gateway and silence triggers, kept until their batch commits
     BatchEffects fx(*this, now_ms, now_ms, tally);
     if (auto s = pipeline_.carry_out(pending_, fx); !s.ok()) return fail(s);
   }
-  for (auto& rec : records_) {
-    if (auto s = route_record(rec, now_ms, tally); !s.ok()) return fail(s);
+  for (size_t i = 0; i < take; ++i) {
+    if (auto s = route_record(records_[i], now_ms, tally); !s.ok()) return fail(s);
   }
   for (int li = 0; li < 2; ++li) {
     for (int64_t seq : removes_[li]) {
@@ -508,24 +518,48 @@ Status EngineLoop::commit_batch() {
   if (p_.devices) {
     if (auto s = p_.devices->save_dirty(now_ms); !s.ok()) return fail(s);
   }
-  uint64_t last = records_.empty() ? committed_seq_ : records_.back().seq;
+  uint64_t last = take == 0 ? committed_seq_ : records_[take - 1].seq;
   if (last != committed_seq_) {
     if (auto s = p_.outbox.set_journal_position(last); !s.ok()) return fail(s);
   }
   if (auto s = p_.outbox.commit(); !s.ok()) return fail(s);
   committed_seq_ = last;
-  if (p_.devices) p_.devices->committed();
-  batch_failed_ = false;
-  if (rule_engine_) rule_engine_->clear_dirty();
-  records_.clear();
-  pending_.clear();
-  if (http_) http_->committed();
+  batch_committed(take);
+  if (with_records) pending_.clear();
   count_committed(tally);
   if (opt_.sync_full && committed_seq_ > released_seq_) {
     // synchronous=FULL: the commit is on disk, the journal records are redundant.
     if (p_.journal.release(committed_seq_).ok()) released_seq_ = committed_seq_;
   }
   return Status();
+}
+
+// After a commit: the records taken leave records_, the rest wait for room
+// and are committed later as they are.
+void EngineLoop::batch_committed(size_t take) {
+  uint64_t taken_bytes = 0;
+  for (size_t i = 0; i < take; ++i) taken_bytes += records_[i].topic.size() + records_[i].payload.size();
+  if (p_.disk) p_.disk->committed(taken_bytes, take > 0);
+  batch_record_bytes_ -= std::min(batch_record_bytes_, taken_bytes);
+  if (commit_failures_ > 0) {
+    p_.log->info("outbox: commits succeed again, after {} failed attempt(s)", commit_failures_);
+    commit_failures_ = 0;
+  }
+  if (p_.devices) p_.devices->committed();
+  if (rule_engine_) rule_engine_->clear_dirty();
+  records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(take));
+  batch_failed_ = !records_.empty();
+  if (http_) http_->committed();
+}
+
+// One line when commits start failing and one when they succeed again
+// (batch_committed), not one per retry.
+void EngineLoop::commit_failed(const Status& s, MonoTime now) {
+  const bool full = p_.disk && p_.disk->commit_failed();
+  if (commit_failures_++ == 0) {
+    p_.log->error("outbox: commit failed, retrying{}: {}", full ? " (the state_dir is full)" : "", s.message());
+  }
+  commit_retry_at_ = now + kCommitRetry;
 }
 
 void EngineLoop::count_committed(const BatchTally& tally) {
@@ -592,10 +626,8 @@ void EngineLoop::run_timers(MonoTime now) {
       rule_engine_->on_tick(wall, parser_, lookups_, opt_.gateway_id, pending_);
     }
     if (!pending_.empty() && now >= commit_retry_at_) {
-      if (auto s = commit_batch(); !s.ok()) {
-        p_.log->error("outbox: commit failed, retrying: {}", s.message());
-        commit_retry_at_ = now + kCommitRetry;
-      }
+      const size_t take = p_.disk && !records_.empty() ? p_.disk->admit(records_, now) : records_.size();
+      if (auto s = commit_batch(take); !s.ok()) commit_failed(s, now);
       pump_forwarders();
     }
   }
@@ -633,44 +665,38 @@ void EngineLoop::release_if_durable(bool wait) {
   // segments behind it stay. On the tick the outbox's checkpoint thread has
   // done that work (wal_checkpointer.h); at shutdown, `wait` does it here.
   auto durable = p_.outbox.durable_journal_position(wait);
-  if (!durable.ok()) {
-    p_.log->warn("outbox: checkpoint: {}", durable.status().message());
+  if (!durable.ok()) {  // once per reason: on a full disk it fails every second
+    if (checkpoint_log_.should_log(durable.status().message(), mono_now())) {
+      p_.log->warn("outbox: checkpoint: {}", durable.status().message());
+    }
     return;
   }
+  checkpoint_log_.reset();
   uint64_t upto = std::min(*durable, committed_seq_);
   if (upto > released_seq_ && p_.journal.release(upto).ok()) released_seq_ = upto;
 }
 
 void EngineLoop::check_backpressure() {
   MonoTime now = mono_now();
-  if (now >= next_disk_check_ && !opt_.state_dir.empty()) {
-    next_disk_check_ = now + kDiskCheckEvery;
-    struct statvfs fs {};
-    if (::statvfs(opt_.state_dir.c_str(), &fs) == 0) {
-      uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-      bool low = free_bytes < opt_.journal_max;
-      if (low != disk_low_) {
-        disk_low_ = low;
-        if (low) p_.log->error("state_dir '{}': free space {} bytes is under buffer.journal_max", opt_.state_dir, free_bytes);
-        else p_.log->info("state_dir '{}': free space is back above buffer.journal_max", opt_.state_dir);
-      }
-    }
-  }
+  if (p_.disk) p_.disk->maintain(now);
+  const bool disk_low = p_.disk && p_.disk->hold_intake();
   uint64_t backlog = p_.journal.backlog_bytes();
   bool over = backlog > opt_.journal_max;
   bool under_half = backlog < opt_.journal_max / 2;
   LinkState& ls = *local_;
-  if (!journal_paused_ && (over || disk_low_)) {
+  if (!journal_paused_ && (over || disk_low)) {
     journal_paused_ = true;
     p_.metrics.ingress_paused = true;
     p_.log->warn("local link: holding it down ({}); the broker queues for our session",
-                 disk_low_ ? "state_dir is low on space" : "the journal is over buffer.journal_max");
-    ls.link.disconnect(std::chrono::milliseconds(500));
+                 disk_low ? "state_dir is low on space" : "the journal is over buffer.journal_max");
+    // At once: a broker replaying its queue keeps sending while a clean
+    // disconnect waits for in-flight transfers, and each message is journal.
+    ls.link.disconnect(Duration::zero());
     ls.forwarder.on_disconnected();
     ls.phase = LinkState::Phase::paused;
     p_.metrics.connected[0] = false;
     p_.metrics.local_subscribed = false;
-  } else if (journal_paused_ && under_half && !disk_low_) {
+  } else if (journal_paused_ && under_half && !disk_low) {
     journal_paused_ = false;
     p_.metrics.ingress_paused = false;
     p_.log->info("local link: resuming intake");

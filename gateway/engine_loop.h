@@ -45,12 +45,13 @@
 namespace edgegw::gateway {
 
 class ServiceNotifier;
+class DiskGuard;
 
 struct EngineOptions {
   std::string gateway_id;
   uint64_t journal_max = 64ull << 20;  // local link paused above, resumed below half
   bool sync_full = false;
-  std::string state_dir;               // free-space check
+  size_t batch_bytes = 8u << 20;       // journal bytes per batch (DiskSizing: smaller on a small disk)
   Duration local_reconnect_min = std::chrono::seconds(1), local_reconnect_max = std::chrono::seconds(30);
   Duration upstream_reconnect_min = std::chrono::seconds(1), upstream_reconnect_max = std::chrono::minutes(2);
   std::vector<Subscription> local_subscriptions;
@@ -84,6 +85,7 @@ struct EngineParts {
   ServiceNotifier* service = nullptr;  // systemd WATCHDOG=1 and STATUS=; null: none
   DeviceTracker* devices = nullptr;    // null: no device registry (gateway/device_tracker.h)
   StatusCollector* status = nullptr;   // observability: called once per loop iteration
+  DiskGuard* disk = nullptr;           // free space and the reserve (disk_guard.h); null: unchecked
 };
 
 class EngineLoop {
@@ -111,7 +113,12 @@ class EngineLoop {
   void on_link_event(LinkState& ls, const LinkEvent& ev);
   void on_tls_probed(LinkState& ls, const TlsProbeResult& r);
   bool process_journal(size_t max_records);
-  Status commit_batch();
+  // Commits the first `take` of records_; the rest stay for a later batch
+  // (a full disk, disk_guard.h). take 0 with records waiting: only the
+  // drain (acknowledged rows' removal), no timer decisions either.
+  Status commit_batch(size_t take = SIZE_MAX);
+  void batch_committed(size_t take);
+  void commit_failed(const Status& s, MonoTime now);
   Status route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally);
   Status append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally& tally);
   Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
@@ -160,15 +167,16 @@ class EngineLoop {
   uint64_t released_seq_ = 0;
   MonoTime next_checkpoint_{};
   MonoTime next_expiry_{};
-  MonoTime next_disk_check_{};
-  bool disk_low_ = false;
+  uint64_t batch_record_bytes_ = 0;       // topic and payload bytes in records_
+  uint64_t commit_failures_ = 0;          // in a row; logged once, and once when it ends
+  ReasonLimiter checkpoint_log_{std::chrono::hours(24)};  // a failing checkpoint: each new reason once
   bool journal_paused_ = false;
   MonoTime commit_retry_at_{};
   uint64_t backlog_logged_level_ = 0;
   bool backlog_high_ = false;
   bool ready_sent_ = false;
   int exit_code_ = 0;
-  bool batch_failed_ = false;            // records_ holds a batch whose commit failed
+  bool batch_failed_ = false;            // records_ holds a batch not yet committed (failed or deferred)
   MonoTime next_bad_topic_warn_{};
   std::optional<MonoTime> reload_due_;   // a rule file changed: reload once it is quiet
   // Clock steps: the wall and monotonic clocks read together last time, and

@@ -4,6 +4,10 @@
 //                               subscriptions were first in place
 //   503 "engine loop stalled"   the engine thread did not beat within the bound
 //   503 "local link down"       the local broker is unreachable
+//   200 degraded "disk_full"    the state_dir is (nearly) full: intake held
+//                               before it fills, or the outbox drains to make
+//                               room (disk_guard.h); also before the first
+//                               start completes, when intake is held from it
 //   200 degraded "journal backpressure: local link held down"
 //                               the gateway holds the local link down on purpose
 //   200 degraded "upstream disconnected"   (only when an upstream is configured)
@@ -24,6 +28,7 @@ struct HealthInput {
   bool started = false;             // outbox open, local subscriptions were in place once
   bool local_connected = false;
   bool journal_paused = false;      // the local link is held down for backpressure
+  bool disk_full = false;           // DiskGuard::full()
   bool upstream_configured = false;
   bool upstream_connected = false;
   int64_t beat_age_ms = 0;          // since the engine loop last went round

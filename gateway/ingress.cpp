@@ -2,7 +2,9 @@
 
 #include <mqtt/message.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 
 namespace edgegw::gateway {
@@ -22,8 +24,16 @@ void Ingress::on_message(Link link, const mqtt::message& msg) {
     }
     return;
   }
-  auto r = journal_.append(link, msg.get_topic_ref().str(), std::string_view(payload.data(), payload.size()),
-                           msg.get_qos(), msg.is_retained(), now_ms);
+  const std::string_view topic = msg.get_topic_ref().str();
+  const std::string_view bytes(payload.data(), payload.size());
+  auto r = journal_.append(link, topic, bytes, msg.get_qos(), msg.is_retained(), now_ms);
+  if (!r.ok() && r.status().detail() == std::strerror(ENOSPC) && release_reserve_) {
+    if (const uint64_t freed = release_reserve_(); freed > 0) {
+      log_->warn("journal: the disk is full; released the {}-byte reserve to keep what the broker still sends",
+                 freed);
+      r = journal_.append(link, topic, bytes, msg.get_qos(), msg.is_retained(), now_ms);
+    }
+  }
   if (!r.ok()) {
     // No PUBACK must go out for a message we could not keep: exit before
     // returning to Paho. systemd restarts us; the broker redelivers.

@@ -5,12 +5,15 @@
 // buffer.sync: full). Paho sends the PUBACK as soon as this returns, so the
 // record must be in the journal first; if the append fails the process exits
 // at once, before the PUBACK, and the broker redelivers to the restarted
-// gateway.
+// gateway. Before that, on ENOSPC, it gives back the disk reserve once
+// (disk_guard.h) and tries again: what a broker still sends after intake is
+// held must not cost a restart.
 #pragma once
 
 #include <spdlog/logger.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "gateway/event_fd.h"
@@ -26,6 +29,9 @@ class Ingress : public IngressSink {
       : journal_(journal), wake_(wake), metrics_(metrics), max_payload_(max_payload), log_(std::move(log)) {}
 
   void on_message(Link link, const mqtt::message& msg) override;
+  // Releases the disk reserve; returns the bytes freed. Called on Paho's
+  // thread; set before the links connect.
+  void set_release_reserve(std::function<uint64_t()> f) { release_reserve_ = std::move(f); }
 
  private:
   Journal& journal_;
@@ -34,6 +40,7 @@ class Ingress : public IngressSink {
   uint64_t max_payload_;
   std::shared_ptr<spdlog::logger> log_;
   std::atomic<int64_t> last_oversize_log_ms_{0};
+  std::function<uint64_t()> release_reserve_;
 };
 
 }  // namespace edgegw::gateway

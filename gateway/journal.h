@@ -116,6 +116,9 @@ class Journal {
   // Counted per read_next() batch, so a release() in the middle of a batch
   // counts from the next one.
   uint64_t backlog_bytes() const;
+  // Any thread. Frame bytes appended since open, ever growing: the disk
+  // budget counts what the journal wrote between two looks (disk_guard.h).
+  uint64_t appended_bytes() const { return appended_bytes_.load(std::memory_order_relaxed); }
 
  private:
   struct Segment {

@@ -30,6 +30,8 @@ struct Metrics {
   std::atomic<bool> connected[2] = {false, false};
   std::atomic<bool> local_subscribed{false};
   std::atomic<bool> ingress_paused{false};
+  std::atomic<bool> disk_full{false};             // /healthz degraded, reason disk_full (disk_guard.h)
+  std::atomic<uint64_t> state_dir_free_bytes{0};  // statvfs of the state_dir at the last look
   LatencyHistogram delivery_latency;   // upstream rows: local receive -> PUBACK
 
   static void add(Counter& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }

@@ -134,6 +134,8 @@ Db::~Db() { sqlite3_close_v2(db_); }
 Status Db::error(int rc) {
   int primary = rc & 0xff;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) corrupt_seen_ = true;
+  // ENOSPC shows as SQLITE_FULL on a write, as an IOERR on the -shm or a truncate.
+  if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && sqlite3_system_errno(db_) == ENOSPC)) full_seen_ = true;
   // errmsg describes the most recent failed call; fall back to the code's text.
   const char* msg = sqlite3_errcode(db_) == rc ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
   return Status::error(name_, msg);
@@ -168,6 +170,12 @@ Result<int64_t> Db::query_int(const char* sql) {
 
 Status Db::configure(const DbOptions& options) {
   sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
+  // Before anything writes the header of a new file: free pages can then go
+  // back to the file system (incremental_vacuum), which a full disk needs
+  // (disk_guard.h). A no-op on a file that has tables already.
+  if (options.create) {
+    if (Status s = exec("PRAGMA auto_vacuum=INCREMENTAL"); !s.ok()) return s;
+  }
   // The first statement reads the header: a file that is not a database fails here.
   auto stmt = prepare("PRAGMA journal_mode=WAL");
   if (!stmt.ok()) return stmt.status();

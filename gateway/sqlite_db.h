@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/status.h"
 
@@ -120,6 +121,9 @@ class Db {
   // SQLITE_CORRUPT / SQLITE_NOTADB in corrupt_seen().
   Status error(int rc);
   bool corrupt_seen() const { return corrupt_seen_; }
+  // True (once) when a call failed for lack of space since the last call:
+  // SQLITE_FULL, or an I/O error with errno ENOSPC.
+  bool take_full_seen() { return std::exchange(full_seen_, false); }
   // Closing then leaves the database, -wal and -shm as they are: no
   // checkpoint into the file, no deleting the WAL. For a file about to be
   // quarantined, which should be kept as found.
@@ -133,6 +137,7 @@ class Db {
   sqlite3* db_ = nullptr;
   std::string name_;
   bool corrupt_seen_ = false;
+  bool full_seen_ = false;
   int64_t data_version_ = -1;
 };
 

@@ -127,6 +127,17 @@ class SqliteOutbox final : public Outbox {
   // went bad while running. Exit, and the restart's open() quarantines it.
   bool corrupt_seen() const { return db_->corrupt_seen() || (checkpointer_ && checkpointer_->corrupt()); }
   const OutboxLimits& limits() const { return options_.limits; }
+
+  // ---- space (sqlite_outbox_space.cpp), for DiskGuard ----
+  // True (once) when a write failed for lack of space since the last call.
+  bool take_disk_full() { return db_->take_full_seen(); }
+  // Bytes of free pages inside the file: what SQLite reuses before it grows it.
+  Result<uint64_t> free_page_bytes();
+  // Outside a batch: gives up to `pages` free pages back to the file system
+  // (PRAGMA incremental_vacuum; the file shrinks at the next complete
+  // checkpoint). Returns the pages freed; 0 on a file created before
+  // auto_vacuum was set (sqlite_db.h), whose free pages stay inside it.
+  Result<uint64_t> vacuum_step(int pages);
   // The connection, for stores that share the outbox's transactions
   // (gateway/sqlite_devices.h). Same thread rules as this object.
   sql::Db& db() { return *db_; }

@@ -50,6 +50,10 @@ void traffic(PromText& p, const Metrics& m) {
   }
   p.family("edgegw_ingress_paused", "gauge", "1 while the local link is held down for journal backpressure.");
   p.sample("edgegw_ingress_paused", uint64_t{m.ingress_paused.load(std::memory_order_relaxed)});
+  p.family("edgegw_state_dir_free_bytes", "gauge", "Bytes available to the gateway on the state_dir's file system.");
+  p.sample("edgegw_state_dir_free_bytes", m.state_dir_free_bytes.load(std::memory_order_relaxed));
+  p.family("edgegw_disk_full", "gauge", "1 while the state_dir is too full to take messages in or add rows.");
+  p.sample("edgegw_disk_full", uint64_t{m.disk_full.load(std::memory_order_relaxed)});
   p.histogram("edgegw_delivery_latency_seconds",
               "Upstream rows: from local receive to the upstream PUBACK.", m.delivery_latency);
 }

@@ -39,6 +39,7 @@ HealthInput StatusBoard::health_input(const Metrics& m, int64_t now_mono_ms) con
   in.started = started_.load(std::memory_order_acquire);
   in.local_connected = m.connected[0].load(std::memory_order_relaxed);
   in.journal_paused = m.ingress_paused.load(std::memory_order_relaxed);
+  in.disk_full = m.disk_full.load(std::memory_order_relaxed);
   in.upstream_configured = upstream_configured_;
   in.upstream_connected = m.connected[1].load(std::memory_order_relaxed);
   in.beat_age_ms = now_mono_ms - beat_ms_.load(std::memory_order_relaxed);

@@ -47,6 +47,12 @@ class WalCheckpointer {
   void committed(uint64_t mark) { committed_.store(mark, std::memory_order_release); }
   // After a commit: the WAL holds `frames` frames; past wake_frames, checkpoint now.
   void wal_grew(int frames);
+  // Checkpoint soon even though no commit moved the mark (an incremental
+  // vacuum: the checkpoint is what shrinks the file).
+  void poke() {
+    woken_.store(true, std::memory_order_release);
+    cv_.notify_one();
+  }
   // The highest mark a completed checkpoint covers: durable on disk (0: none yet).
   uint64_t durable() const { return durable_.load(std::memory_order_acquire); }
   // The last checkpoint's failure (ok when it succeeded); corrupt() when the

@@ -47,6 +47,14 @@ Gateway::~Gateway() {
 }
 
 Status Gateway::start(bool wait_upstream) {
+  if (auto s = start_until("local link: subscribed"); !s.ok()) return s;
+  if (wait_upstream && !process_->wait_for_output("upstream link: connected", 10s)) {
+    return Status::error("edgegw", "upstream not connected within 10 s:\n" + process_->stderr_text());
+  }
+  return Status();
+}
+
+Status Gateway::start_until(const std::string& text, std::chrono::milliseconds deadline) {
   if (process_) {
     past_logs_ += process_->stderr_text();
     process_.reset();
@@ -61,11 +69,8 @@ Status Gateway::start(bool wait_upstream) {
   auto child = ChildProcess::spawn(opts);
   if (!child.ok()) return child.status();
   process_.emplace(std::move(child.value()));
-  if (!process_->wait_for_output("local link: subscribed", 10s)) {
-    return Status::error("edgegw", "local subscriptions not in place within 10 s:\n" + process_->stderr_text());
-  }
-  if (wait_upstream && !process_->wait_for_output("upstream link: connected", 10s)) {
-    return Status::error("edgegw", "upstream not connected within 10 s:\n" + process_->stderr_text());
+  if (!process_->wait_for_output(text, deadline)) {
+    return Status::error("edgegw", "'" + text + "' not logged in time:\n" + process_->stderr_text());
   }
   return Status();
 }

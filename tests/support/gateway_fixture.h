@@ -26,6 +26,9 @@ class Gateway {
   // Starts `edgegw run` and waits until the local subscriptions are in place
   // (and, with `wait_upstream`, the upstream link is connected).
   Status start(bool wait_upstream = true);
+  // Starts `edgegw run` and waits until its log shows `text` (e.g. a start
+  // on a full disk, where the local link stays held down).
+  Status start_until(const std::string& text, std::chrono::milliseconds deadline = std::chrono::milliseconds(10'000));
   // SIGTERM; fails unless it exits 0 within `deadline`.
   Status stop(std::chrono::milliseconds deadline = std::chrono::milliseconds(10'000));
   Status kill9();
