@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -26,6 +28,26 @@ int connect_to(int port) {
   }
   return fd;
 }
+
+// limit_uplink's token bucket: refilled at the limit, at most a tenth of a
+// second's worth banked, so the rate holds over any 100 ms.
+class UplinkBudget {
+ public:
+  // Bytes the clients may send now; SIZE_MAX without a limit.
+  size_t available(uint64_t limit) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    if (limit == 0) return SIZE_MAX;
+    bytes_ = std::min(bytes_ + elapsed * static_cast<double>(limit), static_cast<double>(limit) / 10);
+    return static_cast<size_t>(bytes_);
+  }
+  void spend(size_t n) { bytes_ -= static_cast<double>(n); }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  double bytes_ = 0;
+};
 
 }  // namespace
 
@@ -61,13 +83,16 @@ Status TcpProxy::start() {
 void TcpProxy::run() {
   std::vector<std::pair<int, int>> pairs;
   char buf[64 * 1024];
+  UplinkBudget budget;
   for (;;) {
+    const uint64_t limit = uplink_limit_;
+    size_t uplink = budget.available(limit);
     std::vector<pollfd> fds = {{stop_pipe_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
     for (auto [c, s] : pairs) {
-      fds.push_back({c, POLLIN, 0});
+      fds.push_back({c, static_cast<short>(uplink > 0 ? POLLIN : 0), 0});
       fds.push_back({s, POLLIN, 0});
     }
-    ::poll(fds.data(), fds.size(), 200);
+    ::poll(fds.data(), fds.size(), limit > 0 ? 10 : 200);
     if (fds[0].revents) break;
     // Only the pairs polled above have entries in fds: one accepted below
     // waits for the next round (reading past fds was an ASan finding).
@@ -100,10 +125,16 @@ void TcpProxy::run() {
       for (int side = 0; side < 2; ++side) {
         const pollfd& p = fds[2 + 2 * i + side];
         if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        ssize_t n = ::read(p.fd, buf, sizeof buf);
+        const size_t want = side == 0 ? std::min(sizeof buf, uplink) : sizeof buf;
+        if (want == 0) continue;  // the uplink's budget is spent: read it later
+        ssize_t n = ::read(p.fd, buf, want);
         if (n <= 0) {
           dead.push_back(i);
           break;
+        }
+        if (side == 0 && limit > 0) {
+          uplink -= static_cast<size_t>(n);
+          budget.spend(static_cast<size_t>(n));
         }
         if (silent_) continue;  // swallowed: no reply, no RST
         const int to = side == 0 ? s : c;
