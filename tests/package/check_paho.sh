@@ -16,12 +16,14 @@ lib="$R/usr/lib/edgegw/libpaho-mqtt3as.so.1"
 objdump -p "$lib" | grep -qE '^ +SONAME +libpaho-mqtt3as\.so\.1$' || fail "$lib: SONAME is not libpaho-mqtt3as.so.1"
 dynamic=$(readelf -d "$bin")
 grep -qF 'Shared library: [libpaho-mqtt3as.so.1]' <<< "$dynamic" || fail "usr/bin/edgegw does not name libpaho-mqtt3as.so.1"
+# shellcheck disable=SC2016  # a literal $ORIGIN
 grep -qF 'Library runpath: [$ORIGIN/../lib/edgegw]' <<< "$dynamic" || fail "usr/bin/edgegw has no RUNPATH \$ORIGIN/../lib/edgegw"
 
 # What the loader opens: the private copy, once (Paho C++'s NEEDED included).
 loaded=$(LD_DEBUG=libs "$bin" version 2>&1 >/dev/null | sed -n 's/.*calling init: \(.*libpaho-mqtt3as.*\)$/\1/p')
-[ "$(wc -l <<< "$loaded")" = 1 ] && [ "$(realpath -m "$loaded")" = "$(realpath -m "$lib")" ] \
-  || fail "the installed binary loads '$loaded', not $lib"
+if [ "$(wc -l <<< "$loaded")" != 1 ] || [ "$(realpath -m "$loaded")" != "$(realpath -m "$lib")" ]; then
+  fail "the installed binary loads '$loaded', not $lib"
+fi
 
 # `edgegw version` says so, and that this Paho C does not track its heap.
 [[ "$version" == *"(${lib}), heap tracking off"* ]] || fail "edgegw version says '$version'"
