@@ -49,6 +49,34 @@ class UplinkBudget {
   double bytes_ = 0;
 };
 
+// One read from each side of a (client, target) pair that poll marked
+// (`polled`: the two pollfds), written to the other side unless silent.
+// The client's reads spend the uplink's budget. False when a side closed.
+bool relay_pair(std::pair<int, int> pair, const pollfd* polled, bool silent, uint64_t limit, size_t& uplink,
+                UplinkBudget& budget) {
+  char buf[64 * 1024];
+  for (int side = 0; side < 2; ++side) {
+    const pollfd& p = polled[side];
+    if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    const size_t want = side == 0 ? std::min(sizeof buf, uplink) : sizeof buf;
+    if (want == 0) continue;  // the uplink's budget is spent: read it later
+    ssize_t n = ::read(p.fd, buf, want);
+    if (n <= 0) return false;
+    if (side == 0 && limit > 0) {
+      uplink -= static_cast<size_t>(n);
+      budget.spend(static_cast<size_t>(n));
+    }
+    if (silent) continue;  // swallowed: no reply, no RST
+    const int to = side == 0 ? pair.second : pair.first;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+      if (w <= 0) break;
+      off += w;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 TcpProxy::~TcpProxy() {
@@ -82,7 +110,6 @@ Status TcpProxy::start() {
 // Pairs of (client, server) fds; a closed side closes the pair.
 void TcpProxy::run() {
   std::vector<std::pair<int, int>> pairs;
-  char buf[64 * 1024];
   UplinkBudget budget;
   for (;;) {
     const uint64_t limit = uplink_limit_;
@@ -121,29 +148,7 @@ void TcpProxy::run() {
     }
     std::vector<size_t> dead;
     for (size_t i = 0; i < polled; ++i) {
-      auto [c, s] = pairs[i];
-      for (int side = 0; side < 2; ++side) {
-        const pollfd& p = fds[2 + 2 * i + side];
-        if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        const size_t want = side == 0 ? std::min(sizeof buf, uplink) : sizeof buf;
-        if (want == 0) continue;  // the uplink's budget is spent: read it later
-        ssize_t n = ::read(p.fd, buf, want);
-        if (n <= 0) {
-          dead.push_back(i);
-          break;
-        }
-        if (side == 0 && limit > 0) {
-          uplink -= static_cast<size_t>(n);
-          budget.spend(static_cast<size_t>(n));
-        }
-        if (silent_) continue;  // swallowed: no reply, no RST
-        const int to = side == 0 ? s : c;
-        for (ssize_t off = 0; off < n;) {
-          ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
-          if (w <= 0) break;
-          off += w;
-        }
-      }
+      if (!relay_pair(pairs[i], &fds[2 + 2 * i], silent_, limit, uplink, budget)) dead.push_back(i);
     }
     for (auto it = dead.rbegin(); it != dead.rend(); ++it) {
       ::close(pairs[*it].first);
