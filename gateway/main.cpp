@@ -11,6 +11,7 @@
 #include "gateway/config.h"
 #include "gateway/daemon.h"
 #include "gateway/deadletters_cli.h"
+#include "gateway/paho_c_info.h"
 #include "gateway/rfc3339.h"
 #include "gateway/test_command.h"
 
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
 
   try {
     if (app.got_subcommand("version")) {
-      std::cout << "edgegw " << EDGEGW_VERSION << "\n";
+      std::cout << "edgegw " << EDGEGW_VERSION << "\n" << gw::describe(gw::paho_c_info()) << "\n";
       return 0;
     }
     if (run->parsed()) {

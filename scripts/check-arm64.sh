@@ -14,7 +14,14 @@ if [ -z "$QEMU" ]; then echo "check-arm64: qemu-user-static is not installed" >&
 run() { echo "\$ qemu-aarch64 -L $SYSROOT $BIN $*"; "$QEMU" -L "$SYSROOT" "$BIN" "$@"; }
 
 file -b "$BIN" | grep -q 'ARM aarch64' || { echo "check-arm64: $BIN is not an arm64 binary" >&2; exit 1; }
-run version
+version=$(run version)
+echo "$version"
+# The private Paho C (gateway/paho_c), relinked from the sysroot's archive,
+# is the one loaded, without heap tracking.
+if grep -qx 'EDGEGW_PAHO_C:STRING=relinked' build-arm64/build/CMakeCache.txt; then
+  grep -qF "$PWD/build-arm64/build/lib/edgegw/libpaho-mqtt3as.so.1), heap tracking off" <<< "$version" \
+    || { echo "check-arm64: edgegw does not run on its private Paho C" >&2; exit 1; }
+fi
 # The shipped gateway.yaml reads its rules from /etc/edgegw/rules.d, which a
 # build machine lacks (a warning). So the rule examples are compiled by the
 # arm64 build too, check a copy that reads config/rules.d and has the
@@ -33,6 +40,11 @@ if [ -n "$deb" ]; then
   dpkg-deb -x "$deb" "$tmp/root"
   echo "$deb: $(dpkg-deb -f "$deb" Architecture); usr/bin/edgegw: $(file -b "$tmp/root/usr/bin/edgegw" | cut -d, -f1-2,5-)"
   echo "\$ qemu-aarch64 -L $SYSROOT (package)/usr/bin/edgegw version"
-  "$QEMU" -L "$SYSROOT" "$tmp/root/usr/bin/edgegw" version
+  version=$("$QEMU" -L "$SYSROOT" "$tmp/root/usr/bin/edgegw" version)
+  echo "$version"
+  if grep -qx 'EDGEGW_PAHO_C:STRING=relinked' build-arm64/build/CMakeCache.txt; then
+    grep -qF "$tmp/root/usr/lib/edgegw/libpaho-mqtt3as.so.1), heap tracking off" <<< "$version" \
+      || { echo "check-arm64: the package's edgegw does not run on its private Paho C" >&2; exit 1; }
+  fi
 fi
 echo "check-arm64: ok"

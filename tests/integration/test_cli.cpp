@@ -18,11 +18,13 @@ struct Run {
   std::string out, err;
 };
 
-Run run_edgegw(const std::vector<std::string>& args, const std::string& binary = EDGEGW_BINARY) {
+Run run_edgegw(const std::vector<std::string>& args, const std::string& binary = EDGEGW_BINARY,
+               const std::vector<std::string>& env = {}) {
   SpawnOptions opts;
   opts.binary = binary;
   opts.args = args;
   opts.env = {"JOURNAL_STREAM"};
+  opts.env.insert(opts.env.end(), env.begin(), env.end());
   auto child = ChildProcess::spawn(opts);
   REQUIRE(child.ok());
   auto st = child->wait_exit(10s);
@@ -87,6 +89,28 @@ TEST_CASE("Does the shipped config check cleanly, and does version print the ver
   auto v = run_edgegw({"version"});
   CHECK(v.code == 0);
   CHECK(v.out.rfind("edgegw ", 0) == 0);
+}
+
+TEST_CASE("Does the gateway run on its private Paho C, the one without heap tracking?", "[integration][cli]") {
+  namespace fs = std::filesystem;
+  auto v = run_edgegw({"version"});
+  INFO(v.out << v.err);
+  REQUIRE(v.code == 0);
+  if (std::string(EDGEGW_PAHO_C) == "system") {  // -DEDGEGW_PAHO_C=system: Debian's, as it is
+    CHECK(v.out.find("\nPaho C ") != std::string::npos);
+    return;
+  }
+  // gateway/paho_c builds it into lib/edgegw/ of the build tree; RUNPATH $ORIGIN/../lib/edgegw.
+  const fs::path copy = fs::path(EDGEGW_BINARY).parent_path().parent_path() / "lib" / "edgegw" / "libpaho-mqtt3as.so.1";
+  CHECK(v.out.find("(" + copy.lexically_normal().string() + "), heap tracking off\n") != std::string::npos);
+
+  // The same binary on Debian's library, which tracks its heap, is told apart.
+  const fs::path debian = fs::path(EDGEGW_PAHO_C_SYSTEM_LIBRARY).parent_path();
+  auto tracked = run_edgegw({"version"}, EDGEGW_BINARY, {"LD_LIBRARY_PATH=" + debian.string()});
+  INFO(tracked.out << tracked.err);
+  REQUIRE(tracked.code == 0);
+  CHECK(tracked.out.find("(" + (debian / "libpaho-mqtt3as.so.1").string() + "), heap tracking on\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("Does edgegw check fail when the HTTP modules its config needs are missing, and pass once they are there?",

@@ -5,6 +5,8 @@
 # DPKG_ROOT): the edgegw user and /var/lib/edgegw are created, the binary
 # runs `version` and `check` on the installed config, an edited conffile
 # survives a reinstall, remove keeps the conffiles and purge deletes them.
+# With the private Paho C (EDGEGW_PAHO_C=relinked), check_paho.sh checks it
+# is shipped and is the one the installed binary loads.
 # Usage: check_deb.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 SRC=$1
@@ -25,7 +27,13 @@ field() { dpkg-deb -f "$deb" "$1"; }
 depends=$(field Depends)
 echo "Depends: $depends"
 # libcurl4 and libcpp-httplib come from the modules in /usr/lib/edgegw.
-for lib in libc6 libstdc++6 libpaho-mqttpp3 libpaho-mqtt1.3 libsqlite3-0 libyaml-cpp0.7 libspdlog1 libsystemd0 libre2 \
+# libpaho-mqtt1.3 only without the private Paho C: with it, dpkg-shlibdeps
+# finds libpaho-mqtt3as.so.1 in the package (libpaho-mqttpp3 depends on it).
+relinked=false
+if grep -qx 'EDGEGW_PAHO_C:STRING=relinked' "$BUILD/CMakeCache.txt"; then relinked=true; fi
+paho_c=libpaho-mqtt1.3
+if $relinked; then paho_c=""; fi
+for lib in libc6 libstdc++6 libpaho-mqttpp3 $paho_c libsqlite3-0 libyaml-cpp0.7 libspdlog1 libsystemd0 libre2 \
            libcurl4 libcpp-httplib; do
   [[ "$depends" == *"$lib"* ]] || fail "Depends lacks $lib"
 done
@@ -73,6 +81,7 @@ uid=$(awk -F: '$1 == "edgegw" { print $3 }' "$R/etc/passwd")
 version=$("$R/usr/bin/edgegw" version)
 echo "installed: $version"
 [[ "$version" == *"$(dpkg-deb -f "$deb" Version)"* ]] || fail "edgegw version says '$version'"
+if $relinked; then bash "$(dirname "$0")/check_paho.sh" "$R" "$version"; fi
 "$R/usr/bin/edgegw" check -c "$R/etc/edgegw/gateway.yaml" > "$tmp/check.log" 2>&1 || { cat "$tmp/check.log" >&2; fail "edgegw check on the installed config"; }
 # The installed rule examples compile, read from the scratch root, with the
 # upstream section they publish to added as a user would.
