@@ -7,9 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -27,54 +25,6 @@ int connect_to(int port) {
     return -1;
   }
   return fd;
-}
-
-// limit_uplink's token bucket: refilled at the limit, at most a tenth of a
-// second's worth banked, so the rate holds over any 100 ms.
-class UplinkBudget {
- public:
-  // Bytes the clients may send now; SIZE_MAX without a limit.
-  size_t available(uint64_t limit) {
-    const auto now = std::chrono::steady_clock::now();
-    const double elapsed = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    if (limit == 0) return SIZE_MAX;
-    bytes_ = std::min(bytes_ + elapsed * static_cast<double>(limit), static_cast<double>(limit) / 10);
-    return static_cast<size_t>(bytes_);
-  }
-  void spend(size_t n) { bytes_ -= static_cast<double>(n); }
-
- private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-  double bytes_ = 0;
-};
-
-// One read from each side of a (client, target) pair that poll marked
-// (`polled`: the two pollfds), written to the other side unless silent.
-// The client's reads spend the uplink's budget. False when a side closed.
-bool relay_pair(std::pair<int, int> pair, const pollfd* polled, bool silent, uint64_t limit, size_t& uplink,
-                UplinkBudget& budget) {
-  char buf[64 * 1024];
-  for (int side = 0; side < 2; ++side) {
-    const pollfd& p = polled[side];
-    if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    const size_t want = side == 0 ? std::min(sizeof buf, uplink) : sizeof buf;
-    if (want == 0) continue;  // the uplink's budget is spent: read it later
-    ssize_t n = ::read(p.fd, buf, want);
-    if (n <= 0) return false;
-    if (side == 0 && limit > 0) {
-      uplink -= static_cast<size_t>(n);
-      budget.spend(static_cast<size_t>(n));
-    }
-    if (silent) continue;  // swallowed: no reply, no RST
-    const int to = side == 0 ? pair.second : pair.first;
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
-      if (w <= 0) break;
-      off += w;
-    }
-  }
-  return true;
 }
 
 }  // namespace
@@ -110,16 +60,14 @@ Status TcpProxy::start() {
 // Pairs of (client, server) fds; a closed side closes the pair.
 void TcpProxy::run() {
   std::vector<std::pair<int, int>> pairs;
-  UplinkBudget budget;
+  char buf[64 * 1024];
   for (;;) {
-    const uint64_t limit = uplink_limit_;
-    size_t uplink = budget.available(limit);
     std::vector<pollfd> fds = {{stop_pipe_[0], POLLIN, 0}, {listen_fd_, POLLIN, 0}};
     for (auto [c, s] : pairs) {
-      fds.push_back({c, static_cast<short>(uplink > 0 ? POLLIN : 0), 0});
+      fds.push_back({c, POLLIN, 0});
       fds.push_back({s, POLLIN, 0});
     }
-    ::poll(fds.data(), fds.size(), limit > 0 ? 10 : 200);
+    ::poll(fds.data(), fds.size(), 200);
     if (fds[0].revents) break;
     // Only the pairs polled above have entries in fds: one accepted below
     // waits for the next round (reading past fds was an ASan finding).
@@ -148,7 +96,23 @@ void TcpProxy::run() {
     }
     std::vector<size_t> dead;
     for (size_t i = 0; i < polled; ++i) {
-      if (!relay_pair(pairs[i], &fds[2 + 2 * i], silent_, limit, uplink, budget)) dead.push_back(i);
+      auto [c, s] = pairs[i];
+      for (int side = 0; side < 2; ++side) {
+        const pollfd& p = fds[2 + 2 * i + side];
+        if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        ssize_t n = ::read(p.fd, buf, sizeof buf);
+        if (n <= 0) {
+          dead.push_back(i);
+          break;
+        }
+        if (silent_) continue;  // swallowed: no reply, no RST
+        const int to = side == 0 ? s : c;
+        for (ssize_t off = 0; off < n;) {
+          ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+          if (w <= 0) break;
+          off += w;
+        }
+      }
     }
     for (auto it = dead.rbegin(); it != dead.rend(); ++it) {
       ::close(pairs[*it].first);

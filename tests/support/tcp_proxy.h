@@ -8,9 +8,6 @@
 // too. silence(false) relays again (new and open connections).
 // cut(true) is a peer that went away: open connections are closed and new
 // ones closed as soon as they are accepted; cut(false) relays again.
-// limit_uplink(n) relays at most n bytes a second from the clients to the
-// target (all connections together; 0, the default: no limit), a slow
-// uplink: what the target sends back is not limited.
 //
 // One relay thread; the methods may be called from any thread.
 #pragma once
@@ -34,7 +31,6 @@ class TcpProxy {
   int port() const { return port_; }
   void silence(bool on) { silent_ = on; }
   void cut(bool on) { cut_ = on; }
-  void limit_uplink(uint64_t bytes_per_s) { uplink_limit_ = bytes_per_s; }
   uint64_t connections() const { return accepted_; }  // accepted so far
 
  private:
@@ -46,7 +42,6 @@ class TcpProxy {
   int stop_pipe_[2] = {-1, -1};
   std::atomic<bool> silent_{false};
   std::atomic<bool> cut_{false};
-  std::atomic<uint64_t> uplink_limit_{0};
   std::atomic<uint64_t> accepted_{0};
   std::thread thread_;
 };
