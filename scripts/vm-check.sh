@@ -173,10 +173,13 @@ checks() {
   vscp "$deb" "$newer" scripts/vm/guest-checks.sh root@127.0.0.1:/root/
   local t=$SECONDS line
   while IFS= read -r line; do
-    echo "$line"
-    case $line in FAIL*) FAILS+=("${line#FAIL }") ;; esac
+    case $line in
+      FAIL*) echo "$line"; FAILS+=("${line#FAIL }") ;;
+      "guest-checks exit "*) [ "${line##* }" = 0 ] || [ ${#FAILS[@]} -gt 0 ] || FAILS+=("guest-checks.sh ended with ${line##* }") ;;
+      *) echo "$line" ;;
+    esac
   done < <(timeout 1800 ssh "${SSH_OPTS[@]}" -p "$SSH_PORT" root@127.0.0.1 \
-             "bash /root/guest-checks.sh /root/$(basename "$deb") /root/$(basename "$newer")" 2>&1; echo "exit $?")
+             "bash /root/guest-checks.sh /root/$(basename "$deb") /root/$(basename "$newer")" 2>&1; echo "guest-checks exit $?")
   say "checks took $((SECONDS - t)) s"
   vssh 'journalctl -b --no-pager -o short-monotonic' > "$RUN/guest-journal.txt" 2>/dev/null || true
   shutdown_vm
@@ -257,7 +260,7 @@ power_cut() {
 }
 
 if [ "$MODE" = --power-cut ]; then power_cut; else checks; fi
-say "$ARCH $MODE done in $((SECONDS - T0)) s"
+say "$ARCH${MODE:+ $MODE} done in $((SECONDS - T0)) s"
 if [ ${#FAILS[@]} -gt 0 ]; then
   failed "$(IFS=';'; echo "${FAILS[*]}")"
 fi
