@@ -52,6 +52,7 @@ stop_pid() {   # PID: TERM, then KILL after 10 s
 forget() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 cleanup() { local p; for p in "${PIDS[@]}"; do stop_pid "$p"; done; }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 [ "$(id -u)" = 0 ] || failed "run as root (debootstrap, KVM, binfmt_misc)"
 
 # ---- host tools, from Debian only
@@ -213,7 +214,7 @@ power_cut() {
       sed -i 's|url: mqtt://127.0.0.1:1883|url: mqtt://10.0.2.2:$local_port|; s|^  sync: normal|  sync: $sync|; s|^forward: \[\]|forward:\n  - {from: \"pc/#\"}|' /etc/edgegw/gateway.yaml
       printf '\nupstream:\n  url: mqtt://10.0.2.2:$up_port\n  reconnect: {min: 200ms, max: 2s}\n' >> /etc/edgegw/gateway.yaml
       grep -q '^  sync: $sync' /etc/edgegw/gateway.yaml
-      systemctl enable --now edgegw" || failed "power-cut: installing and starting edgegw (sync: $sync)"
+      systemctl enable --now edgegw 2>/root/enable.log" || failed "power-cut: installing and starting edgegw (sync: $sync)"
     for i in $(seq "$ITERATIONS"); do
       local prefix="pc/$sync/$i" pub_pid cut_ms res lost dups uniq sent sink
       # The counting subscriber has a persistent session on the upstream
@@ -230,8 +231,10 @@ power_cut() {
       kill -KILL "$QEMU_PID"; wait "$QEMU_PID" 2>/dev/null || true; forget "$QEMU_PID"
       boot "$RUN/disk-$sync.qcow2" directsync
       wait "$pub_pid" || true; forget "$pub_pid"
-      vssh "for _ in \$(seq 600); do systemctl is-active -q edgegw && exit 0; sleep 1; done; exit 1" \
+      local t_up=$SECONDS
+      vssh "for _ in \$(seq 900); do systemctl is-active -q edgegw && exit 0; sleep 1; done; exit 1" \
         || FAILS+=("power-cut sync=$sync $i: the gateway did not become active after the reboot")
+      t_up=$((SECONDS - t_up + BOOT_S))
       "${sink[@]}" --expect "$n" --idle 20 --timeout 3600 > "$RUN/sink-$sync-$i.json" 2> "$RUN/sink-$sync-$i.err" &
       local sink_pid=$!
       PIDS+=("$sink_pid")
@@ -246,7 +249,7 @@ power_cut() {
       fi
       local active
       active=$(vssh 'systemctl is-active edgegw' 2>/dev/null || true)
-      echo "power-cut sync=$sync $i/$ITERATIONS: cut at $(awk -v m="$cut_ms" 'BEGIN { printf "%.1f", m / 1000 }') s, rebooted in $BOOT_S s, gateway $active; $sent acknowledged by the local broker, $uniq arrived, $lost lost, $dups duplicates"
+      echo "power-cut sync=$sync $i/$ITERATIONS: cut at $(awk -v m="$cut_ms" 'BEGIN { printf "%.1f", m / 1000 }') s, ssh up $BOOT_S s after the boot began, edgegw active after $t_up s ($(vssh 'journalctl -b -u edgegw -o cat | grep -c "start operation timed out"' 2>/dev/null || echo ?) start timeouts), now $active; $sent acknowledged by the local broker, $uniq arrived, $lost lost, $dups duplicates"
       acked_sum=$((acked_sum + sent)); lost_sum=$((lost_sum + lost)); dup_sum=$((dup_sum + dups)); cuts=$((cuts + 1))
       [ "$active" = active ] || FAILS+=("power-cut sync=$sync $i: gateway $active after the reboot")
     done
