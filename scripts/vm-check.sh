@@ -209,11 +209,15 @@ power_cut() {
     qemu-img create -q -f qcow2 -b "$(realpath "$VM/$ARCH/rootfs.raw")" -F raw "$RUN/disk-$sync.qcow2"
     boot "$RUN/disk-$sync.qcow2" directsync
     vscp "$deb" root@127.0.0.1:/root/
+    # The edits are synced before the first cut: an unsynced gateway.yaml is
+    # what a power cut takes first (seen: "gateway.yaml:108:3: invalid YAML"
+    # after a cut seconds after the edit, and the service in its start limit).
     vssh "set -e; systemctl disable --now mosquitto >/dev/null 2>&1
       DEBIAN_FRONTEND=noninteractive apt-get install -y -q /root/$(basename "$deb") >/root/apt.log 2>&1
       sed -i 's|url: mqtt://127.0.0.1:1883|url: mqtt://10.0.2.2:$local_port|; s|^  sync: normal|  sync: $sync|; s|^forward: \[\]|forward:\n  - {from: \"pc/#\"}|' /etc/edgegw/gateway.yaml
       printf '\nupstream:\n  url: mqtt://10.0.2.2:$up_port\n  reconnect: {min: 200ms, max: 2s}\n' >> /etc/edgegw/gateway.yaml
       grep -q '^  sync: $sync' /etc/edgegw/gateway.yaml
+      sync
       systemctl enable --now edgegw 2>/root/enable.log" || failed "power-cut: installing and starting edgegw (sync: $sync)"
     for i in $(seq "$ITERATIONS"); do
       local prefix="pc/$sync/$i" pub_pid cut_ms res lost dups uniq sent sink
@@ -232,7 +236,7 @@ power_cut() {
       boot "$RUN/disk-$sync.qcow2" directsync
       wait "$pub_pid" || true; forget "$pub_pid"
       local t_up=$SECONDS
-      vssh "for _ in \$(seq 900); do systemctl is-active -q edgegw && exit 0; sleep 1; done; exit 1" \
+      vssh "for _ in \$(seq 900); do case \$(systemctl is-active edgegw) in active) exit 0 ;; failed) exit 1 ;; esac; sleep 1; done; exit 1" \
         || FAILS+=("power-cut sync=$sync $i: the gateway did not become active after the reboot")
       t_up=$((SECONDS - t_up + BOOT_S))
       "${sink[@]}" --expect "$n" --idle 20 --timeout 3600 > "$RUN/sink-$sync-$i.json" 2> "$RUN/sink-$sync-$i.err" &
@@ -249,7 +253,7 @@ power_cut() {
       fi
       local active
       active=$(vssh 'systemctl is-active edgegw' 2>/dev/null || true)
-      echo "power-cut sync=$sync $i/$ITERATIONS: cut at $(awk -v m="$cut_ms" 'BEGIN { printf "%.1f", m / 1000 }') s, ssh up $BOOT_S s after the boot began, edgegw active after $t_up s ($(vssh 'journalctl -b -u edgegw -o cat | grep -c "start operation timed out"' 2>/dev/null || echo ?) start timeouts), now $active; $sent acknowledged by the local broker, $uniq arrived, $lost lost, $dups duplicates"
+      echo "power-cut sync=$sync $i/$ITERATIONS: cut at $(awk -v m="$cut_ms" 'BEGIN { printf "%.1f", m / 1000 }') s, ssh up $BOOT_S s after the boot began, edgegw active after $t_up s ($(vssh 'journalctl -b -u edgegw -o cat | grep -c "start operation timed out" || true' 2>/dev/null) start timeouts), now $active; $sent acknowledged by the local broker, $uniq arrived, $lost lost, $dups duplicates"
       acked_sum=$((acked_sum + sent)); lost_sum=$((lost_sum + lost)); dup_sum=$((dup_sum + dups)); cuts=$((cuts + 1))
       [ "$active" = active ] || FAILS+=("power-cut sync=$sync $i: gateway $active after the reboot")
     done
