@@ -48,13 +48,15 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 #                    comparison tables and steer its mutations;
 #   -detect_leaks=0  libFuzzer re-runs an input when mallocs and frees differ,
 #                    and a background thread's allocations make that vary;
-#   -reload=0        no timed re-read of the corpus folder.
+#   -reload=0        no timed re-read of the corpus folder;
+#   env -i           the same environment, and so the same stack layout, for
+#                    every caller (with the fixed-length scratch name below).
 replay() {
   local bin=build-fuzz/tests/fuzz/$1 seeds=tests/fuzz/corpus/$1 scratch
   local inputs=("$seeds"/*)
-  local fixed=(setarch "$(uname -m)" -R "$bin")
+  local fixed=(env -i PATH=/usr/bin:/bin "UBSAN_OPTIONS=$UBSAN_OPTIONS" setarch "$(uname -m)" -R "$bin")
   "${fixed[@]}" "${COMMON[@]}" -artifact_prefix="$3/" "${inputs[@]}" >"$2" 2>&1 || return 1
-  scratch=$(mktemp -d)
+  scratch=$(mktemp -d /tmp/edgegw-fuzz.XXXXXX)
   # The scratch folder comes first: libFuzzer writes new inputs there, never into the repo.
   "${fixed[@]}" "${COMMON[@]}" -artifact_prefix="$3/" -seed="${EDGEGW_FUZZ_SEED:-1}" \
     -runs="${EDGEGW_FUZZ_RUNS:-20000}" -detect_leaks=0 -reload=0 "$scratch" "$seeds" >>"$2" 2>&1
