@@ -165,8 +165,8 @@ int EngineLoop::run() {
       if (now < commit_retry_at_) break;
       more = process_journal(kBatchRecords);
       bool http_done = http_ && http_->has_results();
-      // A full disk: the records wait in the journal, only the drain commits.
-      // A full disk: the records that do not fit wait in the journal.
+      // A full disk: the records that do not fit wait in the journal, and
+      // the batch may commit only the drain (acknowledged rows' deletes).
       const size_t take = p_.disk && !records_.empty() ? p_.disk->admit(records_, now) : records_.size();
       if (p_.disk && p_.disk->hold_intake() && !journal_paused_) check_backpressure();  // now, not after the catch-up
       if (take == 0 && !records_.empty() && !removals_pending()) break;  // nothing fits, nothing to drain: wait
