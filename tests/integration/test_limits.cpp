@@ -82,9 +82,11 @@ TEST_CASE("Does the gateway hold the local link down above journal_max, and stil
   TestClient cloud(upstream.uri(), "cloud");
   REQUIRE(cloud.connect().ok());
   REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  // A tiny journal_max: the journal passes it within the first second,
-  // before a checkpoint lets its segments go.
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes, "buffer:\n  journal_max: 8KiB\n"));
+  // A small journal_max: the journal passes it within the first second,
+  // before a checkpoint lets its segments go. Each hold costs a checkpoint
+  // and a reconnect (2 to 3 s); at 8 KiB, 3,000 messages took some 20 holds
+  // and up to a minute, at 64 KiB two holds and under 15 s.
+  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes, "buffer:\n  journal_max: 64KiB\n"));
   REQUIRE(gw.start().ok());
   TestClient devices(local.uri(), "devices");
   REQUIRE(devices.connect().ok());
