@@ -76,17 +76,25 @@ explore() {  # TARGET LOG FINDINGS SECONDS
 one() {
   local t=$1 findings=build-fuzz/findings/$1 log=build-fuzz/findings/$1.log started=$SECONDS ok
   mkdir -p "$findings"
+  # The CPU seconds the target got (user + system), next to the wall time:
+  # on a busy machine the two part.
+  local times TIMEFORMAT='%U %S'
+  times=$(mktemp)
   if [ "$MODE" = "--replay" ]; then
-    replay "$t" "$log" "$findings" && ok=1 || ok=0
+    { time replay "$t" "$log" "$findings"; } 2>"$times" && ok=1 || ok=0
   else
-    explore "$t" "$log" "$findings" "$MODE" && ok=1 || ok=0
+    { time explore "$t" "$log" "$findings" "$MODE"; } 2>"$times" && ok=1 || ok=0
   fi
+  local cpu
+  cpu=$(awk '{ printf "%d", $1 + $2 }' "$times")
+  rm -f "$times"
   if [ "$ok" -eq 1 ]; then
     local seeds runs cov
     seeds=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*' "$log" | tail -1)
-    printf 'fuzz: %-18s ok   %4s seeds  %9s runs  %5ss  %s\n' "$t" "$seeds" "${runs:-?}" "$((SECONDS - started))" "${cov:-}"
+    printf 'fuzz: %-18s ok   %4s seeds  %9s runs  %5ss  cpu %5ss  %s\n' "$t" "$seeds" "${runs:-?}" \
+      "$((SECONDS - started))" "${cpu:-?}" "${cov:-}"
     return 0
   fi
   printf 'fuzz: %-18s FAILED (see %s; inputs in %s)\n' "$t" "$log" "$findings"
