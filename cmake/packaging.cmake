@@ -3,7 +3,7 @@
 # both; docs/install.md says what goes where:
 #
 #   /usr/bin/edgegw                      stripped
-#   /usr/lib/edgegw/                     the HTTP modules, the private libpaho-mqtt3as.so.1 (gateway/paho_c)
+#   /usr/lib/edgegw/                     the HTTP modules, the private libpaho-mqtt3as.so.1 (gateway/mqtt/paho_c)
 #   /etc/edgegw/gateway.yaml             conffile (config/gateway.yaml)
 #   /etc/edgegw/rules.d/*.yaml           conffiles (examples, enabled: false)
 #   /lib/systemd/system/edgegw.service

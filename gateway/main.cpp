@@ -5,15 +5,15 @@
 #include <optional>
 #include <vector>
 
-#include "gateway/buffer_cli.h"
-#include "gateway/devices_cli.h"
-#include "gateway/check.h"
-#include "gateway/config.h"
-#include "gateway/daemon.h"
-#include "gateway/deadletters_cli.h"
-#include "gateway/paho_c_info.h"
-#include "gateway/rfc3339.h"
-#include "gateway/test_command.h"
+#include "gateway/cli/buffer_cli.h"
+#include "gateway/cli/devices_cli.h"
+#include "gateway/cli/check.h"
+#include "gateway/config/config.h"
+#include "gateway/daemon/daemon.h"
+#include "gateway/cli/deadletters_cli.h"
+#include "gateway/mqtt/paho_c_info.h"
+#include "gateway/base/rfc3339.h"
+#include "gateway/cli/test_command.h"
 
 namespace gw = edgegw::gateway;
 

@@ -1,5 +1,5 @@
 // rules/rule_spec.h — one rule as written in a rules.d/*.yaml file, before
-// compilation. The rule loader (gateway/rule_loader.h) fills it from YAML
+// compilation. The rule loader (gateway/config/rule_loader.h) fills it from YAML
 // with positions; rules/rule_set.h compiles it. Data only.
 //
 // Shape (design.md, "Rule files"):

@@ -16,7 +16,7 @@ run() { echo "\$ qemu-aarch64 -L $SYSROOT $BIN $*"; "$QEMU" -L "$SYSROOT" "$BIN"
 file -b "$BIN" | grep -q 'ARM aarch64' || { echo "check-arm64: $BIN is not an arm64 binary" >&2; exit 1; }
 version=$(run version)
 echo "$version"
-# The private Paho C (gateway/paho_c), relinked from the sysroot's archive,
+# The private Paho C (gateway/mqtt/paho_c), relinked from the sysroot's archive,
 # is the one loaded, without heap tracking.
 if grep -qx 'EDGEGW_PAHO_C:STRING=relinked' build-arm64/build/CMakeCache.txt; then
   grep -qF "$PWD/build-arm64/build/lib/edgegw/libpaho-mqtt3as.so.1), heap tracking off" <<< "$version" \

@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "gateway/process_tuning.h"
-#include "gateway/sqlite_outbox.h"
+#include "gateway/mqtt/process_tuning.h"
+#include "gateway/store/sqlite_outbox.h"
 
 namespace edgegw::bench {
 namespace {
@@ -113,7 +113,7 @@ BENCHMARK(BM_outbox_drain)->Arg(64)->Arg(1024);
 }  // namespace
 }  // namespace edgegw::bench
 
-// The daemon's malloc settings (gateway/process_tuning.h) unless
+// The daemon's malloc settings (gateway/mqtt/process_tuning.h) unless
 // EDGEGW_BENCH_NO_TUNE=1: without them glibc trims the heap top after each
 // transaction, and the TLB shootdowns cost more than SQLite itself.
 int main(int argc, char** argv) {

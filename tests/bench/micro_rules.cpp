@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "core/diag.h"
-#include "gateway/process_tuning.h"
-#include "gateway/rule_loader.h"
+#include "gateway/mqtt/process_tuning.h"
+#include "gateway/config/rule_loader.h"
 #include "rule_mix.h"
 #include "rules/engine.h"
 #include "rules/eval_context.h"
@@ -222,7 +222,7 @@ BENCHMARK_CAPTURE(BM_matches_adversarial, alternation_raw, "(x|x|xx)*y", 'x', 'y
 }  // namespace
 }  // namespace edgegw::bench
 
-// The daemon's process settings (gateway/process_tuning.h), as in micro_outbox.
+// The daemon's process settings (gateway/mqtt/process_tuning.h), as in micro_outbox.
 int main(int argc, char** argv) {
   edgegw::gateway::tune_process();
   benchmark::Initialize(&argc, argv);

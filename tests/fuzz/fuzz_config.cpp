@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fuzz_input.h"
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 #include "rules/routes.h"
 
 using namespace edgegw;

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "fuzz_input.h"
-#include "gateway/journal_format.h"
+#include "gateway/journal/journal_format.h"
 
 using namespace edgegw;
 namespace jf = edgegw::gateway::journal_format;

@@ -1,7 +1,7 @@
 // Rule files: YAML text through the loader and, when it has no errors, the
 // compiler (expressions, templates, payloads, cron, tries), as `check` does.
 #include "fuzz_input.h"
-#include "gateway/rule_loader.h"
+#include "gateway/config/rule_loader.h"
 #include "rules/rule_set.h"
 
 using namespace edgegw;

@@ -100,7 +100,7 @@ TEST_CASE("Does the gateway run on its private Paho C, the one without heap trac
     CHECK(v.out.find("\nPaho C ") != std::string::npos);
     return;
   }
-  // gateway/paho_c builds it into lib/edgegw/ of the build tree; RUNPATH $ORIGIN/../lib/edgegw.
+  // gateway/mqtt/paho_c builds it into lib/edgegw/ of the build tree; RUNPATH $ORIGIN/../lib/edgegw.
   const fs::path copy = fs::path(EDGEGW_BINARY).parent_path().parent_path() / "lib" / "edgegw" / "libpaho-mqtt3as.so.1";
   CHECK(v.out.find("(" + copy.lexically_normal().string() + "), heap tracking off\n") != std::string::npos);
 

@@ -1,4 +1,4 @@
-// The daemon and `edgegw test` run one event pipeline (gateway/event_pipeline.h):
+// The daemon and `edgegw test` run one event pipeline (gateway/engine/event_pipeline.h):
 // the same events through both must give the same effects. Real brokers and
 // the real binary for the daemon; the same config and rule file for the dry run.
 #include <catch2/catch.hpp>

@@ -1,6 +1,6 @@
 // TLS on the upstream link (reliability matrix S4 and D16): the chain, the
 // dates and the host name are verified, every refusal is logged with its
-// reason (from the link's own OpenSSL probe, gateway/tls_probe.h) while the
+// reason (from the link's own OpenSSL probe, gateway/mqtt/tls_probe.h) while the
 // events wait in the outbox, and many connect/drop cycles leave the
 // gateway's fds and memory where they were.
 #include <catch2/catch.hpp>
@@ -16,7 +16,7 @@
 #include <set>
 #include <string_view>
 
-#include "gateway/tls_probe.h"
+#include "gateway/mqtt/tls_probe.h"
 #include "support/gateway_fixture.h"
 #include "support/http_get.h"
 #include "support/mosquitto_broker.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Does the installed package run on its private Paho C (gateway/paho_c)?
+# Does the installed package run on its private Paho C (gateway/mqtt/paho_c)?
 # The package ships libpaho-mqtt3as.so.1 in /usr/lib/edgegw, the binary
 # names it as a direct NEEDED with RUNPATH $ORIGIN/../lib/edgegw, the
 # loader opens that copy and no other Paho C, and `edgegw version` reports

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "gateway/outbox.h"
+#include "gateway/store/outbox.h"
 
 namespace edgegw::testing {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/journal.h"
+#include "gateway/journal/journal.h"
 #include "support/temp_dir.h"
 
 namespace edgegw::gateway::journal_test {

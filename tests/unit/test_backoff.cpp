@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "gateway/backoff.h"
+#include "gateway/mqtt/backoff.h"
 
 using namespace edgegw;
 using namespace std::chrono_literals;

@@ -1,7 +1,7 @@
 // The webhook circuit breaker and retry schedule: pure logic, a fake clock.
 #include <catch2/catch.hpp>
 
-#include "gateway/circuit_breaker.h"
+#include "gateway/http/circuit_breaker.h"
 
 using namespace edgegw;
 using namespace std::chrono_literals;

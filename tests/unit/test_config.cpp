@@ -12,7 +12,7 @@
 #include <sstream>
 #include <string>
 
-#include "gateway/config.h"
+#include "gateway/config/config.h"
 
 using namespace edgegw;
 using namespace edgegw::gateway;

@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include "devices/registry.h"
-#include "gateway/device_tracker.h"
-#include "gateway/devices_cli.h"
-#include "gateway/sqlite_devices.h"
-#include "gateway/sqlite_outbox.h"
+#include "gateway/engine/device_tracker.h"
+#include "gateway/cli/devices_cli.h"
+#include "gateway/store/sqlite_devices.h"
+#include "gateway/store/sqlite_outbox.h"
 #include "support/temp_dir.h"
 
 using namespace edgegw;

@@ -1,10 +1,10 @@
 // DiskBudget: when intake is held, when a batch may be committed, when a
-// look (statvfs) is due. Pure logic, no disk (gateway/disk_budget.h).
+// look (statvfs) is due. Pure logic, no disk (gateway/disk/disk_budget.h).
 #include <catch2/catch.hpp>
 
-#include "gateway/disk_budget.h"
-#include "gateway/disk_guard.h"
-#include "gateway/health.h"
+#include "gateway/disk/disk_budget.h"
+#include "gateway/disk/disk_guard.h"
+#include "gateway/observe/health.h"
 
 using edgegw::gateway::DiskBudget;
 using edgegw::gateway::DiskSizing;

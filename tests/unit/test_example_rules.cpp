@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "fixture_text.h"
-#include "gateway/rfc3339.h"
-#include "gateway/test_command.h"
+#include "gateway/base/rfc3339.h"
+#include "gateway/cli/test_command.h"
 #include "support/temp_dir.h"
 
 using namespace edgegw;

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "gateway/forwarder.h"
+#include "gateway/engine/forwarder.h"
 #include "support/memory_outbox.h"
 
 using namespace edgegw;

@@ -7,8 +7,8 @@
 #include <limits>
 #include <string>
 
-#include "gateway/journal_format.h"
-#include "gateway/rule_loader.h"
+#include "gateway/journal/journal_format.h"
+#include "gateway/config/rule_loader.h"
 #include "rules/expression.h"
 #include "rules/rule_set.h"
 #include "rules/template.h"

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "gateway/deadletters_cli.h"
-#include "gateway/http_dispatch.h"
-#include "gateway/sqlite_outbox.h"
+#include "gateway/cli/deadletters_cli.h"
+#include "gateway/http/http_dispatch.h"
+#include "gateway/store/sqlite_outbox.h"
 #include "support/temp_dir.h"
 
 namespace {

@@ -8,9 +8,9 @@
 #include <string>
 #include <thread>
 
-#include "gateway/crc32c.h"
-#include "gateway/event_fd.h"
-#include "gateway/journal_format.h"
+#include "gateway/journal/crc32c.h"
+#include "gateway/base/event_fd.h"
+#include "gateway/journal/journal_format.h"
 
 using namespace edgegw;
 using namespace edgegw::gateway;

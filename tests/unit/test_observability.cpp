@@ -2,12 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gateway/ha_discovery.h"
-#include "gateway/health.h"
-#include "gateway/prometheus.h"
-#include "gateway/status_collector.h"
-#include "gateway/status_render.h"
-#include "gateway/status_snapshot.h"
+#include "gateway/observe/ha_discovery.h"
+#include "gateway/observe/health.h"
+#include "gateway/observe/prometheus.h"
+#include "gateway/observe/status_collector.h"
+#include "gateway/observe/status_render.h"
+#include "gateway/observe/status_snapshot.h"
 #include "support/memory_outbox.h"
 #include "test_rule_engine_support.h"
 

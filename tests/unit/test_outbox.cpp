@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/buffer_cli.h"
-#include "gateway/sqlite_outbox.h"
+#include "gateway/cli/buffer_cli.h"
+#include "gateway/store/sqlite_outbox.h"
 #include "support/temp_dir.h"
 #include "support/memory_outbox.h"
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/buffer_cli.h"
-#include "gateway/sqlite_outbox.h"
+#include "gateway/cli/buffer_cli.h"
+#include "gateway/store/sqlite_outbox.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
 

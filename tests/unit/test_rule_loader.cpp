@@ -8,7 +8,7 @@
 #include <string>
 #include <variant>
 
-#include "gateway/rule_loader.h"
+#include "gateway/config/rule_loader.h"
 #include "rules/rule_set.h"
 
 using namespace edgegw;

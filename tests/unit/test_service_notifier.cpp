@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/logging.h"
-#include "gateway/service_notifier.h"
+#include "gateway/daemon/logging.h"
+#include "gateway/observe/service_notifier.h"
 
 using edgegw::Duration;
 using edgegw::MonoTime;

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "gateway/dry_run.h"
-#include "gateway/effect_lines.h"
-#include "gateway/rfc3339.h"
-#include "gateway/sim_events.h"
+#include "gateway/sim/dry_run.h"
+#include "gateway/sim/effect_lines.h"
+#include "gateway/base/rfc3339.h"
+#include "gateway/sim/sim_events.h"
 
 using namespace edgegw;
 using namespace edgegw::gateway;

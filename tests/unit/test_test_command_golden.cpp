@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/rfc3339.h"
-#include "gateway/test_command.h"
+#include "gateway/base/rfc3339.h"
+#include "gateway/cli/test_command.h"
 
 using namespace edgegw;
 using namespace edgegw::gateway;

@@ -1,8 +1,8 @@
-// The TLS probe's log limiter (gateway/tls_probe.h). The probe itself needs
+// The TLS probe's log limiter (gateway/mqtt/tls_probe.h). The probe itself needs
 // a TLS server: tests/integration/test_tls.cpp `[tls-probe]` drives it.
 #include <catch2/catch.hpp>
 
-#include "gateway/tls_probe.h"
+#include "gateway/mqtt/tls_probe.h"
 
 using namespace edgegw;
 using namespace std::chrono_literals;

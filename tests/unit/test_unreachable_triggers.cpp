@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "gateway/check.h"
-#include "gateway/rule_loader.h"
+#include "gateway/cli/check.h"
+#include "gateway/config/rule_loader.h"
 #include "rules/unreachable_triggers.h"
 #include "support/temp_dir.h"
 

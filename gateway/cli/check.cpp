@@ -1,0 +1,104 @@
+#include "gateway/cli/check.h"
+
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <tuple>
+#include <vector>
+
+#include "gateway/config/config.h"
+#include "gateway/http/http_module.h"
+#include "gateway/config/rule_loader.h"
+#include "rules/routes.h"
+#include "rules/rule_set.h"
+#include "rules/unreachable_triggers.h"
+
+namespace edgegw::gateway {
+namespace {
+
+// The daemon loads its HTTP modules when it first needs them (http_module.h);
+// check loads the ones this config needs now, so a missing or broken module
+// is an error here rather than at the first webhook.
+void check_http_modules(const Config& cfg, const std::vector<rules::RuleSpec>& specs, Diagnostics& diags) {
+  std::string error;
+  if (!cfg.http.listen.empty() && !make_http_listener(error)) diags.error(SourcePos{cfg.path, 0, 0}, "http.listen: " + error);
+  for (const auto& spec : specs) {
+    for (const auto& action : spec.then) {
+      if (action.kind != rules::ActionKind::http) continue;
+      if (!make_http_client(error)) diags.error(action.pos, "http action: " + error);
+      return;  // one is enough: the module is the same for all
+    }
+  }
+}
+
+// The outbox may grow to buffer.max_bytes (plus SQLite's own pages) and the
+// journal to journal_max: on a file system smaller than both, the disk fills
+// before the limits act (docs/reliability.md, "A full disk"). The state_dir
+// may not exist yet (a build machine): the nearest folder that does decides.
+void check_disk_size(const Config& cfg, Diagnostics& diags) {
+  std::filesystem::path dir = cfg.gateway.state_dir;
+  struct statvfs fs {};
+  while (::statvfs(dir.c_str(), &fs) != 0) {
+    if (!dir.has_relative_path() || dir == dir.parent_path()) return;
+    dir = dir.parent_path();
+  }
+  const uint64_t size = static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize;
+  const uint64_t wanted = cfg.buffer.max_bytes + cfg.buffer.journal_max;
+  if (wanted <= size) return;
+  diags.warning(cfg.buffer.pos, "buffer.max_bytes (" + std::to_string(cfg.buffer.max_bytes) +
+                                    " bytes) plus buffer.journal_max (" + std::to_string(cfg.buffer.journal_max) +
+                                    " bytes) is larger than the file system of state_dir '" +
+                                    cfg.gateway.state_dir + "' (" + std::to_string(size) +
+                                    " bytes): the disk fills before the buffer limits act");
+}
+
+}  // namespace
+
+int run_check(const std::string& config_path, std::ostream& out, std::ostream& err,
+              const std::string& mosquitto_conf) {
+  Diagnostics diags;
+  auto cfg = load_config(config_path, diags);
+  size_t routes = 0;
+  size_t rule_files = 0;
+  size_t rule_count = 0;
+  if (cfg) {
+    // Route expressions and templates are compiled here as the daemon would,
+    // so their errors carry the position inside the YAML file.
+    routes = rules::Routes::compile(cfg->forward, diags).size();
+    // Rule files are checked even when the config has errors (design.md:
+    // every mistake in one run).
+    auto files = expand_rule_files(*cfg, diags);
+    rule_files = files.size();
+    Diagnostics rule_diags;
+    auto specs = load_rule_files(files, rule_diags);
+    rule_count = specs.size();
+    (void)rules::RuleSet::compile(specs, rule_diags, cfg->upstream.has_value());
+    // MQTT 5 links subscribe with No Local, so our own publishes fire no rule.
+    rules::warn_unreachable_triggers(specs, rules::own_topics(specs, cfg->forward), cfg->local.mqtt_version == 5,
+                                     cfg->upstream && cfg->upstream->mqtt_version == 5, rule_diags);
+    // Loader and compiler errors merged file by file, in line order, as a
+    // compiler prints them.
+    auto rank = [&files](const SourcePos& p) {
+      auto at = std::find(files.begin(), files.end(), p.file);
+      return std::tuple(at - files.begin(), p.line, p.column);
+    };
+    std::vector<Diagnostic> items = rule_diags.items();
+    std::stable_sort(items.begin(), items.end(),
+                     [&rank](const Diagnostic& a, const Diagnostic& b) { return rank(a.pos) < rank(b.pos); });
+    for (auto& d : items) diags.add(std::move(d));
+    mosquitto_conf_hints(*cfg, diags, mosquitto_conf);
+    check_disk_size(*cfg, diags);
+    check_http_modules(*cfg, specs, diags);
+  }
+  err << diags.format_all();
+  if (diags.has_errors()) {
+    err << config_path << ": " << diags.error_count() << " error(s)\n";
+    return 1;
+  }
+  out << config_path << ": ok (" << routes << " route(s), " << rule_count << " rule(s) in " << rule_files
+      << " file(s))\n";
+  return 0;
+}
+
+}  // namespace edgegw::gateway

@@ -1,0 +1,40 @@
+// gateway/cli/test_command.h — `edgegw test`: the rules' dry run with a simulated
+// clock (design.md, Commands and Precise semantics).
+//
+// The events go through the SAME code as in the daemon: the forward routes
+// (rules::Routes) and the rule engine (rules::Engine, behind RuleDriver).
+// Every effect is printed to `out` as one JSON line (gateway/sim/effect_lines.h);
+// diagnostics and log lines go to `err`. Nothing is published, stored or sent.
+//
+// The simulated clock starts at the first event's `at` (the real time if it
+// has none; `started` gateway triggers fire then), moves to each event's `at`
+// (an event without `at` happens at the current time), and before each move
+// fires every timer due on the way, in due-time order, each at its due time.
+// At the end it stays at the last event's time unless `until` is later.
+//
+// Single-threaded; nothing throws out of it.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "core/clock.h"
+
+namespace edgegw::gateway {
+
+// `edgegw test -c CONFIG --events EVENTS [--until TIME]`. Returns the exit
+// code: 0, or 1 when the config, a rule file or an events line had an error
+// (the good events are still run and printed).
+int run_test_command(const std::string &config_path,
+                     const std::string &events_path,
+                     std::optional<TimePoint> until, std::ostream &out,
+                     std::ostream &err);
+
+// The same with the real time given (for tests).
+int run_test_command(const std::string &config_path,
+                     const std::string &events_path,
+                     std::optional<TimePoint> until, TimePoint real_now,
+                     std::ostream &out, std::ostream &err);
+
+} // namespace edgegw::gateway

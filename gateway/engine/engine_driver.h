@@ -1,0 +1,50 @@
+// gateway/engine/engine_driver.h — rules::Engine behind RuleDriver, for the event
+// pipeline (gateway/engine/event_pipeline.h).
+//
+// The dry run owns its engine (make_engine_driver), compiled from the same
+// RuleSpecs with rules::RuleSet::compile; the daemon lends its own
+// (EngineRef). Nothing about the rules is re-implemented here.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/diag.h"
+#include "gateway/engine/rule_driver.h"
+#include "rules/rule_spec.h"
+
+namespace edgegw::rules {
+class Engine;
+}
+
+namespace edgegw::gateway {
+
+// The daemon's engine, borrowed: EngineLoop owns it and may replace it.
+class EngineRef final : public RuleDriver {
+ public:
+  EngineRef(rules::Engine& engine, std::string gateway_id);
+  void on_event(const Event& e, rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
+                std::vector<rules::TimedDecision>& out) override;
+  void on_gateway_event(std::string_view name, rules::JsonParser& parser, const rules::Lookups& lookups,
+                        TimePoint now, std::vector<rules::TimedDecision>& out) override;
+  void on_tick(TimePoint now, rules::JsonParser& parser, const rules::Lookups& lookups,
+               std::vector<rules::TimedDecision>& out) override;
+  std::optional<TimePoint> next_due() const override;
+  void on_device_event(const Event& e, std::string_view device_id, std::string_view event,
+                       rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
+                       std::vector<rules::TimedDecision>& out) override;
+
+ private:
+  rules::Engine& engine_;
+  std::string gateway_id_;
+};
+
+// Compiles `specs` (errors into `diags`, positioned); nullptr if any rule has
+// an error. `has_upstream`: an upstream is configured (publish/forward to
+// upstream needs it). `gateway_id` is `gateway.id` in expressions.
+std::unique_ptr<RuleDriver>
+make_engine_driver(const std::vector<rules::RuleSpec> &specs, bool has_upstream,
+                   std::string gateway_id, Diagnostics &diags);
+
+} // namespace edgegw::gateway

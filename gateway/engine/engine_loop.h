@@ -1,0 +1,190 @@
+// gateway/engine/engine_loop.h — the one engine thread.
+//
+// It wakes on the eventfd that every journal append and link event signals
+// (and on a timer only for reconnects, expiry and checkpoints), takes every
+// journal record that is there, turns each into an Event, runs the routes,
+// and commits in ONE SQLite transaction the outbox rows, the acknowledged
+// rows' removal and the journal position reached. Then it lets the
+// forwarders send. After a crash it resumes from the committed position, so
+// each record's effects are committed exactly once.
+//
+// It is the only writer of the database and the only caller of the links'
+// methods. Not thread-safe: construct, run() on one thread, done.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <array>
+#include <functional>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/mqtt/backoff.h"
+#include "gateway/engine/device_tracker.h"
+#include "gateway/engine/engine_driver.h"
+#include "gateway/base/event_fd.h"
+#include "gateway/engine/event_pipeline.h"
+#include "gateway/engine/forwarder.h"
+#include "gateway/http/http_dispatch.h"
+#include "gateway/journal/journal.h"
+#include "gateway/mqtt/link_events.h"
+#include "gateway/base/metrics.h"
+#include "gateway/mqtt/mqtt_link.h"
+#include "gateway/config/rule_watch.h"
+#include "gateway/store/sqlite_outbox.h"
+#include "gateway/engine/memory_lookups.h"
+#include "gateway/observe/status_collector.h"
+#include "rules/decision.h"
+#include "rules/engine.h"
+#include "rules/eval_context.h"
+#include "rules/routes.h"
+
+namespace edgegw::gateway {
+
+class ServiceNotifier;
+class DiskGuard;
+
+struct EngineOptions {
+  std::string gateway_id;
+  uint64_t journal_max = 64ull << 20;  // local link paused above, resumed below half
+  bool sync_full = false;
+  size_t batch_bytes = 8u << 20;       // journal bytes per batch (DiskSizing: smaller on a small disk)
+  Duration local_reconnect_min = std::chrono::seconds(1), local_reconnect_max = std::chrono::seconds(30);
+  Duration upstream_reconnect_min = std::chrono::seconds(1), upstream_reconnect_max = std::chrono::minutes(2);
+  std::vector<Subscription> local_subscriptions;
+  std::vector<Subscription> upstream_subscriptions;
+  size_t local_max_inflight = 64;
+  size_t upstream_max_inflight = 64;
+  uint64_t max_messages = 1'000'000;   // for the 80 % warning
+  std::string status_online = "{\"state\":\"online\"}";  // retained on edgegw/<id>/status
+};
+
+struct EngineParts {
+  Journal& journal;
+  SqliteOutbox& outbox;
+  const rules::Routes& routes;
+  EventFd& wake;
+  LinkEventQueue& events;
+  MqttLink& local;
+  MqttLink* upstream;                  // null: no upstream configured
+  Metrics& metrics;
+  std::shared_ptr<spdlog::logger> log;
+  int signal_fd = -1;                  // signalfd for SIGTERM, SIGINT, SIGHUP
+  std::function<void()> on_ready;      // once: outbox open and local subscriptions in place
+  std::shared_ptr<const rules::RuleSet> rules;  // null or empty: routes only
+  // SIGHUP: loads and compiles the rule files again; null (after logging
+  // every error) keeps the old rules running.
+  std::function<std::shared_ptr<const rules::RuleSet>()> reload_rules;
+  // The subscriptions a link needs for the routes and these rules.
+  std::function<std::vector<Subscription>(Link, const rules::RuleSet*)> plan_subscriptions;
+  RuleWatch* rule_watch = nullptr;     // null: rule files reload on SIGHUP only
+  HttpJobSink* http = nullptr;         // the webhook worker; null: http actions are counted, not run
+  ServiceNotifier* service = nullptr;  // systemd WATCHDOG=1 and STATUS=; null: none
+  DeviceTracker* devices = nullptr;    // null: no device registry (gateway/engine/device_tracker.h)
+  StatusCollector* status = nullptr;   // observability: called once per loop iteration
+  DiskGuard* disk = nullptr;           // free space and the reserve (disk_guard.h); null: unchecked
+};
+
+class EngineLoop {
+ public:
+  EngineLoop(EngineParts parts, EngineOptions options);
+  ~EngineLoop();
+
+  // Runs until SIGTERM/SIGINT (or stop()), then flushes to disk and
+  // disconnects. Returns the process exit code.
+  int run();
+  // Any thread: asks run() to return (as SIGTERM does).
+  void stop();
+
+ private:
+  struct LinkState;
+  class BatchEffects;  // the pipeline's effects, into the open batch
+  struct BatchTally {  // what one batch did, counted once it committed
+    uint64_t appended[2] = {0, 0};
+    uint64_t rejected = 0, dropped = 0, replaced = 0, bad_topics = 0, http_skipped = 0;
+    std::string bad_topic_example;
+  };
+
+  void handle_signals();
+  void handle_link_events();
+  void on_link_event(LinkState& ls, const LinkEvent& ev);
+  void on_tls_probed(LinkState& ls, const TlsProbeResult& r);
+  bool process_journal(size_t max_records);
+  // Commits the first `take` of records_; the rest stay for a later batch
+  // (a full disk, disk_guard.h). take 0 with records waiting: only the
+  // drain (acknowledged rows' removal), no timer decisions either.
+  Status commit_batch(size_t take = SIZE_MAX);
+  void batch_committed(size_t take);
+  void commit_failed(const Status& s, MonoTime now);
+  Status route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally);
+  Status append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally& tally);
+  Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
+  void gateway_event(std::string_view name);
+  void reload_rules(std::string_view cause);
+  void use_engine(std::unique_ptr<rules::Engine> engine);
+  void watch_clock();
+  void restore_rule_states();
+  // Device triggers and silence (engine_loop_devices.cpp).
+  void run_device_timers(MonoTime now);
+  std::optional<MonoTime> device_deadline(MonoTime now) const;
+  void count_committed(const BatchTally& tally);
+  void pump_forwarders();
+  void run_timers(MonoTime now);
+  void drive_link(LinkState& ls, MonoTime now);
+  void check_backpressure();
+  void release_if_durable(bool wait);
+  void log_backlog();
+  void shutdown();
+  MonoTime next_deadline(MonoTime now) const;
+  LinkState* state_of(Link link);
+  bool link_up(Link link) const;
+  // Acknowledged or poisoned rows wait to leave the outbox.
+  bool removals_pending() const;
+
+  EngineParts p_;
+  EngineOptions opt_;
+  std::unique_ptr<LinkState> local_;
+  std::unique_ptr<LinkState> upstream_;
+  std::atomic<bool> stop_requested_{false};
+
+  // Reused per batch: no allocation once warm.
+  std::vector<JournalRecord> records_;
+  rules::JsonParser parser_;              // reused for every event's payload
+  std::unique_ptr<rules::Engine> rule_engine_;       // null: no rules loaded
+  std::unique_ptr<EngineRef> engine_ref_;            // rule_engine_ as the pipeline calls it
+  std::vector<rules::TimedDecision> pending_;        // from timers and gateway events, for the next batch
+  MemoryLookups lookups_;                               // state.NAME and previous payloads
+  EventPipeline pipeline_;                           // the per-event order, shared with `edgegw test`
+  MonoTime next_http_warn_{};
+  std::vector<LinkEvent> link_events_;
+  std::vector<int64_t> removes_[2];
+  std::vector<Forwarder::Poisoned> poisoned_[2];     // to the dead letters in the next batch
+  uint64_t batch_last_seq_ = 0;
+  uint64_t committed_seq_ = 0;
+  uint64_t released_seq_ = 0;
+  MonoTime next_checkpoint_{};
+  MonoTime next_expiry_{};
+  uint64_t batch_record_bytes_ = 0;       // topic and payload bytes in records_
+  uint64_t commit_failures_ = 0;          // in a row; logged once, and once when it ends
+  ReasonLimiter checkpoint_log_{std::chrono::hours(24)};  // a failing checkpoint: each new reason once
+  bool journal_paused_ = false;
+  MonoTime commit_retry_at_{};
+  uint64_t backlog_logged_level_ = 0;
+  bool backlog_high_ = false;
+  bool ready_sent_ = false;
+  int exit_code_ = 0;
+  bool batch_failed_ = false;            // records_ holds a batch not yet committed (failed or deferred)
+  MonoTime next_bad_topic_warn_{};
+  std::optional<MonoTime> reload_due_;   // a rule file changed: reload once it is quiet
+  // Clock steps: the wall and monotonic clocks read together last time, and
+  // when (wall clock) the rows this process created began.
+  int64_t clock_wall_ms_ = 0;
+  MonoTime clock_mono_{};
+  int64_t era_start_ms_ = 0;
+  std::unique_ptr<HttpDispatch> http_;   // set when parts.http is
+};
+
+}  // namespace edgegw::gateway

@@ -1,0 +1,20 @@
+#include "gateway/mqtt/process_tuning.h"
+
+#include <MQTTAsync.h>
+#include <malloc.h>
+
+namespace edgegw::gateway {
+
+void tune_process() {
+  // An explicit trim threshold also fixes the mmap threshold at its 128 KiB
+  // default (glibc stops adjusting both), so one large journal buffer does
+  // not move every later large block onto the heap.
+  mallopt(M_TRIM_THRESHOLD, static_cast<int>(kHeapTrimThreshold));
+  mallopt(M_TOP_PAD, static_cast<int>(1u << 20));
+
+  MQTTAsync_init_options paho = MQTTAsync_init_options_initializer;
+  paho.do_openssl_init = 0;
+  MQTTAsync_global_init(&paho);
+}
+
+}  // namespace edgegw::gateway
