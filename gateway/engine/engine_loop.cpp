@@ -60,7 +60,10 @@ struct EngineLoop::LinkState {
 };
 
 EngineLoop::EngineLoop(EngineParts parts, EngineOptions options)
-    : p_(std::move(parts)), opt_(std::move(options)), pipeline_(p_.routes, lookups_, parser_, opt_.gateway_id) {
+    : p_(std::move(parts)),
+      opt_(std::move(options)),
+      batch_(p_.journal),
+      pipeline_(p_.routes, lookups_, parser_, opt_.gateway_id) {
   pipeline_.set_devices(p_.devices);
   local_ = std::make_unique<LinkState>(p_.local, p_.outbox, opt_.local_max_inflight, opt_.local_reconnect_min,
                                        opt_.local_reconnect_max, opt_.local_subscriptions);
@@ -167,10 +170,10 @@ int EngineLoop::run() {
       bool http_done = http_ && http_->has_results();
       // A full disk: the records that do not fit wait in the journal, and
       // the batch may commit only the drain (acknowledged rows' deletes).
-      const size_t take = p_.disk && !records_.empty() ? p_.disk->admit(records_, now) : records_.size();
+      const size_t take = p_.disk && !batch_.empty() ? p_.disk->admit(batch_.records(), now) : batch_.size();
       if (p_.disk && p_.disk->hold_intake() && !journal_paused_) check_backpressure();  // now, not after the catch-up
-      if (take == 0 && !records_.empty() && !removals_pending()) break;  // nothing fits, nothing to drain: wait
-      if (!records_.empty() || removals_pending() || !pending_.empty() || http_done) {
+      if (take == 0 && !batch_.empty() && !removals_pending()) break;  // nothing fits, nothing to drain: wait
+      if (!batch_.empty() || removals_pending() || !pending_.empty() || http_done) {
         if (auto s = commit_batch(take); !s.ok()) {
           if (p_.outbox.corrupt_seen()) {
             // The restart moves the file aside and starts a fresh one; the
@@ -313,20 +316,16 @@ void EngineLoop::on_tls_probed(LinkState& ls, const TlsProbeResult& r) {
 }
 
 bool EngineLoop::process_journal(size_t max_records) {
-  // A batch whose commit failed is committed again as it is, before anything
-  // newer: the reader has moved past its records already.
-  if (batch_failed_) return !p_.journal.caught_up();
-  records_.clear();
-  batch_record_bytes_ = 0;
-  Status read = p_.journal.read_next(records_, max_records, opt_.batch_bytes);
-  for (const auto& rec : records_) batch_record_bytes_ += rec.topic.size() + rec.payload.size();
+  // A batch whose commit failed or was deferred is committed again as it
+  // is, before anything newer: the batch reads only once it is empty.
+  Status read = batch_.fill(max_records, opt_.batch_bytes);
   if (!read.ok()) {
     p_.log->error("journal: {}", read.message());
     return false;
   }
   // Stopped at max_records or max_bytes: the eventfd was already drained,
   // so ask the journal whether anything is left rather than wait for a wake.
-  return !records_.empty() && !p_.journal.caught_up();
+  return !batch_.empty() && !p_.journal.caught_up();
 }
 
 // What the pipeline produces for one record, into the open batch: route rows
@@ -478,11 +477,11 @@ void EngineLoop::watch_clock() {
 }
 
 Status EngineLoop::commit_batch(size_t take) {
-  take = std::min(take, records_.size());
-  const bool with_records = take > 0 || records_.empty();  // else only the drain
+  auto& records = batch_.records();
+  take = std::min(take, records.size());
+  const bool with_records = take > 0 || records.empty();  // else only the drain
   watch_clock();  // before the batch stamps rows with the new time
   int64_t now_ms = wall_ms();
-  batch_failed_ = true;  // until the commit below succeeds: keep records_ for the retry
   if (auto s = p_.outbox.begin(); !s.ok()) return s;
   BatchTally tally;
   auto fail = [this](Status s) {
@@ -494,7 +493,7 @@ Status EngineLoop::commit_batch(size_t take) {
     if (auto s = pipeline_.carry_out(pending_, fx); !s.ok()) return fail(s);
   }
   for (size_t i = 0; i < take; ++i) {
-    if (auto s = route_record(records_[i], now_ms, tally); !s.ok()) return fail(s);
+    if (auto s = route_record(records[i], now_ms, tally); !s.ok()) return fail(s);
   }
   for (int li = 0; li < 2; ++li) {
     for (int64_t seq : removes_[li]) {
@@ -518,7 +517,7 @@ Status EngineLoop::commit_batch(size_t take) {
   if (p_.devices) {
     if (auto s = p_.devices->save_dirty(now_ms); !s.ok()) return fail(s);
   }
-  uint64_t last = take == 0 ? committed_seq_ : records_[take - 1].seq;
+  uint64_t last = take == 0 ? committed_seq_ : records[take - 1].seq;
   if (last != committed_seq_) {
     if (auto s = p_.outbox.set_journal_position(last); !s.ok()) return fail(s);
   }
@@ -534,21 +533,17 @@ Status EngineLoop::commit_batch(size_t take) {
   return Status();
 }
 
-// After a commit: the records taken leave records_, the rest wait for room
+// After a commit: the records taken leave the batch, the rest wait for room
 // and are committed later as they are.
 void EngineLoop::batch_committed(size_t take) {
-  uint64_t taken_bytes = 0;
-  for (size_t i = 0; i < take; ++i) taken_bytes += records_[i].topic.size() + records_[i].payload.size();
-  if (p_.disk) p_.disk->committed(taken_bytes, take > 0);
-  batch_record_bytes_ -= std::min(batch_record_bytes_, taken_bytes);
+  if (p_.disk) p_.disk->committed(batch_.bytes_of_first(take), take > 0);
   if (commit_failures_ > 0) {
     p_.log->info("outbox: commits succeed again, after {} failed attempt(s)", commit_failures_);
     commit_failures_ = 0;
   }
   if (p_.devices) p_.devices->committed();
   if (rule_engine_) rule_engine_->clear_dirty();
-  records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(take));
-  batch_failed_ = !records_.empty();
+  batch_.taken(take);
   if (http_) http_->committed();
 }
 
@@ -626,7 +621,7 @@ void EngineLoop::run_timers(MonoTime now) {
       rule_engine_->on_tick(wall, parser_, lookups_, opt_.gateway_id, pending_);
     }
     if (!pending_.empty() && now >= commit_retry_at_) {
-      const size_t take = p_.disk && !records_.empty() ? p_.disk->admit(records_, now) : records_.size();
+      const size_t take = p_.disk && !batch_.empty() ? p_.disk->admit(batch_.records(), now) : batch_.size();
       if (auto s = commit_batch(take); !s.ok()) commit_failed(s, now);
       pump_forwarders();
     }
@@ -760,7 +755,7 @@ void EngineLoop::shutdown() {
   for (int i = 0; i < 1000; ++i) {
     bool more = process_journal(kBatchRecords);
     bool http_done = http_ && http_->has_results();
-    if (records_.empty() && !removals_pending() && !http_done) break;
+    if (batch_.empty() && !removals_pending() && !http_done) break;
     if (auto s = commit_batch(); !s.ok()) {
       p_.log->error("outbox: final commit failed: {}; the journal keeps the records for the next start", s.message());
       break;

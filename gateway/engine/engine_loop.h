@@ -28,6 +28,7 @@
 #include "gateway/base/event_fd.h"
 #include "gateway/engine/event_pipeline.h"
 #include "gateway/engine/forwarder.h"
+#include "gateway/engine/journal_batch.h"
 #include "gateway/http/http_dispatch.h"
 #include "gateway/journal/journal.h"
 #include "gateway/mqtt/link_events.h"
@@ -113,7 +114,7 @@ class EngineLoop {
   void on_link_event(LinkState& ls, const LinkEvent& ev);
   void on_tls_probed(LinkState& ls, const TlsProbeResult& r);
   bool process_journal(size_t max_records);
-  // Commits the first `take` of records_; the rest stay for a later batch
+  // Commits the first `take` of batch_; the rest stay for a later batch
   // (a full disk, disk_guard.h). take 0 with records waiting: only the
   // drain (acknowledged rows' removal), no timer decisions either.
   Status commit_batch(size_t take = SIZE_MAX);
@@ -151,7 +152,7 @@ class EngineLoop {
   std::atomic<bool> stop_requested_{false};
 
   // Reused per batch: no allocation once warm.
-  std::vector<JournalRecord> records_;
+  JournalBatch batch_;  // read from the journal, not yet committed
   rules::JsonParser parser_;              // reused for every event's payload
   std::unique_ptr<rules::Engine> rule_engine_;       // null: no rules loaded
   std::unique_ptr<EngineRef> engine_ref_;            // rule_engine_ as the pipeline calls it
@@ -167,7 +168,6 @@ class EngineLoop {
   uint64_t released_seq_ = 0;
   MonoTime next_checkpoint_{};
   MonoTime next_expiry_{};
-  uint64_t batch_record_bytes_ = 0;       // topic and payload bytes in records_
   uint64_t commit_failures_ = 0;          // in a row; logged once, and once when it ends
   ReasonLimiter checkpoint_log_{std::chrono::hours(24)};  // a failing checkpoint: each new reason once
   bool journal_paused_ = false;
@@ -176,7 +176,6 @@ class EngineLoop {
   bool backlog_high_ = false;
   bool ready_sent_ = false;
   int exit_code_ = 0;
-  bool batch_failed_ = false;            // records_ holds a batch not yet committed (failed or deferred)
   MonoTime next_bad_topic_warn_{};
   std::optional<MonoTime> reload_due_;   // a rule file changed: reload once it is quiet
   // Clock steps: the wall and monotonic clocks read together last time, and
