@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "support/gateway_fixture.h"
+#include "support/log_text.h"
 #include "support/mosquitto_broker.h"
 #include "support/test_client.h"
 #include "support/wait.h"
@@ -39,12 +40,6 @@ class FakeClock {
  private:
   std::filesystem::path file_;
 };
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 void publish(TestClient& c, int first, int count) {
   for (int i = first; i < first + count; ++i) REQUIRE(c.publish("dev/" + std::to_string(i % 5), std::to_string(i), 1, false).ok());

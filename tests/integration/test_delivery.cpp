@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "support/gateway_fixture.h"
-#include "support/sequence_check.h"
 #include "support/mosquitto_broker.h"
+#include "support/sequence_check.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 

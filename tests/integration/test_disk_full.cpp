@@ -17,6 +17,7 @@
 
 #include "support/gateway_fixture.h"
 #include "support/http_get.h"
+#include "support/log_text.h"
 #include "support/mosquitto_broker.h"
 #include "support/sequence_check.h"
 #include "support/small_disk.h"
@@ -43,12 +44,6 @@ std::string payload_of(size_t i) {
   std::string p = seq_payload(i % kDevices, i) + ":";
   p.resize(200, 'x');
   return p;
-}
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 std::string health(int port) {

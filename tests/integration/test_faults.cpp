@@ -6,6 +6,7 @@
 #include <set>
 
 #include "support/gateway_fixture.h"
+#include "support/log_text.h"
 #include "support/mosquitto_broker.h"
 #include "support/tcp_proxy.h"
 #include "support/test_client.h"
@@ -22,12 +23,6 @@ void publish(TestClient& c, int first, int count) {
   for (int i = first; i < first + count; ++i) {
     REQUIRE(c.publish("dev/" + std::to_string(i % 5), std::to_string(i), 1, false).ok());
   }
-}
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 }  // namespace

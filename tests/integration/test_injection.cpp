@@ -15,6 +15,7 @@
 
 #include "support/gateway_fixture.h"
 #include "support/http_get.h"
+#include "support/log_text.h"
 #include "support/mosquitto_broker.h"
 #include "support/test_client.h"
 #include "support/wait.h"
@@ -106,12 +107,6 @@ std::vector<NameCase> level_cases() {
       {"32 KB level, 64 KB topic", "", std::string(32'000, 'l'), Expect::forwarded},
       {"35 KB level, 70 KB topic", "", std::string(35'000, 'l'), Expect::rejected},
   };
-}
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 // The id in a forwarded payload `{"id":N,...}` or a rule's `rN`; -1 otherwise.

@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "support/gateway_fixture.h"
-#include "support/sequence_check.h"
 #include "support/mosquitto_broker.h"
+#include "support/sequence_check.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 

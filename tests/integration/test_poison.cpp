@@ -8,6 +8,7 @@
 #include <set>
 
 #include "support/gateway_fixture.h"
+#include "support/log_text.h"
 #include "support/mosquitto_broker.h"
 #include "support/test_client.h"
 #include "support/wait.h"
@@ -18,12 +19,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kRoutes = "  - from: \"dev/#\"\n    to: \"sites/{{ topic }}\"\n";
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
 
 // The upstream refuses three kinds of row for good, each differently:
 // - sites/dev/secret: its ACL denies it (MQTT 5 PUBACK 0x87 Not authorized);

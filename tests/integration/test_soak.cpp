@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "support/gateway_fixture.h"
+#include "support/log_text.h"
 #include "support/mosquitto_broker.h"
 #include "support/sequence_check.h"
 #include "support/tcp_proxy.h"
@@ -143,12 +144,6 @@ void expect_all_arrived(const Stream& stream, TestClient& cloud, std::chrono::se
   CHECK(missing() == 0);
   CHECK(report.order_ok);
   WARN(accepted.size() << " accepted, " << missing() << " lost, " << report.duplicates << " duplicates");
-}
-
-size_t count_of(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
 }
 
 }  // namespace
