@@ -269,7 +269,7 @@ int run_daemon(const Config& cfg) {
   auto obs = make_observability(cfg, metrics, **outbox, local, [&devices] { return devices_view(devices.registry()); });
   eopt.status_online = obs->collector.online_status();
   EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
-                    nullptr, rule_set, [&cfg, log] { return load_rules(cfg, *log); }, plan};
+                    rule_set, [&cfg, log] { return load_rules(cfg, *log); }, plan};
   parts.status = &obs->collector;  // READY=1 when /healthz first answers 200
   std::vector<std::string> watch_warnings;
   auto rule_watch = RuleWatch::open(cfg.rule_paths, watch_warnings);

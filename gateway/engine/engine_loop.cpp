@@ -255,6 +255,11 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     if (!e->session_present || !ls.ever_subscribed) {
       if (auto s = ls.link.subscribe(ls.subs); !s.ok()) p_.log->error("{}", s.message());
     }
+    // A session the broker kept holds our subscriptions: they are in place
+    // now, and events flow before the SUBACK, which can come minutes later
+    // behind a large backlog (docs/reliability.md, "Power cuts"). Waiting for
+    // it held READY=1 past systemd's start timeout.
+    if (link == Link::local && e->session_present) p_.metrics.local_subscribed = true;
     if (link == Link::upstream) gateway_event("upstream_up");
     ls.forwarder.limit_window(static_cast<size_t>(e->receive_maximum));
     ls.forwarder.limit_packet_size(e->maximum_packet_size);
@@ -263,11 +268,7 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     if (e->ok) {
       if (!ls.ever_subscribed) p_.log->info("{} link: subscribed to {} filter(s)", name, ls.subs.size());
       ls.ever_subscribed = true;
-      if (link == Link::local) {
-        p_.metrics.local_subscribed = true;
-        if (!ready_sent_ && p_.on_ready) p_.on_ready();
-        ready_sent_ = true;
-      }
+      if (link == Link::local) p_.metrics.local_subscribed = true;
     } else {
       p_.log->error("{} link: subscribe failed: {}", name, e->detail);
     }

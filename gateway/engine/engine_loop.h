@@ -74,7 +74,6 @@ struct EngineParts {
   Metrics& metrics;
   std::shared_ptr<spdlog::logger> log;
   int signal_fd = -1;                  // signalfd for SIGTERM, SIGINT, SIGHUP
-  std::function<void()> on_ready;      // once: outbox open and local subscriptions in place
   std::shared_ptr<const rules::RuleSet> rules;  // null or empty: routes only
   // SIGHUP: loads and compiles the rule files again; null (after logging
   // every error) keeps the old rules running.
@@ -174,7 +173,6 @@ class EngineLoop {
   MonoTime commit_retry_at_{};
   uint64_t backlog_logged_level_ = 0;
   bool backlog_high_ = false;
-  bool ready_sent_ = false;
   int exit_code_ = 0;
   MonoTime next_bad_topic_warn_{};
   std::optional<MonoTime> reload_due_;   // a rule file changed: reload once it is quiet

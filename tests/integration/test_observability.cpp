@@ -9,6 +9,7 @@
 
 #include "support/gateway_fixture.h"
 #include "support/http_get.h"
+#include "support/log_text.h"
 #include "support/mosquitto_broker.h"
 #include "support/process.h"
 #include "support/test_client.h"
@@ -228,4 +229,46 @@ TEST_CASE("Do the device gauges, /api/devices and the expired count follow devic
   REQUIRE(publish_n(z2m, "sensors/attic/temp", 5, "{\"t\":20}").ok());
   REQUIRE(wait_until([&] { return scrape(o.port, expired) >= before + 5; }, 25s));  // expiry runs every 10 s
   REQUIRE(o.gw->stop().ok());
+}
+
+TEST_CASE("Is a gateway that restarts into a backlog ready as soon as its local session is back, not after the SUBACK?",
+          "[integration][observability][ready]") {
+  // The broker sends what it queued for the session before the SUBACK of
+  // the gateway's resubscribe; with sync: full each of those costs an
+  // fdatasync first. READY=1 and /healthz used to wait for that SUBACK,
+  // past systemd's start timeout on a slow disk (docs/reliability.md).
+  MosquittoBroker local(BrokerOptions{.extra_config = {"max_queued_messages 0", "max_inflight_messages 0"}}), upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TestClient cloud(upstream.uri(), "cloud");
+  REQUIRE(cloud.connect().ok());
+  REQUIRE(cloud.subscribe("sites/#", 1).ok());
+  ObservedGateway og(local.port(), upstream.port(), "buffer:\n  sync: full\n");
+  Gateway& gw = *og.gw;
+  REQUIRE(gw.start().ok());
+  REQUIRE(gw.stop().ok());
+  constexpr size_t kBacklog = 5000;
+  TestClient devices(local.uri(), "devices");
+  REQUIRE(devices.connect().ok());
+  REQUIRE(publish_n(devices, "sensors/kitchen/humidity", kBacklog, "{\"h\":40}").ok());
+
+  const std::string subscribed = "local link: subscribed";
+  REQUIRE(count_of(gw.log(), subscribed) == 1);  // the first run's
+  REQUIRE(gw.start_until("local link: connected").ok());
+  const auto started = std::chrono::steady_clock::now();
+  size_t subacks_when_ready = 0;
+  REQUIRE(wait_until([&] {
+    if (health(og.port).rfind("200", 0) != 0) return false;
+    subacks_when_ready = count_of(gw.log(), subscribed);
+    return true;
+  }, 20s, 5ms));
+  const auto ready = std::chrono::steady_clock::now() - started;
+  REQUIRE(wait_until([&] { return count_of(gw.log(), subscribed) == 2; }, 60s));
+  const auto suback = std::chrono::steady_clock::now() - started;
+  WARN("ready " << std::chrono::duration_cast<std::chrono::milliseconds>(ready).count() << " ms, SUBACK "
+                << std::chrono::duration_cast<std::chrono::milliseconds>(suback).count()
+                << " ms after the connect was logged");
+  CHECK(subacks_when_ready == 1);  // ready before the second run's SUBACK
+  CHECK(cloud.wait_for_count(kBacklog, 60s));
+  REQUIRE(gw.stop().ok());
 }
