@@ -45,12 +45,14 @@ for prefix in "${!owners[@]}"; do
     [ -n "$file" ] || continue
     room=$(sed -nE 's|^gateway/([a-z_]+)/.*|\1|p' <<<"$file")
     [ -n "$room" ] && [[ " ${owners[$prefix]} " == *" $room "* ]] && continue
-    stray "$file:$line" "<${prefix}...> belongs to room(s)${owners[$prefix]}; include it there, or give that room the work"
-  done < <(grep -rnF "#include <$prefix" "${sources[@]}" --include='*.h' --include='*.cpp' --include='*.c' || true)
+    stray "$file:$line" "${prefix}... belongs to room(s)${owners[$prefix]}; include it there, or give that room the work"
+  # <...> or "...": a quoted include of a system header is the same include.
+  done < <(grep -rnE "^#include *[<\"]$(sed 's/[.]/[.]/g' <<<"$prefix")" "${sources[@]}" \
+             --include='*.h' --include='*.cpp' --include='*.c' || true)
 done
 while IFS=: read -r file line _; do
   stray "$file:$line" "core/, rules/ and devices/ are pure logic: no spdlog (log from gateway/)"
-done < <(grep -rnF "#include <spdlog/" core rules devices || true)
+done < <(grep -rnE '^#include *[<"]spdlog/' core rules devices || true)
 
 if [ "$errors" -gt 0 ]; then
   echo "check-rooms: $errors stray include(s)"
