@@ -27,28 +27,6 @@ int connect_to(int port) {
   return fd;
 }
 
-void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
-// All n bytes to fd, or false: a relay that dropped the rest of a buffer
-// would hand the peer a corrupt MQTT stream, and one that blocked on a peer
-// that stopped reading would hang the proxy (and the test) for good. A peer
-// that takes nothing for 5 s loses its connection instead.
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w > 0) {
-      p += w;
-      n -= static_cast<size_t>(w);
-      continue;
-    }
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
-    pollfd out{fd, POLLOUT, 0};
-    if (::poll(&out, 1, 5000) <= 0) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 TcpProxy::~TcpProxy() {
@@ -103,8 +81,6 @@ void TcpProxy::run() {
         if (s < 0) {
           ::close(c);
         } else {
-          set_nonblocking(c);
-          set_nonblocking(s);
           pairs.emplace_back(c, s);
           ++accepted_;
         }
@@ -125,15 +101,16 @@ void TcpProxy::run() {
         const pollfd& p = fds[2 + 2 * i + side];
         if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = ::read(p.fd, buf, sizeof buf);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
         if (n <= 0) {
           dead.push_back(i);
           break;
         }
         if (silent_) continue;  // swallowed: no reply, no RST
-        if (!write_all(side == 0 ? s : c, buf, static_cast<size_t>(n))) {
-          dead.push_back(i);
-          break;
+        const int to = side == 0 ? s : c;
+        for (ssize_t off = 0; off < n;) {
+          ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+          if (w <= 0) break;
+          off += w;
         }
       }
     }
