@@ -107,6 +107,11 @@ std::span<const FuncInfo> functions();
 const FuncInfo* find_function(std::string_view name);
 inline const FuncInfo& function_info(Func f) { return functions()[static_cast<size_t>(f)]; }
 
+// `needle in hay` and contains(hay, needle): an item of a list, a substring of
+// a string, a key of an object; null when the types do not fit (the caller
+// decides what a null `hay` means).
+Value membership(const Value& needle, const Value& hay);
+
 // Seconds since midnight for "HH:MM" or "HH:MM:SS"; nullopt otherwise.
 std::optional<int> parse_time_of_day(std::string_view text);
 

@@ -43,22 +43,6 @@ Value compare(BinaryOp op, const Value& a, const Value& b) {
   }
 }
 
-// `needle in hay`: list membership, substring, object key; null right side: false.
-Value membership(const Value& needle, const Value& hay) {
-  if (hay.is_null()) return Value::from_bool(false);
-  if (hay.is_array()) {
-    const auto& items = hay.as_array();
-    return Value::from_bool(std::find(items.begin(), items.end(), needle) != items.end());
-  }
-  if (!needle.is_string()) return {};
-  if (hay.is_string()) return Value::from_bool(hay.as_string().find(needle.as_string()) != std::string::npos);
-  if (!hay.is_object()) return {};
-  for (const auto& [key, value] : hay.as_object()) {
-    if (key == needle.as_string()) return Value::from_bool(true);
-  }
-  return Value::from_bool(false);
-}
-
 Value arithmetic(BinaryOp op, const Value& a, const Value& b) {
   if (op == BinaryOp::add && a.is_string() && b.is_string()) {
     return Value::from_string(a.as_string() + b.as_string());
@@ -129,9 +113,9 @@ class Evaluator {
       case BinaryOp::le:
       case BinaryOp::gt:
       case BinaryOp::ge: return compare(n.op, a, b);
-      case BinaryOp::in: return membership(a, b);
+      case BinaryOp::in: return b.is_null() ? Value::from_bool(false) : membership(a, b);
       case BinaryOp::not_in: {
-        const Value m = membership(a, b);
+        const Value m = b.is_null() ? Value::from_bool(false) : membership(a, b);
         return m.is_null() ? m : Value::from_bool(!m.as_bool());
       }
       default: return arithmetic(n.op, a, b);

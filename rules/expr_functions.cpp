@@ -114,20 +114,7 @@ Value change_case(const FuncArgs& a, bool upper) {
 Value fn_lower(const FuncArgs& a) { return change_case(a, false); }
 Value fn_upper(const FuncArgs& a) { return change_case(a, true); }
 
-Value fn_contains(const FuncArgs& a) {
-  const Value& hay = a.v[0];
-  const Value& needle = a.v[1];
-  if (hay.is_array()) {
-    const auto& items = hay.as_array();
-    return Value::from_bool(std::find(items.begin(), items.end(), needle) != items.end());
-  }
-  if (!needle.is_string()) return {};
-  if (hay.is_string()) return Value::from_bool(hay.as_string().find(needle.as_string()) != std::string::npos);
-  if (!hay.is_object()) return {};
-  const auto& members = hay.as_object();
-  return Value::from_bool(std::any_of(members.begin(), members.end(),
-                                      [&](const auto& m) { return m.first == needle.as_string(); }));
-}
+Value fn_contains(const FuncArgs& a) { return membership(a.v[1], a.v[0]); }
 
 Value fn_starts_with(const FuncArgs& a) {
   const std::string* s = string_arg(a, 0);
@@ -220,6 +207,19 @@ const FuncInfo* find_function(std::string_view name) {
     if (f.name == name) return &f;
   }
   return nullptr;
+}
+
+Value membership(const Value& needle, const Value& hay) {
+  if (hay.is_array()) {
+    const auto& items = hay.as_array();
+    return Value::from_bool(std::find(items.begin(), items.end(), needle) != items.end());
+  }
+  if (!needle.is_string()) return {};
+  if (hay.is_string()) return Value::from_bool(hay.as_string().find(needle.as_string()) != std::string::npos);
+  if (!hay.is_object()) return {};
+  const auto& members = hay.as_object();
+  return Value::from_bool(std::any_of(members.begin(), members.end(),
+                                      [&](const auto& m) { return m.first == needle.as_string(); }));
 }
 
 std::optional<int> parse_time_of_day(std::string_view text) {

@@ -149,31 +149,11 @@ std::optional<Config> load_config(const std::string& path, Diagnostics& diags) {
     return std::nullopt;
   }
   std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    diags.error({path, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
-    return std::nullopt;
-  }
   Config cfg;
   cfg.path = path;
-  Diagnostics found;
-  YamlDoc doc(path, text, found);
-  try {
-    parse_root(doc, root, cfg);
-  } catch (const YAML::Exception& e) {
-    // Reading a parsed tree should not throw; if yaml-cpp does, report it
-    // rather than let it escape.
-    found.error({path, e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
-  }
-  // Sections are read in dependency order, not file order; report in file
-  // order, as a compiler does.
-  std::vector<Diagnostic> items = found.items();
-  std::stable_sort(items.begin(), items.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::pair(a.pos.line, a.pos.column) < std::pair(b.pos.line, b.pos.column);
-  });
-  for (auto& d : items) diags.add(std::move(d));
+  auto read = detail::read_yaml(path, text, diags,
+                                [&cfg](YamlDoc& doc, const YAML::Node& root) { parse_root(doc, root, cfg); });
+  if (read == detail::YamlRead::not_yaml) return std::nullopt;
   return cfg;
 }
 

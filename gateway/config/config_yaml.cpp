@@ -341,4 +341,31 @@ std::vector<Field> list_items(YamlDoc& doc, const Field& f) {
   return out;
 }
 
+YamlRead read_yaml(const std::string& file, std::string_view text, Diagnostics& diags,
+                   const std::function<void(YamlDoc&, const YAML::Node&)>& read) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    diags.error({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
+    return YamlRead::not_yaml;
+  }
+  Diagnostics found;
+  YamlDoc doc(file, text, found);
+  try {
+    read(doc, root);
+  } catch (const YAML::Exception& e) {
+    // Reading a parsed tree should not throw; if yaml-cpp does, report it
+    // rather than let it escape.
+    found.error({file, e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
+  }
+  const bool clean = !found.has_errors();
+  std::vector<Diagnostic> items = found.items();
+  std::stable_sort(items.begin(), items.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::pair(a.pos.line, a.pos.column) < std::pair(b.pos.line, b.pos.column);
+  });
+  for (auto& d : items) diags.add(std::move(d));
+  return clean ? YamlRead::clean : YamlRead::with_errors;
+}
+
 }  // namespace edgegw::gateway::detail

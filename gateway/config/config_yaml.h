@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -45,6 +46,14 @@ class YamlDoc {
   std::vector<std::string> lines_;
   Diagnostics& diags_;
 };
+
+// Parses `text`, the contents of `file`, and hands the tree to read(doc, root).
+// A text that is not YAML is one error ("invalid YAML") and read is not
+// called. The diagnostics of reading reach `diags` in file order, as a compiler
+// reports them: readers go key by key in their own order, not the file's.
+enum class YamlRead { not_yaml, clean, with_errors };
+YamlRead read_yaml(const std::string& file, std::string_view text, Diagnostics& diags,
+                   const std::function<void(YamlDoc&, const YAML::Node&)>& read);
 
 // One key's value, with what is needed to report on it.
 struct Field {

@@ -189,30 +189,11 @@ std::vector<RuleSpec> load_rule_text(const std::string& file, std::string_view t
     diags.error({file, 1, 1}, "the file is empty; write 'rules: []' for a file with no rules");
     return out;
   }
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    diags.error({file, e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
-    return out;
-  }
-  Diagnostics found;
-  YamlDoc doc(file, text, found);
-  try {
-    parse_root(doc, root, out);
-  } catch (const YAML::Exception& e) {
-    // Reading a parsed tree should not throw; if yaml-cpp does, report it.
-    found.error({file, e.mark.line + 1, e.mark.column + 1}, "cannot read YAML: " + e.msg);
-  }
+  auto read = detail::read_yaml(file, text, diags,
+                                [&out](YamlDoc& doc, const YAML::Node& root) { parse_root(doc, root, out); });
   // The compiler names rules and actions by their index in the file
   // ("rules[3].then[1]"), so it gets a file's rules only when none is missing.
-  if (found.has_errors()) out.clear();
-  // Keys are read in a fixed order, not the file's; report in file order.
-  std::vector<Diagnostic> items = found.items();
-  std::stable_sort(items.begin(), items.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::pair(a.pos.line, a.pos.column) < std::pair(b.pos.line, b.pos.column);
-  });
-  for (auto& d : items) diags.add(std::move(d));
+  if (read != detail::YamlRead::clean) out.clear();
   return out;
 }
 

@@ -140,6 +140,21 @@ TEST_CASE("Does `in` test lists, substrings and object keys?", "[rules][expressi
   CHECK(eval("1 in 'abc'", env).is_null());
 }
 
+TEST_CASE("Does contains(hay, needle) answer as `needle in hay` does, but null for a missing hay?",
+          "[rules][expression]") {
+  Env env(R"({"mode": "eco", "tags": ["a", "b"], "obj": {"k": 1}})");
+  for (const char* needle : {"'b'", "'co'", "'k'", "'zz'", "1"}) {
+    for (const char* hay : {"payload.tags", "payload.mode", "payload.obj", "'abc'", "5"}) {
+      INFO(needle << " in " << hay);
+      const auto in = eval(std::string(needle) + " in " + hay, env);
+      const auto fn = eval(std::string("contains(") + hay + ", " + needle + ")", env);
+      CHECK(in == fn);
+    }
+  }
+  CHECK(eval("contains(payload.missing, 'x')", env).is_null());
+  CHECK(eval("'x' not in payload.missing", env) == boolean(true));
+}
+
 TEST_CASE("Does a type error at run time give null, not an exception?", "[rules][expression]") {
   CHECK(eval("'a' * 2").is_null());
   CHECK(eval("1 / 0").is_null());
