@@ -263,7 +263,12 @@ void EngineLoop::on_link_event(LinkState& ls, const LinkEvent& ev) {
     if (link == Link::upstream) gateway_event("upstream_up");
     ls.forwarder.limit_window(static_cast<size_t>(e->receive_maximum));
     ls.forwarder.limit_packet_size(e->maximum_packet_size);
-    ls.forwarder.on_connected(e->session_present, wall_ms());
+    if (e->new_client) {
+      p_.log->warn("{} link: a publish failed in its first write; a new Paho client sends the {} row(s) "
+                      "in flight again", name, ls.forwarder.inflight());
+    }
+    // A new client resends nothing: the rows in flight go again, as for a lost session.
+    ls.forwarder.on_connected(e->session_present && !e->new_client, wall_ms());
   } else if (const auto* e = std::get_if<Subscribed>(&ev)) {
     if (e->ok) {
       if (!ls.ever_subscribed) p_.log->info("{} link: subscribed to {} filter(s)", name, ls.subs.size());

@@ -22,6 +22,9 @@ struct Connected {
   bool session_present;
   int receive_maximum = 65535;  // MQTT 5 CONNACK Receive Maximum (65535 when absent)
   uint32_t maximum_packet_size = 0;  // MQTT 5 CONNACK Maximum Packet Size (0: none announced)
+  // The first connect of a new Paho client (MqttLink::connect): Paho resends
+  // nothing, whatever the session, so every row in flight is sent again.
+  bool new_client = false;
 };
 struct ConnectFailed {
   Link link;

@@ -2,6 +2,7 @@
 
 #include <mqtt/async_client.h>
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 
@@ -50,11 +51,12 @@ class MqttLink::Listeners {
         }
       } catch (...) {
       }
-      events.push(Connected{link, present, receive_maximum, maximum_packet_size});
+      events.push(Connected{link, present, receive_maximum, maximum_packet_size, new_client.exchange(false)});
     }
     void on_failure(const mqtt::token& tok) override { events.push(ConnectFailed{link, token_reason(tok)}); }
     Link link;
     LinkEventQueue& events;
+    std::atomic<bool> new_client{false};  // until the first connect of a replaced client succeeds
   } connect;
 
   // One SUBSCRIBE per filter (Paho C++ 1.2's many-filter call with options
@@ -95,11 +97,14 @@ class MqttLink::Listeners {
     Deliver(Link l, LinkEventQueue& q) : link(l), events(q) {}
     void on_success(const mqtt::token& tok) override { events.push(Delivered{link, context_seq(tok.get_user_context())}); }
     void on_failure(const mqtt::token& tok) override {
+      // MQTTASYNC_FAILURE: the publish's first write failed on a dead socket.
+      if (tok.get_return_code() == MQTTASYNC_FAILURE) lost_in_write = true;
       events.push(DeliveryFailed{link, context_seq(tok.get_user_context()), token_reason(tok),
                                  static_cast<int>(tok.get_reason_code())});
     }
     Link link;
     LinkEventQueue& events;
+    std::atomic<bool> lost_in_write{false};
   } deliver;
 };
 
@@ -112,6 +117,16 @@ std::string paho_server_uri(const std::string& scheme, const std::string& host, 
 MqttLink::MqttLink(Link link, LinkSettings settings, IngressSink& sink, LinkEventQueue& events)
     : link_(link), settings_(std::move(settings)), sink_(sink), events_(events),
       listeners_(std::make_unique<Listeners>(link, events)) {
+  make_client();
+  if (settings_.tls) {
+    TlsTarget target{settings_.host, settings_.port, settings_.ca_file, settings_.cert_file, settings_.key_file,
+                     settings_.tls_verify};
+    prober_ = std::make_unique<TlsProber>(std::move(target), kTlsProbeTimeout,
+                                          [this](TlsProbeResult r) { events_.push(TlsProbed{link_, std::move(r)}); });
+  }
+}
+
+void MqttLink::make_client() {
   int version = settings_.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
   // maxBufferedMessages also bounds what may be queued while connected
   // (reliability.md §3.2): keep it above the in-flight window.
@@ -127,12 +142,20 @@ MqttLink::MqttLink(Link link, LinkSettings settings, IngressSink& sink, LinkEven
     events_.push(ConnectionLost{link_, "the broker disconnected us (reason code " +
                                             std::to_string(static_cast<int>(rc)) + ")"});
   });
-  if (settings_.tls) {
-    TlsTarget target{settings_.host, settings_.port, settings_.ca_file, settings_.cert_file, settings_.key_file,
-                     settings_.tls_verify};
-    prober_ = std::make_unique<TlsProber>(std::move(target), kTlsProbeTimeout,
-                                          [this](TlsProbeResult r) { events_.push(TlsProbed{link_, std::move(r)}); });
-  }
+}
+
+// Paho C 1.3.12 frees the topic and payload of a QoS 1/2 publish whose first
+// write failed, yet keeps the message among those it resends after a connect
+// that finds the session: every reconnect then sends a PUBLISH with a freed
+// topic, the broker closes the connection, and the link never comes back
+// (Paho issue 1401). A new client holds nothing to resend; the outbox still
+// holds every row in flight, and the engine sends them again (Connected::new_client).
+void MqttLink::replace_client() {
+  client_->disable_callbacks();
+  client_.reset();  // Paho fails what the old client still held: DeliveryFailed events
+  listeners_->deliver.lost_in_write = false;
+  make_client();
+  listeners_->connect.new_client = true;
 }
 
 MqttLink::~MqttLink() {
@@ -146,6 +169,7 @@ MqttLink::~MqttLink() {
 }
 
 Status MqttLink::connect() {
+  if (listeners_->deliver.lost_in_write) replace_client();
   const auto& s = settings_;
   auto keepalive = std::chrono::duration_cast<std::chrono::seconds>(s.keepalive);
   auto expiry = std::chrono::duration_cast<std::chrono::seconds>(s.session_expiry).count();

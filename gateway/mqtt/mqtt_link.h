@@ -69,7 +69,8 @@ class MqttLink : public Publisher {
   MqttLink& operator=(const MqttLink&) = delete;
 
   // Starts an asynchronous connect; the outcome arrives as Connected or
-  // ConnectFailed. Fails at once only if Paho refused the request.
+  // ConnectFailed. Fails at once only if Paho refused the request. After a
+  // publish failed in its first write, the connect is a new Paho client's.
   Status connect();
   // Subscribes (MQTT 5: No Local, Retain As Published, Retain Handling 1);
   // the outcome arrives as Subscribed.
@@ -92,6 +93,8 @@ class MqttLink : public Publisher {
 
  private:
   class Listeners;
+  void make_client();     // a Paho client with this link's callbacks
+  void replace_client();  // drops the Paho client and everything it held
 
   Link link_;
   LinkSettings settings_;

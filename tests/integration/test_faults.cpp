@@ -1,9 +1,12 @@
 // Faults on the wire (reliability matrix): a silent dead uplink.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <set>
+#include <thread>
 
 #include "support/gateway_fixture.h"
 #include "support/log_text.h"
@@ -62,6 +65,72 @@ TEST_CASE("Is a silent dead uplink (no RST) noticed within 1.5 x keepalive, losi
     for (const auto& m : (*joined)->received()) seen.insert(m.payload);
     return seen.size() == 300;
   }, 20s));
+  REQUIRE(gw.stop().ok());
+}
+
+// Paho C 1.3.12 frees a QoS 1 publish whose first write hits a dead socket,
+// yet keeps it among the messages to resend: every reconnect then sends a
+// PUBLISH with a freed topic, the broker closes the connection (protocol
+// error), and the uplink never comes back (Paho issue 1401). A cut under a
+// fast stream makes that write likely; the gateway must start a new client.
+TEST_CASE("Does the uplink come back from cuts that catch publishes in the write, losing nothing?",
+          "[integration][faults][cut-mid-publish]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TcpProxy wire(upstream.port());
+  REQUIRE(wire.start().ok());
+  TestClient cloud(upstream.uri(), "cloud");
+  REQUIRE(cloud.connect().ok());
+  REQUIRE(cloud.subscribe("sites/#", 1).ok());
+  Gateway gw(gateway_yaml(local.port(), wire.port(), kRoutes));
+  REQUIRE(gw.start().ok());
+  // One publish at a time, each after the last one's PUBACK: the gateway
+  // forwards every event as it comes, so publishes keep reaching Paho right
+  // after a cut, before it has noticed the socket is gone.
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> sent{0};
+  std::thread devices([&] {
+    TestClient c(local.uri(), "devices");
+    if (!c.connect().ok()) return;
+    for (size_t i = 0; !stop; ++i) {
+      if (c.publish("dev/" + std::to_string(i % 5), std::to_string(i), 1, false).ok()) sent = i + 1;
+      else break;
+    }
+  });
+  const int cuts = std::getenv("EDGEGW_SOAK") ? 50 : 10;
+  std::string stuck;  // the step a round did not get past
+  for (int round = 0; round < cuts && stuck.empty(); ++round) {
+    const std::string at = "cut " + std::to_string(round + 1) + ": ";
+    const size_t lost_before = count_of(gw.log(), "upstream link: disconnected");
+    if (!cloud.wait_for_count(cloud.count() + 300, 20s)) stuck = at + "no events arrive upstream";
+    wire.cut(true);
+    if (stuck.empty() &&
+        !wait_until([&] { return count_of(gw.log(), "upstream link: disconnected") > lost_before; }, 10s)) {
+      stuck = at + "the cut is not noticed";
+    }
+    const size_t connects = count_of(gw.log(), "upstream link: connected");
+    wire.cut(false);
+    if (stuck.empty() && !wait_until([&] { return count_of(gw.log(), "upstream link: connected") > connects; }, 10s)) {
+      stuck = at + "no reconnect";
+    }
+  }
+  stop = true;
+  devices.join();
+  INFO(stuck << "\n" << last_lines(gw.log(), 12));
+  REQUIRE(stuck.empty());
+  const size_t total = sent;
+  REQUIRE(total > 0);
+  auto distinct = [&] {
+    std::set<std::string> seen;
+    for (const auto& m : cloud.received()) seen.insert(m.payload);
+    return seen.size();
+  };
+  const bool all = wait_until([&] { return distinct() >= total; }, 60s, 100ms);
+  INFO(distinct() << " of " << total << " arrived; outbox " << gw.upstream_backlog() << " row(s)");
+  REQUIRE(all);
+  WARN(cuts << " cuts, " << total << " events; " << count_of(gw.log(), "failed: return code -1")
+             << " publishes failed in the write; " << count_of(gw.log(), "a new Paho client") << " new clients");
   REQUIRE(gw.stop().ok());
 }
 
