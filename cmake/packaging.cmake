@@ -9,7 +9,7 @@
 #   /lib/systemd/system/edgegw.service
 #   /usr/lib/sysusers.d/edgegw.conf      the edgegw system user
 #   /usr/lib/tmpfiles.d/edgegw.conf      /var/lib/edgegw, 0700 edgegw
-#   /usr/share/doc/edgegw/               README and docs/*.md
+#   /usr/share/doc/edgegw/               README, every docs/ page it links, status-page.png, performance-results.json
 #
 # Depends: dpkg-shlibdeps on the binary. Natively CPack runs it
 # (CPACK_DEBIAN_PACKAGE_SHLIBDEPS); for arm64 cmake/cpack_depends.cmake runs
@@ -38,8 +38,11 @@ endforeach()
 install(FILES systemd/edgegw.service DESTINATION /lib/systemd/system)
 install(FILES systemd/edgegw.sysusers DESTINATION lib/sysusers.d RENAME edgegw.conf)
 install(FILES systemd/edgegw.tmpfiles DESTINATION lib/tmpfiles.d RENAME edgegw.conf)
-install(FILES README.md docs/install.md docs/configuration.md docs/rules.md docs/delivery.md
-              docs/getting-started.md docs/testing.md
+# Every page README.md links, and the two files those pages link to.
+install(FILES README.md docs/getting-started.md docs/configuration.md docs/rules.md docs/devices.md
+              docs/observability.md docs/status-page.png docs/delivery.md docs/reliability.md
+              docs/testing.md docs/performance.md docs/performance-results.json docs/architecture.md
+              docs/install.md
         DESTINATION share/doc/edgegw)
 
 file(WRITE ${CMAKE_BINARY_DIR}/debian/conffiles "${EDGEGW_CONFFILES}")
