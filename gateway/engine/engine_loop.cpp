@@ -29,7 +29,8 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options)
       batch_(p_.journal),
       pipeline_(p_.routes, lookups_, parser_, opt_.gateway_id),
       rules_(p_.outbox, pipeline_, opt_.gateway_id, p_.log, p_.reload_rules),
-      clock_watch_(p_.clock) {
+      clock_watch_(p_.clock),
+      backlog_log_(p_.log, opt_.max_messages) {
   pipeline_.set_devices(p_.devices);
   auto make_link = [&](MqttLink& l, size_t max_inflight, LinkSupervisor::Options o) {
     const int li = static_cast<int>(l.link());
@@ -47,6 +48,8 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options)
               link_options(opt_.upstream_reconnect_min, opt_.upstream_reconnect_max, opt_.upstream_subscriptions,
                            opt_.status_online));
   }
+  intake_ = std::make_unique<IntakeGuard>(*links_[static_cast<int>(Link::local)], p_.metrics, p_.log,
+                                          opt_.journal_max);
   committed_seq_ = p_.outbox.journal_position();
   released_seq_ = committed_seq_;
   rules_.start(p_.rules);
@@ -120,7 +123,7 @@ void EngineLoop::take_journal() {
     // A full disk: the records that do not fit wait in the journal, and
     // the batch may commit only the drain (acknowledged rows' deletes).
     const size_t take = admit(now);
-    if (p_.disk && p_.disk->hold_intake() && !journal_paused_) check_backpressure();  // now, not after the catch-up
+    if (p_.disk && p_.disk->hold_intake() && !intake_->paused()) check_backpressure();  // now, not after the catch-up
     if (take == 0 && !batch_.empty() && !removals_pending()) break;  // nothing fits, nothing to drain: wait
     if (!batch_.empty() || removals_pending() || !pending_.empty() || http_done) {
       if (!commit_or_stop(take, now)) break;
@@ -270,46 +273,15 @@ void EngineLoop::release_if_durable(bool wait) {
 }
 
 void EngineLoop::check_backpressure() {
-  const MonoTime now = p_.clock.mono();
-  if (p_.disk) p_.disk->maintain(now);
-  const bool disk_low = p_.disk && p_.disk->hold_intake();
-  uint64_t backlog = p_.journal.backlog_bytes();
-  bool over = backlog > opt_.journal_max;
-  bool under_half = backlog < opt_.journal_max / 2;
-  LinkSupervisor& local = *links_[static_cast<int>(Link::local)];
-  if (!journal_paused_ && (over || disk_low)) {
-    journal_paused_ = true;
-    p_.metrics.ingress_paused = true;
-    p_.log->warn("local link: holding it down ({}); the broker queues for our session",
-                 disk_low ? "state_dir is low on space" : "the journal is over buffer.journal_max");
-    local.pause();
-  } else if (journal_paused_ && under_half && !disk_low) {
-    journal_paused_ = false;
-    p_.metrics.ingress_paused = false;
-    p_.log->info("local link: resuming intake");
-    local.resume();
-  }
+  if (p_.disk) p_.disk->maintain(p_.clock.mono());
+  intake_->check(p_.journal.backlog_bytes(), p_.disk && p_.disk->hold_intake());
 }
 
 void EngineLoop::log_backlog() {
   if (!links_[static_cast<int>(Link::upstream)]) return;
-  // State changes only: each power of ten from 1,000 up, 80 % of
-  // max_messages, and the return to empty.
-  uint64_t depth = p_.outbox.stats(Link::upstream).messages;
+  const uint64_t depth = p_.outbox.stats(Link::upstream).messages;
   if (p_.service) p_.service->set_backlog(depth);
-  uint64_t level = 0;
-  for (uint64_t t = 1000; t <= depth; t *= 10) level = t;
-  if (level > backlog_logged_level_) {
-    p_.log->info("outbox: upstream backlog passed {} rows", level);
-  }
-  backlog_logged_level_ = std::max(backlog_logged_level_, level);
-  bool high = depth * 10 >= opt_.max_messages * 8;
-  if (high && !backlog_high_) p_.log->warn("outbox: upstream backlog {} rows is over 80% of buffer.max_messages", depth);
-  backlog_high_ = high;
-  if (depth == 0 && backlog_logged_level_ > 0) {
-    p_.log->info("outbox: upstream backlog drained");
-    backlog_logged_level_ = 0;
-  }
+  backlog_log_.update(depth);
 }
 
 MonoTime EngineLoop::next_deadline(MonoTime now) const {

@@ -11,15 +11,15 @@
 // It is the only writer of the database and the only caller of the links'
 // methods. It is the scheduler; the jobs are its parts: LinkSupervisor (a
 // link's life), Forwarder (a queue and its ack lifecycle), EngineTimers,
-// RuleReload and ClockWatch. It reads time only from EngineParts::clock.
-// Not thread-safe: construct, run() on one thread, done.
+// RuleReload, ClockWatch, IntakeGuard and BacklogLog. It reads time only
+// from EngineParts::clock. Not thread-safe: construct, run() on one
+// thread, done.
 #pragma once
 
 #include <spdlog/logger.h>
 
-#include <array>
-#include <functional>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,11 +28,13 @@
 #include "gateway/base/event_fd.h"
 #include "gateway/base/metrics.h"
 #include "gateway/config/rule_watch.h"
+#include "gateway/engine/backlog_log.h"
 #include "gateway/engine/clock_watch.h"
 #include "gateway/engine/device_tracker.h"
 #include "gateway/engine/engine_timers.h"
 #include "gateway/engine/event_pipeline.h"
 #include "gateway/engine/forwarder.h"
+#include "gateway/engine/intake_guard.h"
 #include "gateway/engine/journal_batch.h"
 #include "gateway/engine/link_supervisor.h"
 #include "gateway/engine/memory_lookups.h"
@@ -160,6 +162,7 @@ class EngineLoop {
   EngineOptions opt_;
   std::unique_ptr<Forwarder> forwarders_[2];      // by Link; [upstream] null: no upstream
   std::unique_ptr<LinkSupervisor> links_[2];      // by Link, each with its forwarder
+  std::unique_ptr<IntakeGuard> intake_;           // backpressure on links_[local]
   std::atomic<bool> stop_requested_{false};
 
   // Reused per batch: no allocation once warm.
@@ -171,14 +174,12 @@ class EngineLoop {
   RuleReload rules_;                                 // the rule engine; null engine(): routes only
   EngineTimers timers_;
   ClockWatch clock_watch_;
+  BacklogLog backlog_log_;
   std::vector<LinkEvent> link_events_;
   uint64_t committed_seq_ = 0;
   uint64_t released_seq_ = 0;
   uint64_t commit_failures_ = 0;          // in a row; logged once, and once when it ends
   ReasonLimiter checkpoint_log_{std::chrono::hours(24)};  // a failing checkpoint: each new reason once
-  bool journal_paused_ = false;
-  uint64_t backlog_logged_level_ = 0;
-  bool backlog_high_ = false;
   int exit_code_ = 0;
   MonoTime next_http_warn_{};
   MonoTime next_bad_topic_warn_{};

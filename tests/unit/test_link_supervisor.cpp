@@ -3,6 +3,7 @@
 
 #include "gateway/engine/link_supervisor.h"
 #include "support/fake_clock.h"
+#include "support/fake_link.h"
 #include "support/memory_outbox.h"
 
 using namespace edgegw;
@@ -11,37 +12,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Records what the supervisor asks of the link.
-class FakeLinkControl final : public LinkControl {
- public:
-  Status connect() override {
-    ++connects;
-    return refuse_connect ? Status::error("fake link", "refused") : Status();
-  }
-  Status subscribe(const std::vector<Subscription>& s) override {
-    subscribes.push_back(s);
-    return Status();
-  }
-  void publish_status(const std::string& payload) override { statuses.push_back(payload); }
-  void disconnect(Duration timeout) override { disconnects.push_back(timeout); }
-  void probe_tls() override { ++probes; }
-
-  int connects = 0, probes = 0;
-  bool refuse_connect = false;
-  std::vector<std::vector<Subscription>> subscribes;
-  std::vector<std::string> statuses;
-  std::vector<Duration> disconnects;
-};
-
-class FakePublisher final : public Publisher {
- public:
-  bool send(const OutboxRow& row) override {
-    sent.push_back(row.seq);
-    return true;
-  }
-  size_t packet_size(const OutboxRow& row) const override { return row.topic.size() + row.payload.size(); }
-  std::vector<int64_t> sent;
-};
+using testing::FakeLinkControl;
+using testing::FakePublisher;
 
 // One upstream link with its forwarder, on a fake clock.
 struct Rig {
