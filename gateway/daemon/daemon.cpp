@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "core/topic.h"
+#include "gateway/base/system_clock.h"
 #include "gateway/disk/disk_guard.h"
 #include "gateway/engine/engine_loop.h"
 #include "gateway/mqtt/process_tuning.h"
@@ -268,7 +269,8 @@ int run_daemon(const Config& cfg) {
   // READY=1 comes from the status collector, when /healthz first says 200.
   auto obs = make_observability(cfg, metrics, **outbox, local, [&devices] { return devices_view(devices.registry()); });
   eopt.status_online = obs->collector.online_status();
-  EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, log, sig_fd,
+  SystemClock clock;
+  EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, clock, log, sig_fd,
                     rule_set, [&cfg, log] { return load_rules(cfg, *log); }, plan};
   parts.status = &obs->collector;  // READY=1 when /healthz first answers 200
   std::vector<std::string> watch_warnings;

@@ -9,35 +9,42 @@
 // each record's effects are committed exactly once.
 //
 // It is the only writer of the database and the only caller of the links'
-// methods. Not thread-safe: construct, run() on one thread, done.
+// methods. It is the scheduler; the jobs are its parts: LinkSupervisor (a
+// link's life), Forwarder (a queue and its ack lifecycle), EngineTimers,
+// RuleReload, ClockWatch, IntakeGuard and BacklogLog. It reads time only
+// from EngineParts::clock. Not thread-safe: construct, run() on one
+// thread, done.
 #pragma once
 
 #include <spdlog/logger.h>
 
-#include <array>
-#include <functional>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "gateway/mqtt/backoff.h"
-#include "gateway/engine/device_tracker.h"
-#include "gateway/engine/engine_driver.h"
 #include "gateway/base/event_fd.h"
+#include "gateway/base/metrics.h"
+#include "gateway/config/rule_watch.h"
+#include "gateway/engine/backlog_log.h"
+#include "gateway/engine/clock_watch.h"
+#include "gateway/engine/device_tracker.h"
+#include "gateway/engine/engine_timers.h"
 #include "gateway/engine/event_pipeline.h"
 #include "gateway/engine/forwarder.h"
+#include "gateway/engine/intake_guard.h"
 #include "gateway/engine/journal_batch.h"
+#include "gateway/engine/link_supervisor.h"
+#include "gateway/engine/memory_lookups.h"
+#include "gateway/engine/rule_reload.h"
 #include "gateway/http/http_dispatch.h"
 #include "gateway/journal/journal.h"
 #include "gateway/mqtt/link_events.h"
-#include "gateway/base/metrics.h"
 #include "gateway/mqtt/mqtt_link.h"
-#include "gateway/config/rule_watch.h"
-#include "gateway/store/sqlite_outbox.h"
-#include "gateway/engine/memory_lookups.h"
 #include "gateway/observe/status_collector.h"
+#include "gateway/store/sqlite_outbox.h"
 #include "rules/decision.h"
 #include "rules/engine.h"
 #include "rules/eval_context.h"
@@ -72,6 +79,7 @@ struct EngineParts {
   MqttLink& local;
   MqttLink* upstream;                  // null: no upstream configured
   Metrics& metrics;
+  const Clock& clock;                  // every time the loop and its parts read (SystemClock in the daemon)
   std::shared_ptr<spdlog::logger> log;
   int signal_fd = -1;                  // signalfd for SIGTERM, SIGINT, SIGHUP
   std::shared_ptr<const rules::RuleSet> rules;  // null or empty: routes only
@@ -100,7 +108,6 @@ class EngineLoop {
   void stop();
 
  private:
-  struct LinkState;
   class BatchEffects;  // the pipeline's effects, into the open batch
   struct BatchTally {  // what one batch did, counted once it committed
     uint64_t appended[2] = {0, 0};
@@ -108,79 +115,74 @@ class EngineLoop {
     std::string bad_topic_example;
   };
 
+  // The scheduler (engine_loop.cpp).
+  void wait_for_work();
+  void take_journal();
   void handle_signals();
   void handle_link_events();
-  void on_link_event(LinkState& ls, const LinkEvent& ev);
-  void on_tls_probed(LinkState& ls, const TlsProbeResult& r);
   bool process_journal(size_t max_records);
+  void run_timers(MonoTime now);
+  void run_rule_timers(MonoTime now);
+  void run_checkpoint();
+  void pump_forwarders();
+  void check_backpressure();
+  void release_if_durable(bool wait);
+  void log_backlog();
+  void reload_rules(std::string_view cause);
+  void watch_clock();
+  void gateway_event(std::string_view name);
+  void shutdown();
+  MonoTime next_deadline(MonoTime now) const;
+  // Acknowledged or poisoned rows wait to leave the outbox.
+  bool removals_pending() const;
+  // How many of the batch's records the disk takes now (disk_guard.h).
+  size_t admit(MonoTime now);
+  int64_t wall_ms() const { return to_unix_ms(p_.clock.now()); }
+
+  // One batch, one transaction (engine_loop_batch.cpp).
   // Commits the first `take` of batch_; the rest stay for a later batch
   // (a full disk, disk_guard.h). take 0 with records waiting: only the
   // drain (acknowledged rows' removal), no timer decisions either.
   Status commit_batch(size_t take = SIZE_MAX);
+  Status write_batch(size_t take, int64_t now_ms, BatchTally& tally);
+  bool commit_or_stop(size_t take, MonoTime now);
   void batch_committed(size_t take);
   void commit_failed(const Status& s, MonoTime now);
+  void count_committed(const BatchTally& tally);
+  void count_removed();
   Status route_record(JournalRecord& rec, int64_t now_ms, BatchTally& tally);
   Status append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally& tally);
   Status execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& tally);
-  void gateway_event(std::string_view name);
-  void reload_rules(std::string_view cause);
-  void use_engine(std::unique_ptr<rules::Engine> engine);
-  void watch_clock();
-  void restore_rule_states();
+
   // Device triggers and silence (engine_loop_devices.cpp).
   void run_device_timers(MonoTime now);
   std::optional<MonoTime> device_deadline(MonoTime now) const;
-  void count_committed(const BatchTally& tally);
-  void pump_forwarders();
-  void run_timers(MonoTime now);
-  void drive_link(LinkState& ls, MonoTime now);
-  void check_backpressure();
-  void release_if_durable(bool wait);
-  void log_backlog();
-  void shutdown();
-  MonoTime next_deadline(MonoTime now) const;
-  LinkState* state_of(Link link);
-  bool link_up(Link link) const;
-  // Acknowledged or poisoned rows wait to leave the outbox.
-  bool removals_pending() const;
 
   EngineParts p_;
   EngineOptions opt_;
-  std::unique_ptr<LinkState> local_;
-  std::unique_ptr<LinkState> upstream_;
+  std::unique_ptr<Forwarder> forwarders_[2];      // by Link; [upstream] null: no upstream
+  std::unique_ptr<LinkSupervisor> links_[2];      // by Link, each with its forwarder
+  std::unique_ptr<IntakeGuard> intake_;           // backpressure on links_[local]
   std::atomic<bool> stop_requested_{false};
 
   // Reused per batch: no allocation once warm.
   JournalBatch batch_;  // read from the journal, not yet committed
-  rules::JsonParser parser_;              // reused for every event's payload
-  std::unique_ptr<rules::Engine> rule_engine_;       // null: no rules loaded
-  std::unique_ptr<EngineRef> engine_ref_;            // rule_engine_ as the pipeline calls it
+  rules::JsonParser parser_;                         // reused for every event's payload
   std::vector<rules::TimedDecision> pending_;        // from timers and gateway events, for the next batch
-  MemoryLookups lookups_;                               // state.NAME and previous payloads
+  MemoryLookups lookups_;                            // state.NAME and previous payloads
   EventPipeline pipeline_;                           // the per-event order, shared with `edgegw test`
-  MonoTime next_http_warn_{};
+  RuleReload rules_;                                 // the rule engine; null engine(): routes only
+  EngineTimers timers_;
+  ClockWatch clock_watch_;
+  BacklogLog backlog_log_;
   std::vector<LinkEvent> link_events_;
-  std::vector<int64_t> removes_[2];
-  std::vector<Forwarder::Poisoned> poisoned_[2];     // to the dead letters in the next batch
-  uint64_t batch_last_seq_ = 0;
   uint64_t committed_seq_ = 0;
   uint64_t released_seq_ = 0;
-  MonoTime next_checkpoint_{};
-  MonoTime next_expiry_{};
   uint64_t commit_failures_ = 0;          // in a row; logged once, and once when it ends
   ReasonLimiter checkpoint_log_{std::chrono::hours(24)};  // a failing checkpoint: each new reason once
-  bool journal_paused_ = false;
-  MonoTime commit_retry_at_{};
-  uint64_t backlog_logged_level_ = 0;
-  bool backlog_high_ = false;
   int exit_code_ = 0;
+  MonoTime next_http_warn_{};
   MonoTime next_bad_topic_warn_{};
-  std::optional<MonoTime> reload_due_;   // a rule file changed: reload once it is quiet
-  // Clock steps: the wall and monotonic clocks read together last time, and
-  // when (wall clock) the rows this process created began.
-  int64_t clock_wall_ms_ = 0;
-  MonoTime clock_mono_{};
-  int64_t era_start_ms_ = 0;
   std::unique_ptr<HttpDispatch> http_;   // set when parts.http is
 };
 

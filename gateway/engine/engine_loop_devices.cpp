@@ -3,28 +3,24 @@
 #include "gateway/engine/engine_loop.h"
 
 namespace edgegw::gateway {
-namespace {
-
-TimePoint wall_now() { return TimePoint(std::chrono::system_clock::now().time_since_epoch()); }
-
-}  // namespace
 
 // Silence is checked whenever a device's offline_after may have run out
 // (next_deadline wakes the loop then), and at least once a second, as the
 // loop never sleeps longer. The offline devices' rows and their triggers'
 // decisions are committed at once, rules or not.
 void EngineLoop::run_device_timers(MonoTime now) {
-  TimePoint wall = wall_now();
+  TimePoint wall = p_.clock.now();
   auto due = p_.devices->next_due();
   if (!due || *due > wall) return;
   p_.devices->check_silence(wall);
+  rules::Engine* engine = rules_.engine();
   p_.devices->fire(nullptr, wall, [&](const Event& e, std::string_view id, std::string_view event) {
-    if (rule_engine_) rule_engine_->on_device_event(e, id, event, parser_, lookups_, opt_.gateway_id, wall, pending_);
+    if (engine) engine->on_device_event(e, id, event, parser_, lookups_, opt_.gateway_id, wall, pending_);
   });
-  if (!p_.devices->has_dirty() || now < commit_retry_at_) return;
+  if (!p_.devices->has_dirty() || timers_.commit_held(now)) return;
   if (auto s = commit_batch(); !s.ok()) {
     p_.log->error("outbox: commit failed, retrying: {}", s.message());
-    commit_retry_at_ = now + std::chrono::milliseconds(500);
+    timers_.commit_failed(now);
   }
   pump_forwarders();
 }
@@ -33,7 +29,7 @@ std::optional<MonoTime> EngineLoop::device_deadline(MonoTime now) const {
   if (!p_.devices) return std::nullopt;
   auto due = p_.devices->next_due();
   if (!due) return std::nullopt;
-  return now + std::max(Duration::zero(), *due - wall_now());
+  return now + std::max(Duration::zero(), *due - p_.clock.now());
 }
 
 }  // namespace edgegw::gateway

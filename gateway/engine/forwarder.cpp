@@ -1,6 +1,7 @@
 #include "gateway/engine/forwarder.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace edgegw::gateway {
 namespace {
@@ -39,11 +40,35 @@ bool Forwarder::on_acked(int64_t seq, int64_t& created_ms) {
   created_ms = it->second.created_ms;
   inflight_.erase(it);
   acked_.insert(seq);
+  removing_.push_back(seq);
   return true;
 }
 
-void Forwarder::on_removed(const std::vector<int64_t>& seqs) {
-  for (int64_t s : seqs) acked_.erase(s);
+Status Forwarder::write_removals(int64_t now_ms) {
+  written_removes_ = written_poisoned_ = 0;
+  for (int64_t seq : removing_) {
+    if (auto s = outbox_.remove(seq); !s.ok()) return s;
+  }
+  for (const auto& p : poisoned_) {
+    if (auto s = outbox_.deadletter(p.seq, p.reason, now_ms); !s.ok()) return s;
+  }
+  written_removes_ = removing_.size();
+  written_poisoned_ = poisoned_.size();
+  return Status();
+}
+
+Forwarder::Removed Forwarder::committed() {
+  Removed out;
+  const auto removes_end = removing_.begin() + static_cast<std::ptrdiff_t>(written_removes_);
+  out.delivered.assign(removing_.begin(), removes_end);
+  removing_.erase(removing_.begin(), removes_end);
+  const auto poisoned_end = poisoned_.begin() + static_cast<std::ptrdiff_t>(written_poisoned_);
+  out.deadlettered.assign(std::make_move_iterator(poisoned_.begin()), std::make_move_iterator(poisoned_end));
+  poisoned_.erase(poisoned_.begin(), poisoned_end);
+  written_removes_ = written_poisoned_ = 0;
+  for (int64_t s : out.delivered) acked_.erase(s);
+  for (const auto& p : out.deadlettered) acked_.erase(p.seq);
+  return out;
 }
 
 void Forwarder::on_failed(int64_t seq) {

@@ -12,8 +12,14 @@
 // broker's Maximum Packet Size is not sent at all (the broker would drop
 // the connection), and a row the broker refused with an MQTT 5 reason code
 // (not authorized, topic invalid, packet too large...) is not sent again.
-// Both are handed to the engine through take_poisoned(), which moves them
-// to the dead letters in its next transaction.
+//
+// The forwarder owns each row's whole ack lifecycle, in one place:
+//   in flight (sent, no PUBACK) -> acked (on_acked) or poisoned (above)
+//   -> written into the engine's open batch (write_removals: remove or
+//      dead-letter) -> removed (committed(), once that batch committed).
+// A row written into a batch that rolled back stays pending and is written
+// into the next one, so each leaves the outbox exactly once. Until it is
+// removed it is never offered again.
 //
 // Engine thread only; no locks.
 #pragma once
@@ -51,24 +57,36 @@ class Forwarder {
   Status pump();
 
   // The link acknowledged seq. Returns true if it was in flight, with the
-  // row's created_ms (for the delivery latency); the caller removes it from
-  // the outbox and calls on_removed() once that committed.
+  // row's created_ms (for the delivery latency); its removal is then
+  // pending (write_removals).
   bool on_acked(int64_t seq, int64_t& created_ms);
-  void on_removed(const std::vector<int64_t>& seqs);
   // The client gave up on seq (disconnect, error): it is sent again.
   void on_failed(int64_t seq);
   // The broker refused seq for good (MQTT 5 reason code): it becomes a
   // poison row. Returns true if it was in flight.
   bool on_refused(int64_t seq, std::string reason);
 
-  // Rows that must leave the queue for the dead letters, taken once; the
-  // caller moves them and calls on_removed() once that committed.
   struct Poisoned {
     int64_t seq;
     std::string reason;
   };
-  std::vector<Poisoned> take_poisoned() { return std::exchange(poisoned_, {}); }
-  bool has_poisoned() const { return !poisoned_.empty(); }
+  // Acked rows and poison rows waiting to leave the outbox.
+  bool removals_pending() const { return !removing_.empty() || !poisoned_.empty(); }
+  const std::vector<Poisoned>& poisoned() const { return poisoned_; }
+
+  // Inside the caller's open transaction (Outbox::begin): removes every
+  // acked row and moves every poison row to the dead letters, stamped
+  // `now_ms`. Fails as the outbox does; the caller rolls back, and the
+  // rows stay pending for the next batch.
+  Status write_removals(int64_t now_ms);
+  // What the last write_removals() wrote, once its transaction committed:
+  // those rows leave the forwarder for good and are returned (for metrics
+  // and the dead-letter log line). Call exactly once per committed batch.
+  struct Removed {
+    std::vector<int64_t> delivered;
+    std::vector<Poisoned> deadlettered;
+  };
+  Removed committed();
 
   size_t inflight() const { return inflight_.size(); }
   Link link() const { return link_; }
@@ -90,7 +108,10 @@ class Forwarder {
   };
   std::map<int64_t, InFlight> inflight_;    // handed to the client, no PUBACK yet
   std::set<int64_t> acked_;                 // PUBACK seen or poisoned, remove not committed yet
-  std::vector<Poisoned> poisoned_;
+  std::vector<int64_t> removing_;           // acked: removed by the next batch
+  std::vector<Poisoned> poisoned_;          // dead-lettered by the next batch
+  size_t written_removes_ = 0;              // how many of each the last write_removals() wrote
+  size_t written_poisoned_ = 0;
   uint32_t max_packet_size_ = 0;
   int64_t cursor_[2] = {0, 0};              // last seq read, per priority
   std::vector<OutboxRow> page_;             // reused read buffer

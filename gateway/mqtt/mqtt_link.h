@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/event.h"
 #include "core/status.h"
+#include "gateway/mqtt/link_control.h"
 #include "gateway/mqtt/link_events.h"
 #include "gateway/mqtt/publisher.h"
 #include "gateway/mqtt/tls_probe.h"
@@ -49,11 +50,6 @@ struct LinkSettings {
   uint32_t max_packet = 0;      // MQTT 5 Maximum Packet Size sent in CONNECT; 0: none
 };
 
-struct Subscription {
-  std::string filter;
-  int qos = 1;
-};
-
 // Receives messages on Paho's thread. Must not block beyond one write().
 class IngressSink {
  public:
@@ -61,7 +57,7 @@ class IngressSink {
   virtual void on_message(Link link, const mqtt::message& msg) = 0;
 };
 
-class MqttLink : public Publisher {
+class MqttLink : public Publisher, public LinkControl {
  public:
   MqttLink(Link link, LinkSettings settings, IngressSink& sink, LinkEventQueue& events);
   ~MqttLink() override;
@@ -71,23 +67,23 @@ class MqttLink : public Publisher {
   // Starts an asynchronous connect; the outcome arrives as Connected or
   // ConnectFailed. Fails at once only if Paho refused the request. After a
   // publish failed in its first write, the connect is a new Paho client's.
-  Status connect();
+  Status connect() override;
   // Subscribes (MQTT 5: No Local, Retain As Published, Retain Handling 1);
   // the outcome arrives as Subscribed.
-  Status subscribe(const std::vector<Subscription>& subs);
+  Status subscribe(const std::vector<Subscription>& subs) override;
   // Retained status message on the will topic (best effort, QoS 1).
-  void publish_status(const std::string& payload);
+  void publish_status(const std::string& payload) override;
   // Any retained message, best effort, QoS 1 (Home Assistant discovery and state).
   void publish_retained(const std::string& topic, const std::string& payload);
   bool send(const OutboxRow& row) override;
   size_t packet_size(const OutboxRow& row) const override;
   // Clean disconnect, waiting at most `timeout`. Engine thread only, never from a callback.
-  void disconnect(Duration timeout);
+  void disconnect(Duration timeout) override;
   // After a ConnectFailed on a TLS link: connects once more with OpenSSL
   // alone, on a thread of the link's, to learn why (Paho only says "-1").
   // The outcome arrives as TlsProbed. Does nothing on a plain link or while
   // a probe still runs; the destructor cancels and joins it.
-  void probe_tls();
+  void probe_tls() override;
   Link link() const { return link_; }
   const LinkSettings& settings() const { return settings_; }
 

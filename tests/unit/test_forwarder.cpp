@@ -37,12 +37,21 @@ int64_t add(Outbox& o, const std::string& topic, Priority p = Priority::normal, 
   return r->seq;
 }
 
-// What the engine does with a PUBACK: remove the row, then tell the forwarder.
+// What the engine does with the pending removals: write them into its batch
+// and commit it.
+Forwarder::Removed commit_removals(Forwarder& f, Outbox& o, int64_t now_ms = 0) {
+  REQUIRE(o.begin().ok());
+  REQUIRE(f.write_removals(now_ms).ok());
+  REQUIRE(o.commit().ok());
+  return f.committed();
+}
+
+// What the engine does with a PUBACK: the row's removal rides the next batch.
 void ack(Forwarder& f, Outbox& o, int64_t seq) {
   int64_t created_ms = 0;
   REQUIRE(f.on_acked(seq, created_ms));
-  REQUIRE(o.remove(seq).ok());
-  f.on_removed({seq});
+  auto removed = commit_removals(f, o);
+  REQUIRE(removed.delivered == std::vector<int64_t>{seq});
 }
 
 }  // namespace
@@ -242,17 +251,18 @@ TEST_CASE("Does a row above the broker's Maximum Packet Size go to the dead lett
   fwd.limit_packet_size(500);
   REQUIRE(fwd.pump().ok());
   CHECK(up.seqs() == std::vector<int64_t>{first, last});  // never sent: the broker would drop the link
-  REQUIRE(fwd.has_poisoned());
-  auto poisoned = fwd.take_poisoned();
-  REQUIRE(poisoned.size() == 1);
-  CHECK(poisoned[0].seq == r->seq);
-  CHECK(poisoned[0].reason.find("Maximum Packet Size of 500") != std::string::npos);
-  // Until the engine commits the move, the row is not offered again.
+  REQUIRE(fwd.removals_pending());
+  REQUIRE(fwd.poisoned().size() == 1);
+  CHECK(fwd.poisoned()[0].seq == r->seq);
+  CHECK(fwd.poisoned()[0].reason.find("Maximum Packet Size of 500") != std::string::npos);
+  // Until the engine commits the move, the row is neither offered nor poisoned again.
   REQUIRE(fwd.pump().ok());
   CHECK(up.sent.size() == 2);
-  CHECK_FALSE(fwd.has_poisoned());
-  REQUIRE(outbox.deadletter(r->seq, poisoned[0].reason, 0).ok());
-  fwd.on_removed({r->seq});
+  CHECK(fwd.poisoned().size() == 1);
+  auto removed = commit_removals(fwd, outbox);
+  REQUIRE(removed.deadlettered.size() == 1);
+  CHECK(removed.deadlettered[0].seq == r->seq);
+  CHECK_FALSE(fwd.removals_pending());
   CHECK(outbox.dead().size() == 1);
   CHECK(outbox.stats(Link::upstream).messages == 2);
 }
@@ -272,7 +282,7 @@ TEST_CASE("Is a row the broker refused for good never sent again, while a failed
   fwd.on_failed(failed);
   REQUIRE(fwd.pump().ok());
   CHECK(up.seqs() == std::vector<int64_t>{refused, failed, failed});
-  auto poisoned = fwd.take_poisoned();
+  const auto& poisoned = fwd.poisoned();
   REQUIRE(poisoned.size() == 1);
   CHECK(poisoned[0].seq == refused);
   CHECK(fwd.inflight() == 1);
