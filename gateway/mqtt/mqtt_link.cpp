@@ -150,9 +150,16 @@ void MqttLink::make_client() {
 // topic, the broker closes the connection, and the link never comes back
 // (Paho issue 1401). A new client holds nothing to resend; the outbox still
 // holds every row in flight, and the engine sends them again (Connected::new_client).
+//
+// The old client is never destroyed: MQTTAsync_destroy frees that publish's
+// topic and payload a second time, and on a TLS link the double free aborted
+// the gateway. It stays disconnected and silent (no callbacks, nothing to
+// send) until the process exits, reachable from a global list so that
+// LeakSanitizer does not count it. This happens once per such failure.
 void MqttLink::replace_client() {
+  static auto* retired = new std::vector<std::unique_ptr<mqtt::async_client>>();  // never freed, on purpose
   client_->disable_callbacks();
-  client_.reset();  // Paho fails what the old client still held: DeliveryFailed events
+  retired->push_back(std::move(client_));
   listeners_->deliver.lost_in_write = false;
   make_client();
   listeners_->connect.new_client = true;

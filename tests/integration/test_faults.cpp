@@ -4,10 +4,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <atomic>
 #include <set>
-#include <thread>
 
+#include "support/back_to_back.h"
 #include "support/gateway_fixture.h"
 #include "support/log_text.h"
 #include "support/mosquitto_broker.h"
@@ -85,41 +84,13 @@ TEST_CASE("Does the uplink come back from cuts that catch publishes in the write
   REQUIRE(cloud.subscribe("sites/#", 1).ok());
   Gateway gw(gateway_yaml(local.port(), wire.port(), kRoutes));
   REQUIRE(gw.start().ok());
-  // One publish at a time, each after the last one's PUBACK: the gateway
-  // forwards every event as it comes, so publishes keep reaching Paho right
-  // after a cut, before it has noticed the socket is gone.
-  std::atomic<bool> stop{false};
-  std::atomic<size_t> sent{0};
-  std::thread devices([&] {
-    TestClient c(local.uri(), "devices");
-    if (!c.connect().ok()) return;
-    for (size_t i = 0; !stop; ++i) {
-      if (c.publish("dev/" + std::to_string(i % 5), std::to_string(i), 1, false).ok()) sent = i + 1;
-      else break;
-    }
-  });
+  BackToBack devices(local.uri());
   const int cuts = std::getenv("EDGEGW_SOAK") ? 50 : 10;
-  std::string stuck;  // the step a round did not get past
-  for (int round = 0; round < cuts && stuck.empty(); ++round) {
-    const std::string at = "cut " + std::to_string(round + 1) + ": ";
-    const size_t lost_before = count_of(gw.log(), "upstream link: disconnected");
-    if (!cloud.wait_for_count(cloud.count() + 300, 20s)) stuck = at + "no events arrive upstream";
-    wire.cut(true);
-    if (stuck.empty() &&
-        !wait_until([&] { return count_of(gw.log(), "upstream link: disconnected") > lost_before; }, 10s)) {
-      stuck = at + "the cut is not noticed";
-    }
-    const size_t connects = count_of(gw.log(), "upstream link: connected");
-    wire.cut(false);
-    if (stuck.empty() && !wait_until([&] { return count_of(gw.log(), "upstream link: connected") > connects; }, 10s)) {
-      stuck = at + "no reconnect";
-    }
-  }
-  stop = true;
-  devices.join();
+  const std::string stuck = cut_cycles(wire, gw, cloud, cuts);
+  devices.stop();
   INFO(stuck << "\n" << last_lines(gw.log(), 12));
   REQUIRE(stuck.empty());
-  const size_t total = sent;
+  const size_t total = devices.sent();
   REQUIRE(total > 0);
   auto distinct = [&] {
     std::set<std::string> seen;
