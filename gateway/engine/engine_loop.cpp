@@ -175,7 +175,7 @@ int EngineLoop::run() {
       if (take == 0 && !batch_.empty() && !removals_pending()) break;  // nothing fits, nothing to drain: wait
       if (!batch_.empty() || removals_pending() || !pending_.empty() || http_done) {
         if (auto s = commit_batch(take); !s.ok()) {
-          if (p_.outbox.corrupt_seen()) {
+          if (s.code() == StatusCode::corrupt) {
             // The restart moves the file aside and starts a fresh one; the
             // journal still holds every record not committed.
             p_.log->critical("outbox: the database is corrupt ({}); exiting so the restart can recover", s.message());

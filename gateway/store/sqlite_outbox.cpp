@@ -152,12 +152,20 @@ int on_wal_commit(void* checkpointer, sqlite3*, const char*, int frames) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& path, OutboxOptions options) {
-  sql::DbOptions db_options{options.create, options.sync_full, options.busy_timeout,
-                            options.wal_autocheckpoint_pages, options.journal_size_limit,
-                            options.max_db_bytes, options.quick_check};
+  sql::DbOptions db_options;
+  db_options.create = options.create;
+  db_options.sync_full = options.sync_full;
+  db_options.busy_timeout = options.busy_timeout;
+  db_options.wal_autocheckpoint_pages = options.wal_autocheckpoint_pages;
+  db_options.journal_size_limit = options.journal_size_limit;
+  db_options.max_db_bytes = options.max_db_bytes;
+  db_options.quick_check = options.quick_check;
   db_options.no_sync = options.background_checkpoints;  // the checkpoint thread syncs (sqlite_db.h)
   std::string quarantined;
   for (int attempt = 0;; ++attempt) {
+    // The checkpoint thread's connection shares it: corruption either sees
+    // makes every failure of the other StatusCode::corrupt (sqlite_db.h).
+    db_options.corrupt_flag = std::make_shared<std::atomic<bool>>(false);
     auto db = sql::Db::open(path, db_options);
     if (!db.ok()) return db.status();
     sql::Db* raw = db->get();
@@ -174,7 +182,7 @@ Result<std::unique_ptr<SqliteOutbox>> SqliteOutbox::open(const std::string& path
       outbox->quarantined_path_ = quarantined;
       return outbox;
     }
-    if (!raw->corrupt_seen() || !options.recover_corrupt || attempt > 0) return s;
+    if (s.code() != StatusCode::corrupt || !options.recover_corrupt || attempt > 0) return s;
     raw->keep_files_on_close();
     outbox.reset();  // close the file before moving it
     auto moved = sql::quarantine_database(path, unix_seconds_now(), options.keep_corrupt);

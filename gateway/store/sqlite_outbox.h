@@ -10,7 +10,11 @@
 //   (SQLITE_FULL, IOERR, BUSY, ...), the transaction is rolled back at once
 //   (reliability §2.4): later calls fail until rollback() or commit() ends it,
 //   and commit() then returns the error. Nothing of a failed batch lands.
-// - Failures are Status values with context "outbox.db" and SQLite's message.
+// - Failures are Status values with context "outbox.db", SQLite's message and
+//   a StatusCode (sqlite_db.h). StatusCode::corrupt: this connection or the
+//   checkpoint thread's saw SQLITE_CORRUPT or SQLITE_NOTADB since open, so
+//   the file went bad while running. Exit, and the restart's open()
+//   quarantines it.
 // - stats() and counters() read memory: per-link figures are loaded at open
 //   and kept up to date by every change (they are exact again after a
 //   rollback, and after another process's purge once refresh_if_changed() or
@@ -123,9 +127,6 @@ class SqliteOutbox final : public Outbox {
   // bytes delete the row. Joins the current batch like any other write.
   Status put_rule_state(const std::string& rule, std::string_view bytes);
   Status load_rule_states(std::vector<std::pair<std::string, std::string>>& out);
-  // A call failed with SQLITE_CORRUPT or SQLITE_NOTADB since open: the file
-  // went bad while running. Exit, and the restart's open() quarantines it.
-  bool corrupt_seen() const { return db_->corrupt_seen() || (checkpointer_ && checkpointer_->corrupt()); }
   const OutboxLimits& limits() const { return options_.limits; }
 
   // ---- space (sqlite_outbox_space.cpp), for DiskGuard ----
