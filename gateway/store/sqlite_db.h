@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -128,6 +129,8 @@ class Db {
 
   Status exec(const char* sql);   // statements without results
   Result<Stmt> prepare(const char* sql);
+  // Prepares each (target, SQL) pair into its target; the first failure.
+  Status prepare_all(std::initializer_list<std::pair<Stmt*, const char*>> specs);
   Result<int64_t> query_int(const char* sql);  // first column of the first row; 0 if none
   // PRAGMA wal_checkpoint(PASSIVE); true when it copied every frame of the WAL.
   Result<bool> checkpoint_passive();

@@ -64,7 +64,7 @@ Status SqliteHttpQueue::prepare() {
   if (stmts_) return Status();
   auto stmts = std::make_unique<Statements>();
   Statements& s = *stmts;
-  const std::pair<sql::Stmt*, const char*> specs[] = {
+  Status prepared = db_.prepare_all({
       {&s.insert,
        "INSERT INTO http_queue(rule, method, url, headers, body, timeout_ms, retries, attempts, created_ms, "
        "next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
@@ -78,12 +78,8 @@ Status SqliteHttpQueue::prepare() {
        "SELECT 'http', json_object('rule', rule, 'method', method, 'url', url, 'headers', json(headers), "
        "'body', body, 'timeout_ms', timeout_ms, 'retries', retries), ?3, ?2, created_ms, ?4 "
        "FROM http_queue WHERE id = ?1"},
-  };
-  for (const auto& [target, text] : specs) {
-    auto stmt = db_.prepare(text);
-    if (!stmt.ok()) return stmt.status();
-    *target = std::move(*stmt);
-  }
+  });
+  if (!prepared.ok()) return prepared;
   stmts_ = std::move(stmts);
   return Status();
 }

@@ -49,7 +49,7 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(sql::Db& db, SqliteTxn& t
   std::unique_ptr<SqliteQueue> queue(new SqliteQueue(db, txn, limits));
   auto stmts = std::make_unique<Statements>();
   Statements& s = *stmts;
-  const std::pair<sql::Stmt*, const char*> specs[] = {
+  Status prepared = db.prepare_all({
       {&s.insert,
        "INSERT INTO outbox(link, priority, topic, payload, qos, retain, latest_only, replayed, "
        "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
@@ -78,12 +78,8 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(sql::Db& db, SqliteTxn& t
       {&s.add_counters,
        "UPDATE counters SET dropped_full = dropped_full + ?2, rejected_full = rejected_full + ?3, "
        "expired = expired + ?4, purged = purged + ?5 WHERE link = ?1"},
-  };
-  for (const auto& [target, text] : specs) {
-    auto stmt = db.prepare(text);
-    if (!stmt.ok()) return stmt.status();
-    *target = std::move(*stmt);
-  }
+  });
+  if (!prepared.ok()) return prepared;
   queue->stmts_ = std::move(stmts);
   return queue;
 }

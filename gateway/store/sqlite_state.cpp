@@ -18,7 +18,7 @@ Result<std::unique_ptr<SqliteState>> SqliteState::open(sql::Db& db, SqliteTxn& t
   std::unique_ptr<SqliteState> state(new SqliteState(db, txn));
   auto stmts = std::make_unique<Statements>();
   Statements& s = *stmts;
-  const std::pair<sql::Stmt*, const char*> specs[] = {
+  Status prepared = db.prepare_all({
       {&s.set_position, "UPDATE meta SET value = ?1 WHERE key = 'journal_position'"},
       {&s.put_state, "INSERT INTO state(name, value, updated_ms) VALUES(?1, ?2, ?3) "
                      "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"},
@@ -26,12 +26,8 @@ Result<std::unique_ptr<SqliteState>> SqliteState::open(sql::Db& db, SqliteTxn& t
       {&s.put_rule_state, "INSERT OR REPLACE INTO rule_state(rule, data) VALUES(?1, ?2)"},
       {&s.drop_rule_state, "DELETE FROM rule_state WHERE rule = ?1"},
       {&s.all_rule_state, "SELECT rule, data FROM rule_state ORDER BY rule"},
-  };
-  for (const auto& [target, text] : specs) {
-    auto stmt = db.prepare(text);
-    if (!stmt.ok()) return stmt.status();
-    *target = std::move(*stmt);
-  }
+  });
+  if (!prepared.ok()) return prepared;
   state->stmts_ = std::move(stmts);
   return state;
 }

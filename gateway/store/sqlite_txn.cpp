@@ -25,16 +25,12 @@ SqliteTxn::~SqliteTxn() = default;
 Result<std::unique_ptr<SqliteTxn>> SqliteTxn::open(sql::Db& db, Hooks& hooks) {
   std::unique_ptr<SqliteTxn> txn(new SqliteTxn(db, hooks));
   auto stmts = std::make_unique<Statements>();
-  const std::pair<sql::Stmt*, const char*> specs[] = {
+  Status prepared = db.prepare_all({
       {&stmts->begin, "BEGIN IMMEDIATE"},
       {&stmts->commit, "COMMIT"},
       {&stmts->rollback, "ROLLBACK"},
-  };
-  for (const auto& [target, text] : specs) {
-    auto stmt = db.prepare(text);
-    if (!stmt.ok()) return stmt.status();
-    *target = std::move(*stmt);
-  }
+  });
+  if (!prepared.ok()) return prepared;
   txn->stmts_ = std::move(stmts);
   return txn;
 }

@@ -11,6 +11,7 @@
 
 #include "gateway/store/sqlite_db.h"
 #include "gateway/store/sqlite_outbox.h"
+#include "store_test_helpers.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -18,14 +19,7 @@ namespace {
 using namespace edgegw;
 using namespace edgegw::gateway;
 using testing::TempDir;
-
-OutboxRow row(const std::string& topic, const std::string& payload) {
-  OutboxRow r;
-  r.topic = topic;
-  r.payload = payload;
-  r.created_ms = 1000;
-  return r;
-}
+using testing::row;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gateway/store/sqlite_outbox.h"
+#include "store_test_helpers.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -16,14 +17,8 @@ namespace {
 using namespace edgegw;
 using namespace edgegw::gateway;
 using testing::TempDir;
-
-OutboxRow row(const std::string& topic, const std::string& payload) {
-  OutboxRow r;
-  r.topic = topic;
-  r.payload = payload;
-  r.created_ms = 1000;
-  return r;
-}
+using testing::open_ok;
+using testing::row;
 
 HttpRow hook(int64_t now_ms) {
   HttpRow r;
@@ -33,13 +28,6 @@ HttpRow hook(int64_t now_ms) {
   r.headers_json = "{}";
   r.created_ms = r.next_ms = now_ms;
   return r;
-}
-
-std::unique_ptr<SqliteOutbox> open_ok(const std::string& path, OutboxOptions options = {}) {
-  auto r = SqliteOutbox::open(path, options);
-  INFO(r.status().message());
-  REQUIRE(r.ok());
-  return std::move(*r);
 }
 
 // What each table holds, as another opening of the file sees it.
@@ -69,6 +57,16 @@ Seen seen(const std::string& path) {
   return s;
 }
 
+// Each table holds `n` rows (the position: `position`).
+void check_seen(const std::string& path, size_t n, uint64_t position) {
+  Seen s = seen(path);
+  CHECK(s.rows == n);
+  CHECK(s.states == n);
+  CHECK(s.rule_states == n);
+  CHECK(s.hooks == n);
+  CHECK(s.position == position);
+}
+
 // One batch that writes to every table.
 void write_every_table(SqliteOutbox& ob, uint64_t position) {
   REQUIRE(ob.append(row("t/1", "x"), false).ok());
@@ -87,19 +85,10 @@ TEST_CASE("Does one batch over every table of outbox.db land whole at its commit
     auto ob = open_ok(path);
     REQUIRE(ob->begin().ok());
     write_every_table(*ob, 7);
-    Seen during = seen(path);  // another connection sees none of it yet
-    CHECK(during.rows == 0);
-    CHECK(during.states == 0);
-    CHECK(during.hooks == 0);
-    CHECK(during.position == 0);
+    check_seen(path, 0, 0);  // another connection sees none of it yet
     REQUIRE(ob->commit().ok());
   }
-  Seen after = seen(path);
-  CHECK(after.rows == 1);
-  CHECK(after.states == 1);
-  CHECK(after.rule_states == 1);
-  CHECK(after.hooks == 1);
-  CHECK(after.position == 7);
+  check_seen(path, 1, 7);
 }
 
 TEST_CASE("Does a rolled-back batch leave every table, and the figures in memory, as they were?",
@@ -114,12 +103,7 @@ TEST_CASE("Does a rolled-back batch leave every table, and the figures in memory
   ob->rollback();
   CHECK(ob->journal_position() == 0);
   CHECK(ob->size(Link::upstream) == 0);
-  Seen after = seen(path);
-  CHECK(after.rows == 0);
-  CHECK(after.states == 0);
-  CHECK(after.rule_states == 0);
-  CHECK(after.hooks == 0);
-  CHECK(after.position == 0);
+  check_seen(path, 0, 0);
 }
 
 TEST_CASE("When the queue fails inside a batch, do the other tables' writes in it go too, and later ones fail?",
@@ -140,10 +124,5 @@ TEST_CASE("When the queue fails inside a batch, do the other tables' writes in i
   CHECK(ob->http_insert(hook(2000)).status().code() == StatusCode::full);
   CHECK(ob->commit().code() == StatusCode::full);
   ob.reset();
-  Seen after = seen(path);
-  CHECK(after.rows == 0);
-  CHECK(after.states == 0);
-  CHECK(after.rule_states == 0);
-  CHECK(after.hooks == 0);
-  CHECK(after.position == 0);
+  check_seen(path, 0, 0);
 }
