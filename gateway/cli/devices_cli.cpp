@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/base/rfc3339.h"
+#include "gateway/store/device_json.h"
 #include "gateway/store/sqlite_devices.h"
 #include "gateway/store/sqlite_outbox.h"
 
@@ -32,17 +33,11 @@ std::string short_age(int64_t ms) {
 std::string devices_json(const std::vector<devices::Device>& list) {
   Json arr = Json::array();
   for (const auto& d : list) {
-    bool seen = d.last_seen.time_since_epoch().count() != 0;
-    arr.push_back({{"id", d.id},
-                   {"profile", std::string(d.profile)},
-                   {"name", d.name},
-                   {"model", d.model},
-                   {"online", d.online},
-                   {"reason", std::string(devices::reason_name(d.reason))},
-                   {"last_seen", seen ? Json(format_rfc3339(d.last_seen)) : Json(nullptr)},
-                   {"messages", d.messages},
-                   {"bad_payloads", d.bad_payloads},
-                   {"state", state_json(d.state)}});
+    Json j = device_summary_json(d);
+    j["last_seen"] = ever_seen(d) ? Json(format_rfc3339(d.last_seen)) : Json(nullptr);
+    j["bad_payloads"] = d.bad_payloads;
+    j["state"] = state_json(d.state);
+    arr.push_back(std::move(j));
   }
   return Json{{"devices", arr}}.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -78,8 +73,7 @@ int devices_command(const std::string& db_path, std::ostream& out, std::ostream&
   for (const auto& d : *list) {
     std::string label = d.name.empty() ? d.model : d.model.empty() ? d.name : d.name + " / " + d.model;
     std::string online = std::string(d.online ? "yes" : "no") + " (" + std::string(devices::reason_name(d.reason)) + ")";
-    bool seen = d.last_seen.time_since_epoch().count() != 0;
-    std::string age = seen ? short_age(now_ms - to_unix_ms(d.last_seen)) + " ago" : "-";
+    std::string age = ever_seen(d) ? short_age(now_ms - to_unix_ms(d.last_seen)) + " ago" : "-";
     out << std::setw(static_cast<int>(id_w)) << d.id << std::setw(15) << d.profile << std::setw(32)
         << (label.empty() ? "-" : label) << std::setw(24) << online << std::setw(11) << age << d.messages;
     if (d.bad_payloads > 0) out << " (" << d.bad_payloads << " bad)";

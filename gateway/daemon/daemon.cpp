@@ -24,6 +24,7 @@
 #include "gateway/observe/observability.h"
 #include "gateway/config/rule_loader.h"
 #include "gateway/observe/service_notifier.h"
+#include "gateway/store/device_json.h"
 #include "gateway/store/sqlite_devices.h"
 #include "rules/rule_set.h"
 
@@ -131,15 +132,9 @@ DevicesView devices_view(const devices::Registry& registry) {
   nlohmann::json arr = nlohmann::json::array();
   DevicesView v;
   for (const devices::Device& d : registry.devices()) {
-    const bool seen = d.last_seen.time_since_epoch().count() != 0;
-    arr.push_back({{"id", d.id},
-                   {"profile", std::string(d.profile)},
-                   {"name", d.name},
-                   {"model", d.model},
-                   {"online", d.online},
-                   {"reason", std::string(devices::reason_name(d.reason))},
-                   {"last_seen_ms", seen ? nlohmann::json(to_unix_ms(d.last_seen)) : nlohmann::json(nullptr)},
-                   {"messages", d.messages}});
+    nlohmann::json j = device_summary_json(d);
+    j["last_seen_ms"] = ever_seen(d) ? nlohmann::json(to_unix_ms(d.last_seen)) : nlohmann::json(nullptr);
+    arr.push_back(std::move(j));
     ++v.total;
     v.online += d.online ? 1 : 0;
   }

@@ -86,7 +86,7 @@ Status EngineLoop::write_batch(size_t take, int64_t now_ms, BatchTally& tally) {
 bool EngineLoop::commit_or_stop(size_t take, MonoTime now) {
   auto s = commit_batch(take);
   if (s.ok()) return true;
-  if (p_.outbox.corrupt_seen()) {
+  if (s.code() == StatusCode::corrupt) {
     // The restart moves the file aside and starts a fresh one; the
     // journal still holds every record not committed.
     p_.log->critical("outbox: the database is corrupt ({}); exiting so the restart can recover", s.message());

@@ -1,5 +1,5 @@
 // gateway/store/http_queue.h — the rows of the durable webhook queue (table
-// http_queue) and of the dead-letter table, as the SQL layer (sqlite_http.cpp)
+// http_queue) and of the dead-letter table, as the SQL layer (sqlite_http_queue.h)
 // and the dispatcher exchange them.
 //
 // An `http` rule action becomes an HttpRow in the same transaction as the

@@ -122,23 +122,42 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, const DbOptions& o
                            nullptr);
   if (rc != SQLITE_OK) {
     std::string detail = handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
+    StatusCode code = status_code_of(rc, handle ? sqlite3_system_errno(handle) : 0);
     sqlite3_close_v2(handle);
-    return Status::error(name, detail);
+    return Status::error(code, name, detail);
   }
   sqlite3_extended_result_codes(handle, 1);
-  return std::unique_ptr<Db>(new Db(handle, std::move(name)));
+  auto corrupt = options.corrupt_flag ? options.corrupt_flag : std::make_shared<std::atomic<bool>>(false);
+  return std::unique_ptr<Db>(new Db(handle, std::move(name), std::move(corrupt)));
 }
 
 Db::~Db() { sqlite3_close_v2(db_); }
 
+StatusCode status_code_of(int rc, int system_errno) {
+  switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return StatusCode::corrupt;
+    case SQLITE_FULL:
+      return StatusCode::full;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return StatusCode::busy;
+    case SQLITE_IOERR:
+      // ENOSPC shows as SQLITE_FULL on a write, as an IOERR on the -shm or a truncate.
+      return system_errno == ENOSPC ? StatusCode::full : StatusCode::io;
+    default:
+      return StatusCode::error;
+  }
+}
+
 Status Db::error(int rc) {
-  int primary = rc & 0xff;
-  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) corrupt_seen_ = true;
-  // ENOSPC shows as SQLITE_FULL on a write, as an IOERR on the -shm or a truncate.
-  if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && sqlite3_system_errno(db_) == ENOSPC)) full_seen_ = true;
+  StatusCode code = status_code_of(rc, sqlite3_system_errno(db_));
+  if (code == StatusCode::corrupt) mark_corrupt();
+  if (code == StatusCode::full) full_seen_ = true;
   // errmsg describes the most recent failed call; fall back to the code's text.
   const char* msg = sqlite3_errcode(db_) == rc ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-  return Status::error(name_, msg);
+  return Status::error(corrupt_seen() ? StatusCode::corrupt : code, name_, msg);
 }
 
 void Db::keep_files_on_close() {
@@ -157,6 +176,15 @@ Result<Stmt> Db::prepare(const char* sql) {
   int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return error(rc);
   return Stmt(*this, stmt);
+}
+
+Status Db::prepare_all(std::initializer_list<std::pair<Stmt*, const char*>> specs) {
+  for (const auto& [target, text] : specs) {
+    auto stmt = prepare(text);
+    if (!stmt.ok()) return stmt.status();
+    *target = std::move(*stmt);
+  }
+  return Status();
 }
 
 Result<int64_t> Db::query_int(const char* sql) {
@@ -210,8 +238,8 @@ Status Db::configure(const DbOptions& options) {
   int rc = run.step();
   if (rc != SQLITE_ROW) return run.status(rc);
   if (std::string verdict = run.text(0); verdict != "ok") {
-    corrupt_seen_ = true;
-    return Status::error(name_, "quick_check failed: " + verdict);
+    mark_corrupt();
+    return Status::error(StatusCode::corrupt, name_, "quick_check failed: " + verdict);
   }
   return Status();
 }

@@ -3,12 +3,22 @@
 // as Status values with the file name as context ("outbox.db: database or
 // disk is full").
 //
+// Status codes (core/status.h): SQLITE_CORRUPT and SQLITE_NOTADB are
+// `corrupt`, SQLITE_FULL and an I/O error with errno ENOSPC `full`,
+// SQLITE_BUSY and SQLITE_LOCKED `busy`, other I/O errors `io`, the rest
+// `error`. Corruption is sticky: once a connection saw it, or another
+// connection sharing its DbOptions::corrupt_flag did, every later failure on
+// it is `corrupt` too (the file is bad, whatever failed next; only moving it
+// aside helps).
+//
 // Threads: a Db and its statements belong to the thread that uses them (the
 // connection is opened without SQLite's own mutex). Nothing here throws.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -91,7 +101,15 @@ struct DbOptions {
   // other connection's, with NORMAL, syncs the WAL before it and the
   // database after it.
   bool no_sync = false;
+  // Set when a connection opened with these options saw corruption; shared
+  // by all of them (the engine's and the checkpoint thread's), so each knows
+  // what the other saw. Null: Db::open makes one of its own.
+  std::shared_ptr<std::atomic<bool>> corrupt_flag;
 };
+
+// The code of a Status for an SQLite result code (primary or extended) and
+// the errno SQLite saw (sqlite3_system_errno); see the top of this file.
+StatusCode status_code_of(int rc, int system_errno);
 
 // A connection. Heap-allocated (statements keep a pointer to it), closed on
 // destruction; statements must be destroyed first.
@@ -106,21 +124,24 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   // busy_timeout, WAL, synchronous, checkpoint bounds, the page cap, and
-  // quick_check. A corrupt file fails with corrupt_seen() set.
+  // quick_check. A corrupt file fails with StatusCode::corrupt.
   Status configure(const DbOptions& options);
 
   Status exec(const char* sql);   // statements without results
   Result<Stmt> prepare(const char* sql);
+  // Prepares each (target, SQL) pair into its target; the first failure.
+  Status prepare_all(std::initializer_list<std::pair<Stmt*, const char*>> specs);
   Result<int64_t> query_int(const char* sql);  // first column of the first row; 0 if none
   // PRAGMA wal_checkpoint(PASSIVE); true when it copied every frame of the WAL.
   Result<bool> checkpoint_passive();
   // True when another connection committed since the last call (PRAGMA data_version).
   Result<bool> changed_by_others();
 
-  // The Status for an error code a call on this connection returned. Records
-  // SQLITE_CORRUPT / SQLITE_NOTADB in corrupt_seen().
+  // The Status for an error code a call on this connection returned, with
+  // its StatusCode. Records SQLITE_CORRUPT / SQLITE_NOTADB in corrupt_seen().
   Status error(int rc);
-  bool corrupt_seen() const { return corrupt_seen_; }
+  // This connection, or one sharing its corrupt_flag, saw corruption.
+  bool corrupt_seen() const { return corrupt_->load(std::memory_order_acquire); }
   // True (once) when a call failed for lack of space since the last call:
   // SQLITE_FULL, or an I/O error with errno ENOSPC.
   bool take_full_seen() { return std::exchange(full_seen_, false); }
@@ -132,11 +153,13 @@ class Db {
   sqlite3* handle() { return db_; }
 
  private:
-  Db(sqlite3* db, std::string name) : db_(db), name_(std::move(name)) {}
+  Db(sqlite3* db, std::string name, std::shared_ptr<std::atomic<bool>> corrupt)
+      : db_(db), name_(std::move(name)), corrupt_(std::move(corrupt)) {}
+  void mark_corrupt() { corrupt_->store(true, std::memory_order_release); }
 
   sqlite3* db_ = nullptr;
   std::string name_;
-  bool corrupt_seen_ = false;
+  std::shared_ptr<std::atomic<bool>> corrupt_;  // never null
   bool full_seen_ = false;
   int64_t data_version_ = -1;
 };

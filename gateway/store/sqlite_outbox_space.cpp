@@ -15,7 +15,7 @@ Result<uint64_t> SqliteOutbox::free_page_bytes() {
 }
 
 Result<uint64_t> SqliteOutbox::vacuum_step(int pages) {
-  if (in_txn_) return Status::error(db_->name(), "vacuum_step inside a batch");
+  if (txn_->active()) return Status::error(db_->name(), "vacuum_step inside a batch");
   auto mode = db_->query_int("PRAGMA auto_vacuum");
   if (!mode.ok()) return mode.status();
   if (*mode != 2) return uint64_t{0};  // 2: incremental

@@ -56,7 +56,6 @@ void WalCheckpointer::run() {
     auto complete = db_->checkpoint_passive();
     runs_.fetch_add(1, std::memory_order_relaxed);
     if (complete.ok() && *complete) durable_.store(mark, std::memory_order_release);
-    if (!complete.ok() && db_->corrupt_seen()) corrupt_.store(true, std::memory_order_release);
     std::lock_guard lock(mu_);
     status_ = complete.ok() ? Status() : complete.status();
   }

@@ -55,10 +55,10 @@ class WalCheckpointer {
   }
   // The highest mark a completed checkpoint covers: durable on disk (0: none yet).
   uint64_t durable() const { return durable_.load(std::memory_order_acquire); }
-  // The last checkpoint's failure (ok when it succeeded); corrupt() when the
-  // database turned out corrupt.
+  // The last checkpoint's failure (ok when it succeeded). Corruption it finds
+  // is StatusCode::corrupt, and shows on the owner's connection too when
+  // `options` share a corrupt_flag with it (sqlite_db.h).
   Status status() const;
-  bool corrupt() const { return corrupt_.load(std::memory_order_acquire); }
   // Checkpoints run (complete or not), for tests.
   uint64_t runs() const { return runs_.load(std::memory_order_relaxed); }
 
@@ -72,7 +72,6 @@ class WalCheckpointer {
   std::atomic<uint64_t> committed_{0};
   std::atomic<uint64_t> durable_{0};
   std::atomic<uint64_t> runs_{0};
-  std::atomic<bool> corrupt_{false};
   std::atomic<bool> woken_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;

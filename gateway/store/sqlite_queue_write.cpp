@@ -1,6 +1,5 @@
-// gateway/store/sqlite_outbox_write.cpp — SqliteOutbox's transactions and
-// writes (append, remove, expiry, journal position). See sqlite_outbox.h;
-// open, schema and reads are in sqlite_outbox.cpp.
+// gateway/store/sqlite_queue_write.cpp — SqliteQueue's writes: append with
+// the link's limits, remove, dead-lettering and expiry (see sqlite_queue.h).
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -8,7 +7,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "gateway/store/sqlite_outbox.h"
+#include "gateway/store/sqlite_queue.h"
 
 namespace edgegw::gateway {
 
@@ -20,88 +19,15 @@ uint64_t row_bytes(const OutboxRow& r) { return r.topic.size() + r.payload.size(
 
 }  // namespace
 
-// ---- transactions -----------------------------------------------------------
-
-Status SqliteOutbox::begin() {
-  if (in_txn_) return Status::error(db_->name(), "begin() inside a transaction");
-  if (Status s = step_once(stmts_->begin); !s.ok()) return s;
-  in_txn_ = true;
-  txn_failed_ = false;
-  txn_error_ = Status();
-  snapshot_ = memory_;
-  // With the write lock held nobody else can change rows until commit, so
-  // picking up a purge by another process now keeps the limits exact.
-  Status s = refresh_if_changed_locked();
-  if (!s.ok()) {
-    rollback();
-    return s;
-  }
-  snapshot_ = memory_;
-  return Status();
-}
-
-Status SqliteOutbox::commit() {
-  if (!in_txn_) return Status::error(db_->name(), "commit() without begin()");
-  if (txn_failed_) {  // already rolled back when the error happened
-    in_txn_ = txn_failed_ = false;
-    return txn_error_;
-  }
-  // On failure (BUSY included: we do not retry) the whole batch goes; the
-  // engine redoes it from the journal.
-  Status s = step_once(stmts_->commit);
-  if (!s.ok()) abort_txn();
-  in_txn_ = false;
-  if (s.ok() && checkpointer_) checkpointer_->committed(memory_.journal_position);
-  return s;
-}
-
-void SqliteOutbox::rollback() {
-  if (!in_txn_) return;
-  if (!txn_failed_) abort_txn();
-  in_txn_ = txn_failed_ = false;
-}
-
-// After SQLITE_FULL, IOERR, BUSY or NOMEM SQLite may or may not have rolled
-// back already, so ROLLBACK's own error is ignored (reliability §2.4). The
-// database is back at begin(), and so is the memory.
-void SqliteOutbox::abort_txn() {
-  (void)step_once(stmts_->rollback);
-  memory_ = snapshot_;
-}
-
-Status SqliteOutbox::step_once(sql::Stmt& stmt) {
-  sql::Run run = stmt.run();
-  return run.status(run.step());
-}
-
-// Each write runs inside the caller's batch, or in a transaction of its own.
-Status SqliteOutbox::start_write(bool& own) {
-  own = !in_txn_;
-  if (own) return begin();
-  return txn_failed_ ? txn_error_ : Status();
-}
-
-Status SqliteOutbox::finish_write(bool own, Status result) {
-  if (result.ok()) return own ? commit() : Status();
-  abort_txn();
-  if (own) {
-    in_txn_ = false;
-  } else {
-    txn_failed_ = true;
-    txn_error_ = result;
-  }
-  return result;
-}
-
 // ---- writes -----------------------------------------------------------------
 
-Status SqliteOutbox::delete_rows(sql::Run& run, std::array<uint64_t, 2>& counts, int64_t* max_seq) {
+Status SqliteQueue::delete_rows(sql::Run& run, std::array<uint64_t, 2>& counts, int64_t* max_seq) {
   int rc;
   while ((rc = run.step()) == SQLITE_ROW) {
     if (max_seq) *max_seq = std::max(*max_seq, run.int64(2));
     int64_t link = run.int64(0);
     if (link != 0 && link != 1) continue;
-    LinkState& ls = memory_.links[static_cast<size_t>(link)];
+    LinkState& ls = links_[static_cast<size_t>(link)];
     ls.stats.messages -= std::min<uint64_t>(ls.stats.messages, 1);
     ls.stats.bytes -= std::min(ls.stats.bytes, static_cast<uint64_t>(run.int64(1)));
     ls.oldest_stale = ls.stats.messages > 0;
@@ -111,7 +37,7 @@ Status SqliteOutbox::delete_rows(sql::Run& run, std::array<uint64_t, 2>& counts,
   return run.status(rc);
 }
 
-Status SqliteOutbox::add_counters(Link link, const DropCounters& d) {
+Status SqliteQueue::add_counters(Link link, const DropCounters& d) {
   sql::Run run = stmts_->add_counters.run();
   run.bind(1, as_int(link)).bind(2, static_cast<int64_t>(d.dropped_full));
   run.bind(3, static_cast<int64_t>(d.rejected_full)).bind(4, static_cast<int64_t>(d.expired));
@@ -126,8 +52,8 @@ Status SqliteOutbox::add_counters(Link link, const DropCounters& d) {
 }
 
 // Drops the link's oldest rows, normal priority first, until `bytes` more fit.
-Status SqliteOutbox::drop_for(Link link, uint64_t bytes, AppendResult& result) {
-  const OutboxLimits& lim = options_.limits;
+Status SqliteQueue::drop_for(Link link, uint64_t bytes, AppendResult& result) {
+  const OutboxLimits& lim = limits_;
   const LinkStats& st = state(link).stats;
   auto fits = [&] { return st.messages + 1 <= lim.max_messages && st.bytes + bytes <= lim.max_bytes; };
   std::array<uint64_t, 2> counts{};
@@ -148,8 +74,8 @@ Status SqliteOutbox::drop_for(Link link, uint64_t bytes, AppendResult& result) {
   return result.dropped_oldest ? add_counters(link, delta) : Status();
 }
 
-Status SqliteOutbox::append_locked(const OutboxRow& row, bool replace_latest, AppendResult& result) {
-  const OutboxLimits& lim = options_.limits;
+Status SqliteQueue::append_locked(const OutboxRow& row, bool replace_latest, AppendResult& result) {
+  const OutboxLimits& lim = limits_;
   const uint64_t bytes = row_bytes(row);
   const LinkStats& st = state(row.link).stats;
   bool replace = replace_latest && row.latest_only;
@@ -182,14 +108,14 @@ Status SqliteOutbox::append_locked(const OutboxRow& row, bool replace_latest, Ap
   return insert_locked(row, result);
 }
 
-Status SqliteOutbox::insert_locked(const OutboxRow& row, AppendResult& result) {
+Status SqliteQueue::insert_locked(const OutboxRow& row, AppendResult& result) {
   sql::Run run = stmts_->insert.run();
   run.bind(1, as_int(row.link)).bind(2, as_int(row.priority)).bind_text(3, row.topic);
   run.bind_blob(4, row.payload).bind(5, row.qos).bind(6, row.retain).bind(7, row.latest_only);
   run.bind(8, row.replayed).bind(9, row.created_ms);
   if (Status s = run.run_to_done(); !s.ok()) return s;
   result.stored = true;
-  result.seq = sqlite3_last_insert_rowid(db_->handle());
+  result.seq = sqlite3_last_insert_rowid(db_.handle());
   LinkState& ls = state(row.link);
   ls.stats.oldest_created_ms =
       ls.stats.messages == 0 ? row.created_ms : std::min(ls.stats.oldest_created_ms, row.created_ms);
@@ -198,28 +124,28 @@ Status SqliteOutbox::insert_locked(const OutboxRow& row, AppendResult& result) {
   return Status();
 }
 
-Result<AppendResult> SqliteOutbox::append(OutboxRow row, bool replace_latest) {
+Result<AppendResult> SqliteQueue::append(const OutboxRow& row, bool replace_latest) {
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
   AppendResult result;
-  Status s = finish_write(own, append_locked(row, replace_latest, result));
+  Status s = txn_.finish_write(own, append_locked(row, replace_latest, result));
   if (!s.ok()) return s;
   return result;
 }
 
-Status SqliteOutbox::remove(int64_t seq) {
+Status SqliteQueue::remove(int64_t seq) {
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
   std::array<uint64_t, 2> counts{};
   sql::Run run = stmts_->remove.run();
   run.bind(1, seq);
   Status s = delete_rows(run, counts);
-  return finish_write(own, std::move(s));
+  return txn_.finish_write(own, std::move(s));
 }
 
-Status SqliteOutbox::deadletter(int64_t seq, const std::string& reason, int64_t now_ms) {
+Status SqliteQueue::deadletter(int64_t seq, const std::string& reason, int64_t now_ms) {
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
   Status s;
   {
     sql::Run run = stmts_->to_deadletter.run();
@@ -232,52 +158,7 @@ Status SqliteOutbox::deadletter(int64_t seq, const std::string& reason, int64_t 
     run.bind(1, seq);
     s = delete_rows(run, counts);
   }
-  return finish_write(own, std::move(s));
-}
-
-Status SqliteOutbox::set_journal_position(uint64_t seq) {
-  bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
-  sql::Run run = stmts_->set_position.run();
-  run.bind(1, static_cast<int64_t>(seq));
-  Status s = run.run_to_done();
-  if (s.ok()) memory_.journal_position = seq;
-  return finish_write(own, std::move(s));
-}
-
-Status SqliteOutbox::put_state(const std::string& name, const std::string& json, int64_t now_ms) {
-  bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
-  sql::Run run = stmts_->put_state.run();
-  run.bind_text(1, name).bind_text(2, json).bind(3, now_ms);
-  return finish_write(own, run.run_to_done());
-}
-
-Status SqliteOutbox::load_state(std::vector<std::pair<std::string, std::string>>& out) {
-  sql::Run run = stmts_->all_state.run();
-  int rc;
-  while ((rc = run.step()) == SQLITE_ROW) out.emplace_back(run.text(0), run.text(1));
-  return run.status(rc);
-}
-
-Status SqliteOutbox::put_rule_state(const std::string& rule, std::string_view bytes) {
-  bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
-  if (bytes.empty()) {
-    sql::Run run = stmts_->drop_rule_state.run();
-    run.bind_text(1, rule);
-    return finish_write(own, run.run_to_done());
-  }
-  sql::Run run = stmts_->put_rule_state.run();
-  run.bind_text(1, rule).bind_blob(2, bytes);
-  return finish_write(own, run.run_to_done());
-}
-
-Status SqliteOutbox::load_rule_states(std::vector<std::pair<std::string, std::string>>& out) {
-  sql::Run run = stmts_->all_rule_state.run();
-  int rc;
-  while ((rc = run.step()) == SQLITE_ROW) out.emplace_back(run.text(0), run.blob(1));
-  return run.status(rc);
+  return txn_.finish_write(own, std::move(s));
 }
 
 // ---- expiry -------------------------------------------------------------------
@@ -286,7 +167,7 @@ Status SqliteOutbox::load_rule_states(std::vector<std::pair<std::string, std::st
 // cutoff. Both statements walk the queue index, so the cost is the number
 // of rows expired, not the backlog; deleting in chunks bounds what
 // RETURNING holds when a long outage expires at once.
-Result<uint64_t> SqliteOutbox::expire_queue(Link link, Priority p, int64_t cutoff_ms) {
+Result<uint64_t> SqliteQueue::expire_queue(Link link, Priority p, int64_t cutoff_ms) {
   int64_t bound = INT64_MAX;
   {
     sql::Run run = stmts_->first_young.run();
@@ -306,8 +187,8 @@ Result<uint64_t> SqliteOutbox::expire_queue(Link link, Priority p, int64_t cutof
   return counts[static_cast<size_t>(link)];
 }
 
-Result<uint64_t> SqliteOutbox::expire(int64_t now_ms) {
-  auto max_age = std::chrono::duration_cast<std::chrono::milliseconds>(options_.limits.max_age).count();
+Result<uint64_t> SqliteQueue::expire(int64_t now_ms) {
+  auto max_age = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.max_age).count();
   if (max_age <= 0) return uint64_t{0};
   const int64_t cutoff = now_ms - max_age;
   // Most ticks expire nothing: the heads' age answers that without a write.
@@ -318,7 +199,7 @@ Result<uint64_t> SqliteOutbox::expire(int64_t now_ms) {
   }
   if (!any) return uint64_t{0};
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
   uint64_t total = 0;
   Status s;
   for (Link link : {Link::local, Link::upstream}) {
@@ -331,7 +212,7 @@ Result<uint64_t> SqliteOutbox::expire(int64_t now_ms) {
     if (s.ok() && delta.expired > 0) s = add_counters(link, delta);
     total += delta.expired;
   }
-  if (s = finish_write(own, std::move(s)); !s.ok()) return s;
+  if (s = txn_.finish_write(own, std::move(s)); !s.ok()) return s;
   return total;
 }
 

@@ -1,12 +1,13 @@
-// gateway/store/sqlite_http.cpp — SqliteOutbox's webhook tables: the durable
-// http_queue and the dead letters. See sqlite_outbox.h (contract) and
-// http_queue.h (the rows). Schema in sqlite_outbox.cpp (version 2).
+// gateway/store/sqlite_http_queue.cpp — see sqlite_http_queue.h (contract)
+// and http_queue.h (the rows). Schema in sqlite_outbox.cpp (version 2).
+#include "gateway/store/sqlite_http_queue.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
-
-#include "gateway/store/sqlite_outbox.h"
+#include <utility>
 
 namespace edgegw::gateway {
 
@@ -51,10 +52,19 @@ HttpRow http_row_from(const rules::HttpCall& call, int64_t now_ms) {
   return r;
 }
 
-Status SqliteOutbox::prepare_http() {
-  if (http_stmts_.ready) return Status();
-  HttpStatements& s = http_stmts_;
-  const std::pair<sql::Stmt*, const char*> specs[] = {
+struct SqliteHttpQueue::Statements {
+  sql::Stmt insert, due, next_due, remove, retry_later, to_deadletter;
+};
+
+SqliteHttpQueue::SqliteHttpQueue(sql::Db& db, SqliteTxn& txn) : db_(db), txn_(txn) {}
+
+SqliteHttpQueue::~SqliteHttpQueue() = default;
+
+Status SqliteHttpQueue::prepare() {
+  if (stmts_) return Status();
+  auto stmts = std::make_unique<Statements>();
+  Statements& s = *stmts;
+  Status prepared = db_.prepare_all({
       {&s.insert,
        "INSERT INTO http_queue(rule, method, url, headers, body, timeout_ms, retries, attempts, created_ms, "
        "next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
@@ -68,42 +78,38 @@ Status SqliteOutbox::prepare_http() {
        "SELECT 'http', json_object('rule', rule, 'method', method, 'url', url, 'headers', json(headers), "
        "'body', body, 'timeout_ms', timeout_ms, 'retries', retries), ?3, ?2, created_ms, ?4 "
        "FROM http_queue WHERE id = ?1"},
-  };
-  for (const auto& [target, text] : specs) {
-    auto stmt = db_->prepare(text);
-    if (!stmt.ok()) return stmt.status();
-    *target = std::move(*stmt);
-  }
-  s.ready = true;
+  });
+  if (!prepared.ok()) return prepared;
+  stmts_ = std::move(stmts);
   return Status();
 }
 
-Result<int64_t> SqliteOutbox::http_insert(const HttpRow& row) {
-  if (Status s = prepare_http(); !s.ok()) return s;
+Result<int64_t> SqliteHttpQueue::insert(const HttpRow& row) {
+  if (Status s = prepare(); !s.ok()) return s;
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
-  sql::Run run = http_stmts_.insert.run();
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
+  sql::Run run = stmts_->insert.run();
   run.bind_text(1, row.rule).bind_text(2, row.method).bind_text(3, row.url).bind_text(4, row.headers_json);
   run.bind_text(5, row.body).bind(6, row.timeout_ms).bind(7, row.retries).bind(8, row.attempts);
   run.bind(9, row.created_ms).bind(10, row.next_ms);
   Status s = run.run_to_done();
-  int64_t id = s.ok() ? sqlite3_last_insert_rowid(db_->handle()) : 0;
-  if (s = finish_write(own, std::move(s)); !s.ok()) return s;
+  int64_t id = s.ok() ? sqlite3_last_insert_rowid(db_.handle()) : 0;
+  if (s = txn_.finish_write(own, std::move(s)); !s.ok()) return s;
   return id;
 }
 
-Status SqliteOutbox::http_due(int64_t now_ms, int64_t after_id, size_t limit, std::vector<HttpRow>& out) {
-  if (Status s = prepare_http(); !s.ok()) return s;
-  sql::Run run = http_stmts_.due.run();
+Status SqliteHttpQueue::due(int64_t now_ms, int64_t after_id, size_t limit, std::vector<HttpRow>& out) {
+  if (Status s = prepare(); !s.ok()) return s;
+  sql::Run run = stmts_->due.run();
   run.bind(1, now_ms).bind(2, after_id).bind(3, clamp_limit(limit));
   int rc;
   while ((rc = run.step()) == SQLITE_ROW) out.push_back(http_row_of(run));
   return run.status(rc);
 }
 
-Result<std::optional<int64_t>> SqliteOutbox::http_next_due(int64_t now_ms) {
-  if (Status s = prepare_http(); !s.ok()) return s;
-  sql::Run run = http_stmts_.next_due.run();
+Result<std::optional<int64_t>> SqliteHttpQueue::next_due(int64_t now_ms) {
+  if (Status s = prepare(); !s.ok()) return s;
+  sql::Run run = stmts_->next_due.run();
   run.bind(1, now_ms);
   int rc = run.step();
   if (rc != SQLITE_ROW) return run.status(rc);
@@ -111,44 +117,44 @@ Result<std::optional<int64_t>> SqliteOutbox::http_next_due(int64_t now_ms) {
   return std::optional<int64_t>(run.int64(0));
 }
 
-Status SqliteOutbox::http_delivered(int64_t id) {
-  if (Status s = prepare_http(); !s.ok()) return s;
+Status SqliteHttpQueue::delivered(int64_t id) {
+  if (Status s = prepare(); !s.ok()) return s;
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
-  sql::Run run = http_stmts_.remove.run();
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
+  sql::Run run = stmts_->remove.run();
   run.bind(1, id);
-  return finish_write(own, run.run_to_done());
+  return txn_.finish_write(own, run.run_to_done());
 }
 
-Status SqliteOutbox::http_retry_later(int64_t id, int attempts, int64_t next_ms) {
-  if (Status s = prepare_http(); !s.ok()) return s;
+Status SqliteHttpQueue::retry_later(int64_t id, int attempts, int64_t next_ms) {
+  if (Status s = prepare(); !s.ok()) return s;
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
-  sql::Run run = http_stmts_.retry_later.run();
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
+  sql::Run run = stmts_->retry_later.run();
   run.bind(1, id).bind(2, attempts).bind(3, next_ms);
-  return finish_write(own, run.run_to_done());
+  return txn_.finish_write(own, run.run_to_done());
 }
 
-Status SqliteOutbox::http_deadletter(int64_t id, int attempts, const std::string& reason, int64_t now_ms) {
-  if (Status s = prepare_http(); !s.ok()) return s;
+Status SqliteHttpQueue::deadletter(int64_t id, int attempts, const std::string& reason, int64_t now_ms) {
+  if (Status s = prepare(); !s.ok()) return s;
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
   Status s;
   {
-    sql::Run run = http_stmts_.to_deadletter.run();
+    sql::Run run = stmts_->to_deadletter.run();
     run.bind(1, id).bind(2, attempts).bind_text(3, reason).bind(4, now_ms);
     s = run.run_to_done();
   }
   if (s.ok()) {
-    sql::Run run = http_stmts_.remove.run();
+    sql::Run run = stmts_->remove.run();
     run.bind(1, id);
     s = run.run_to_done();
   }
-  return finish_write(own, std::move(s));
+  return txn_.finish_write(own, std::move(s));
 }
 
-Status SqliteOutbox::deadletters(size_t limit, std::vector<DeadLetter>& out) {
-  auto stmt = db_->prepare(
+Status SqliteHttpQueue::deadletters(size_t limit, std::vector<DeadLetter>& out) {
+  auto stmt = db_.prepare(
       "SELECT id, kind, coalesce(detail, ''), reason, attempts, created_ms, failed_ms, coalesce(link, -1), "
       "coalesce(topic, ''), coalesce(length(payload), 0) FROM deadletters ORDER BY id LIMIT ?1");
   if (!stmt.ok()) return stmt.status();
@@ -175,16 +181,16 @@ Status SqliteOutbox::deadletters(size_t limit, std::vector<DeadLetter>& out) {
 // Runs the statements (?1: one id or NULL for all, ?2: now_ms) in order,
 // once per id or once for all, in one transaction; returns the rows the
 // last statement changed.
-Result<uint64_t> SqliteOutbox::deadletters_change(const std::vector<const char*>& sql_texts,
-                                                  const std::vector<int64_t>& ids, int64_t now_ms) {
+Result<uint64_t> SqliteHttpQueue::deadletters_change(const std::vector<const char*>& sql_texts,
+                                                     const std::vector<int64_t>& ids, int64_t now_ms) {
   std::vector<sql::Stmt> stmts;
   for (const char* text : sql_texts) {
-    auto stmt = db_->prepare(text);
+    auto stmt = db_.prepare(text);
     if (!stmt.ok()) return stmt.status();
     stmts.push_back(std::move(*stmt));
   }
   bool own = false;
-  if (Status s = start_write(own); !s.ok()) return s;
+  if (Status s = txn_.start_write(own); !s.ok()) return s;
   uint64_t changed = 0;
   Status s;
   auto once = [&](const int64_t* id) {
@@ -194,16 +200,16 @@ Result<uint64_t> SqliteOutbox::deadletters_change(const std::vector<const char*>
       else run.bind_null(1);
       run.bind(2, now_ms);
       s = run.run_to_done();
-      if (s.ok() && i + 1 == stmts.size()) changed += static_cast<uint64_t>(sqlite3_changes(db_->handle()));
+      if (s.ok() && i + 1 == stmts.size()) changed += static_cast<uint64_t>(sqlite3_changes(db_.handle()));
     }
   };
   if (ids.empty()) once(nullptr);
   for (size_t i = 0; i < ids.size() && s.ok(); ++i) once(&ids[i]);
-  if (s = finish_write(own, std::move(s)); !s.ok()) return s;
+  if (s = txn_.finish_write(own, std::move(s)); !s.ok()) return s;
   return changed;
 }
 
-Result<uint64_t> SqliteOutbox::deadletters_retry(const std::vector<int64_t>& ids, int64_t now_ms) {
+Result<uint64_t> SqliteHttpQueue::deadletters_retry(const std::vector<int64_t>& ids, int64_t now_ms) {
   // The row goes back to its queue and leaves the dead letters in one
   // transaction; created_ms stays the original time. A poison MQTT row
   // gets a new seq (AUTOINCREMENT never reuses one), so it joins the end of
@@ -227,7 +233,7 @@ Result<uint64_t> SqliteOutbox::deadletters_retry(const std::vector<int64_t>& ids
       ids, now_ms);
 }
 
-Result<uint64_t> SqliteOutbox::deadletters_purge(const std::vector<int64_t>& ids) {
+Result<uint64_t> SqliteHttpQueue::deadletters_purge(const std::vector<int64_t>& ids) {
   return deadletters_change({"DELETE FROM deadletters WHERE (?1 IS NULL OR id = ?1) AND ?2 = ?2"}, ids, 0);
 }
 
