@@ -26,8 +26,8 @@ void Diagnostics::warning(SourcePos pos, std::string message) {
 bool Diagnostics::has_errors() const { return error_count() > 0; }
 
 size_t Diagnostics::error_count() const {
-  return static_cast<size_t>(std::count_if(items_.begin(), items_.end(),
-                                           [](const Diagnostic& d) { return d.severity == Severity::error; }));
+  return static_cast<size_t>(
+      std::count_if(items_.begin(), items_.end(), [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
 std::string Diagnostics::format_all() const {

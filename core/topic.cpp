@@ -19,15 +19,14 @@ std::vector<std::string_view> topic_levels(std::string_view topic) {
 }
 
 bool topic_matches(std::string_view filter, std::string_view topic) {
-  if (!topic.empty() && topic.front() == '$' && !filter.empty() &&
-      (filter.front() == '+' || filter.front() == '#')) {
+  if (!topic.empty() && topic.front() == '$' && !filter.empty() && (filter.front() == '+' || filter.front() == '#')) {
     return false;
   }
   size_t f = 0, t = 0;
   while (true) {
     size_t f_end = filter.find('/', f);
     std::string_view flevel = filter.substr(f, f_end == std::string_view::npos ? std::string_view::npos : f_end - f);
-    if (flevel == "#") return true;  // matches the parent level and everything below
+    if (flevel == "#") return true;      // matches the parent level and everything below
     if (t > topic.size()) return false;  // topic exhausted, filter has more levels
     size_t t_end = topic.find('/', t);
     std::string_view tlevel = topic.substr(t, t_end == std::string_view::npos ? std::string_view::npos : t_end - t);
@@ -57,10 +56,14 @@ size_t find_unfit_topic_char(std::string_view text) {
     }
     size_t len;
     uint32_t cp, min;
-    if ((c & 0xE0) == 0xC0) len = 2, cp = c & 0x1F, min = 0x80;
-    else if ((c & 0xF0) == 0xE0) len = 3, cp = c & 0x0F, min = 0x800;
-    else if ((c & 0xF8) == 0xF0) len = 4, cp = c & 0x07, min = 0x10000;
-    else return i;  // a continuation byte where a character starts, or 0xF8..0xFF
+    if ((c & 0xE0) == 0xC0)
+      len = 2, cp = c & 0x1F, min = 0x80;
+    else if ((c & 0xF0) == 0xE0)
+      len = 3, cp = c & 0x0F, min = 0x800;
+    else if ((c & 0xF8) == 0xF0)
+      len = 4, cp = c & 0x07, min = 0x10000;
+    else
+      return i;  // a continuation byte where a character starts, or 0xF8..0xFF
     if (i + len > n) return i;
     for (size_t k = 1; k < len; ++k) {
       if ((s[i + k] & 0xC0) != 0x80) return i;
@@ -102,8 +105,8 @@ bool filter_covers(std::string_view outer, std::string_view inner) {
   for (size_t i = 0; i < o.size(); ++i) {
     if (o[i] == "#") return true;
     if (i >= in.size()) return false;
-    if (in[i] == "#") return false;               // inner reaches deeper than a single outer level
-    if (o[i] == "+") continue;                    // covers any single level, including "+"
+    if (in[i] == "#") return false;  // inner reaches deeper than a single outer level
+    if (o[i] == "+") continue;       // covers any single level, including "+"
     if (o[i] != in[i]) return false;
   }
   return o.size() == in.size();

@@ -21,8 +21,8 @@ struct SizeUnit {
 };
 
 constexpr SizeUnit kSizeUnits[] = {
-    {"", 1},           {"B", 1},           {"KiB", 1ull << 10}, {"MiB", 1ull << 20},
-    {"GiB", 1ull << 30}, {"KB", 1000},       {"MB", 1000000},     {"GB", 1000000000},
+    {"", 1},      {"B", 1},        {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},
+    {"KB", 1000}, {"MB", 1000000}, {"GB", 1000000000},
 };
 
 // Splits "12.5ms" into 12.5 and "ms". Rejects signs, exponents, empty numbers.
@@ -79,8 +79,11 @@ std::string format_duration(Duration d) {
     int64_t nanos;
     const char* name;
   };
-  constexpr F kUnits[] = {{86400'000'000'000, "d"}, {3600'000'000'000, "h"}, {60'000'000'000, "m"},
-                          {1'000'000'000, "s"},      {1'000'000, "ms"}};
+  constexpr F kUnits[] = {{86400'000'000'000, "d"},
+                          {3600'000'000'000, "h"},
+                          {60'000'000'000, "m"},
+                          {1'000'000'000, "s"},
+                          {1'000'000, "ms"}};
   for (const auto& u : kUnits) {
     if (ns % u.nanos == 0) return std::to_string(ns / u.nanos) + u.name;
   }

@@ -33,9 +33,9 @@ struct Device {
   std::string model;         // when known; "" otherwise
   bool online = false;
   Reason reason = Reason::unknown;
-  TimePoint last_seen{};     // received_at of its last message
-  uint64_t messages = 0;     // messages from it (commands to it are not counted)
-  uint64_t bad_payloads = 0; // messages whose payload did not fit the profile (still routed)
+  TimePoint last_seen{};      // received_at of its last message
+  uint64_t messages = 0;      // messages from it (commands to it are not counted)
+  uint64_t bad_payloads = 0;  // messages whose payload did not fit the profile (still routed)
   // The merged state: compact JSON when the device reports JSON objects
   // (keys of a new report replace the old ones, zigbee2mqtt-style), else the
   // last state payload as received. "" until the first state report.
@@ -43,9 +43,9 @@ struct Device {
   std::string previous_state;  // `state` before the last state report changed it
   std::string topic;           // the topic of its last message (silence events carry it)
   // In memory only.
-  Duration offline_after{};    // 0: never offline by silence
-  TimePoint heard_at{};        // silence is measured from here (last_seen, or the start)
-  bool dirty = false;          // changed since the last Registry::clear_dirty()
+  Duration offline_after{};  // 0: never offline by silence
+  TimePoint heard_at{};      // silence is measured from here (last_seen, or the start)
+  bool dirty = false;        // changed since the last Registry::clear_dirty()
 };
 
 }  // namespace edgegw::devices

@@ -48,8 +48,10 @@ std::string merge_members(dom::parser& scratch, std::string_view state, const Js
   }
   for (const auto& update : updates) {
     auto it = std::find_if(merged.begin(), merged.end(), [&update](const auto& m) { return m.first == update.first; });
-    if (it != merged.end()) it->second = update.second;
-    else merged.push_back(update);
+    if (it != merged.end())
+      it->second = update.second;
+    else
+      merged.push_back(update);
   }
   std::string out = "{";
   for (const auto& [key, value] : merged) {

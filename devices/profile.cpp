@@ -14,12 +14,18 @@ using LevelKind = Profiles::LevelKind;
 std::vector<Profiles::Level> parse_pattern(std::string_view pattern) {
   std::vector<Profiles::Level> out;
   for (std::string_view level : topic_levels(pattern)) {
-    if (level == "{id}") out.push_back({LevelKind::id, {}});
-    else if (level == "{id+}") out.push_back({LevelKind::id_rest, {}});
-    else if (level == "+") out.push_back({LevelKind::component, {}});
-    else if (level == "*") out.push_back({LevelKind::any, {}});
-    else if (level == "#") out.push_back({LevelKind::rest, {}});
-    else out.push_back({LevelKind::literal, std::string(level)});
+    if (level == "{id}")
+      out.push_back({LevelKind::id, {}});
+    else if (level == "{id+}")
+      out.push_back({LevelKind::id_rest, {}});
+    else if (level == "+")
+      out.push_back({LevelKind::component, {}});
+    else if (level == "*")
+      out.push_back({LevelKind::any, {}});
+    else if (level == "#")
+      out.push_back({LevelKind::rest, {}});
+    else
+      out.push_back({LevelKind::literal, std::string(level)});
   }
   return out;
 }
@@ -67,10 +73,14 @@ std::string tasmota_pattern(std::string_view full_topic, std::string_view prefix
   for (std::string_view level : topic_levels(full_topic)) {
     if (level.empty()) continue;  // the trailing '/'
     if (!out.empty()) out += '/';
-    if (level == "%prefix%") out.append(prefix);
-    else if (level == "%topic%") out += "{id}";
-    else if (level.size() > 1 && level.front() == '%' && level.back() == '%') out += '*';
-    else out.append(level);
+    if (level == "%prefix%")
+      out.append(prefix);
+    else if (level == "%topic%")
+      out += "{id}";
+    else if (level.size() > 1 && level.front() == '%' && level.back() == '%')
+      out += '*';
+    else
+      out.append(level);
   }
   return out + "/" + std::string(suffix);
 }
@@ -89,10 +99,14 @@ Profiles Profiles::compile(ProfileConfig config) {
   p.config_ = std::move(config);
   for (const auto& spec : p.config_.static_devices) p.add_static(spec);
   for (const auto& name : p.config_.profiles) {
-    if (name == kZigbee2mqtt) p.add_zigbee2mqtt();
-    else if (name == kTasmota) p.add_tasmota();
-    else if (name == kShelly) p.add_shelly();
-    else if (name == kHomeAssistant) p.add_homeassistant();
+    if (name == kZigbee2mqtt)
+      p.add_zigbee2mqtt();
+    else if (name == kTasmota)
+      p.add_tasmota();
+    else if (name == kShelly)
+      p.add_shelly();
+    else if (name == kHomeAssistant)
+      p.add_homeassistant();
   }
   return p;
 }
@@ -104,11 +118,16 @@ void Profiles::add(std::string_view pattern, std::string_view profile, Kind kind
 
 void Profiles::add_static(const StaticSpec& spec) {
   if (!spec.availability_topic.empty()) {
-    entries_.push_back({parse_pattern(spec.availability_topic), kStatic, Kind::availability,
-                        Decode::custom_availability, Reason::availability, {}, &spec});
+    entries_.push_back({parse_pattern(spec.availability_topic),
+                        kStatic,
+                        Kind::availability,
+                        Decode::custom_availability,
+                        Reason::availability,
+                        {},
+                        &spec});
   }
-  entries_.push_back({parse_pattern(spec.topic), kStatic, Kind::state, Decode::any_state, Reason::availability, {},
-                      &spec});
+  entries_.push_back(
+      {parse_pattern(spec.topic), kStatic, Kind::state, Decode::any_state, Reason::availability, {}, &spec});
 }
 
 // https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html

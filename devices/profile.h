@@ -76,11 +76,11 @@ struct ProfileConfig {
 
 // What one topic means.
 struct Match {
-  std::string id;                 // the device id ("" for discovery lists that name many)
-  std::string_view profile;       // interned
+  std::string id;            // the device id ("" for discovery lists that name many)
+  std::string_view profile;  // interned
   Kind kind = Kind::meta;
   Decode decode = Decode::none;
-  std::string component;          // the level a `+` captured (Shelly component, Tasmota suffix)
+  std::string component;                 // the level a `+` captured (Shelly component, Tasmota suffix)
   Reason reason = Reason::availability;  // for availability: which source it is
   const StaticSpec* spec = nullptr;      // static devices: the declaration
   // custom_availability: the payloads that mean online and offline.
@@ -118,7 +118,7 @@ class Profiles {
     Kind kind = Kind::meta;
     Decode decode = Decode::none;
     Reason reason = Reason::availability;
-    std::string_view id_prefix;  // the id must start with this (Shelly: "shelly")
+    std::string_view id_prefix;        // the id must start with this (Shelly: "shelly")
     const StaticSpec* spec = nullptr;  // static: the id is spec->id
   };
 

@@ -55,8 +55,10 @@ Device* Registry::observe(const Message& msg, std::vector<DeviceChange>& out) {
   auto m = match(msg.topic);
   if (!m) return nullptr;
   if (m->kind == Kind::discovery) {
-    if (m->decode == Decode::z2m_bridge_devices) decode_bridge_devices(msg.payload);
-    else decode_ha_config(*m, msg.topic, msg.payload);
+    if (m->decode == Decode::z2m_bridge_devices)
+      decode_bridge_devices(msg.payload);
+    else
+      decode_ha_config(*m, msg.topic, msg.payload);
     return nullptr;
   }
   if (m->kind == Kind::command) return find_mutable(m->id);
@@ -76,8 +78,10 @@ Device* Registry::observe(const Message& msg, std::vector<DeviceChange>& out) {
 
   if (m->kind == Kind::availability) {
     bool online = false;
-    if (!decode_availability(*m, msg.payload, online)) ++d.bad_payloads;
-    else set_online(d, online, m->reason, msg.at, out);
+    if (!decode_availability(*m, msg.payload, online))
+      ++d.bad_payloads;
+    else
+      set_online(d, online, m->reason, msg.at, out);
     return &d;
   }
   // A live message is evidence the device is up, unless its own
@@ -86,8 +90,10 @@ Device* Registry::observe(const Message& msg, std::vector<DeviceChange>& out) {
   if (live && !d.online && !declared_offline) set_online(d, true, Reason::message, msg.at, out);
   if (m->kind == Kind::state) {
     bool changed = false;
-    if (!decode_state(d, *m, msg.payload, changed)) ++d.bad_payloads;
-    else if (changed) out.push_back({&d, Change::state});
+    if (!decode_state(d, *m, msg.payload, changed))
+      ++d.bad_payloads;
+    else if (changed)
+      out.push_back({&d, Change::state});
   }
   arm_silence(d);
   return &d;

@@ -94,7 +94,7 @@ class Registry {
   const Profiles& profiles() const { return profiles_; }
 
  private:
-  struct Impl;  // simdjson parsers
+  struct Impl;      // simdjson parsers
   struct Learned {  // a topic a Home Assistant discovery config announced
     std::string id;
     Kind kind = Kind::state;
@@ -123,7 +123,7 @@ class Registry {
   std::unique_ptr<Impl> impl_;
   std::deque<Device> devices_;
   std::unordered_map<std::string_view, Device*> index_;  // keys view Device::id
-  std::unordered_map<std::string, Learned> learned_;      // topic -> what it is
+  std::unordered_map<std::string, Learned> learned_;     // topic -> what it is
   std::unordered_map<std::string, Meta> meta_;           // id -> name/model from lists
   std::vector<Device*> dirty_;
   std::optional<TimePoint> next_silence_;

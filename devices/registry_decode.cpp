@@ -40,9 +40,12 @@ std::string expand_base(std::string topic, const std::string& base) {
 
 bool Registry::decode_availability(const Match& m, std::string_view payload, bool& online) {
   auto is = [&](std::string_view on, std::string_view off) {
-    if (payload == on) online = true;
-    else if (payload == off) online = false;
-    else return false;
+    if (payload == on)
+      online = true;
+    else if (payload == off)
+      online = false;
+    else
+      return false;
     return true;
   };
   switch (m.decode) {
@@ -116,8 +119,7 @@ bool Registry::decode_state(Device& d, const Match& m, std::string_view payload,
       }
       break;
     }
-    default:
-      return true;
+    default: return true;
   }
   d.previous_state = d.state;
   d.state = merge_members(impl_->scratch, d.state, updates);
@@ -184,7 +186,8 @@ void Registry::decode_ha_config(const Match& m, std::string_view config_topic, s
   Meta meta;
   meta.name = first_string(obj, {"name"});
   dom::object dev;
-  if (obj["device"].get_object().get(dev) == simdjson::SUCCESS || obj["dev"].get_object().get(dev) == simdjson::SUCCESS) {
+  if (obj["device"].get_object().get(dev) == simdjson::SUCCESS ||
+      obj["dev"].get_object().get(dev) == simdjson::SUCCESS) {
     if (meta.name.empty()) meta.name = first_string(dev, {"name"});
     std::string maker = first_string(dev, {"manufacturer", "mf"}), model = first_string(dev, {"model", "mdl"});
     meta.model = maker.empty() ? model : model.empty() ? maker : maker + " " + model;

@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
   test->add_option("--events", events_path, "events, one JSON object per line")->required();
   std::string until_text;
   test->add_option("--until", until_text, "run the simulated clock to this RFC 3339 time after the last event")
-      ->check([](const std::string& s) { return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z"; });
+      ->check([](const std::string& s) {
+        return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z";
+      });
 
   auto* buffer = app.add_subcommand("buffer", "inspect the outbox");
   buffer->require_subcommand(1);
@@ -89,7 +91,8 @@ int main(int argc, char** argv) {
   bool dead_all = false;
   dead_list->add_flag("--json", json, "JSON output");
   dead_list->add_option("--limit", limit, "rows to show");
-  for (auto* sub : {dead_list, dead_retry, dead_purge}) sub->add_option("-c,--config", config_path, "gateway config file");
+  for (auto* sub : {dead_list, dead_retry, dead_purge})
+    sub->add_option("-c,--config", config_path, "gateway config file");
   for (auto* sub : {dead_retry, dead_purge}) {
     sub->add_option("ids", dead_ids, "dead letter ids");
     sub->add_flag("--all", dead_all, "every dead letter");

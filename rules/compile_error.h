@@ -22,7 +22,7 @@ struct CompileError {
 template <class T>
 class [[nodiscard]] CompileResult {
  public:
-  CompileResult(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
+  CompileResult(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
   CompileResult(CompileError error) : v_(std::move(error)) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -40,8 +40,7 @@ class [[nodiscard]] CompileResult {
 // "WHERE: MESSAGE" ("forward[2].if: unknown function 'avg' ..."); `where`
 // may be empty. Assumes the text sits on one line from text_start (a quoted
 // or plain YAML scalar); if text_start's column is unknown it stays unknown.
-inline void report(Diagnostics& diag, const SourcePos& text_start, std::string_view where,
-                   const CompileError& error) {
+inline void report(Diagnostics& diag, const SourcePos& text_start, std::string_view where, const CompileError& error) {
   SourcePos pos = text_start;
   if (pos.column > 0) pos.column += error.column - 1;
   std::string message = where.empty() ? std::string() : std::string(where) + ": ";

@@ -15,8 +15,7 @@ struct FieldRange {
 };
 
 constexpr FieldRange kFields[5] = {
-    {"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12},
-    {"day of week", 0, 7}};
+    {"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 7}};
 
 std::optional<int> parse_int(std::string_view s) {
   int v = 0;
@@ -77,18 +76,18 @@ CompileResult<Cron> Cron::parse(std::string_view text) {
   for (int i = 0; i < 5; ++i) {
     while (pos < text.size() && text[pos] == ' ') ++pos;
     if (pos >= text.size()) {
-      return CompileError{static_cast<int>(pos) + 1,
-                          "cron needs 5 fields (minute hour day-of-month month day-of-week), found " +
-                              std::to_string(i)};
+      return CompileError{
+          static_cast<int>(pos) + 1,
+          "cron needs 5 fields (minute hour day-of-month month day-of-week), found " + std::to_string(i)};
     }
     const size_t end = std::min(text.find(' ', pos), text.size());
     const std::string_view field = text.substr(pos, end - pos);
     std::vector<bool> bits;
     if (!parse_field(field, kFields[i], bits)) {
-      return CompileError{static_cast<int>(pos) + 1,
-                          std::string("bad cron ") + kFields[i].name + " field '" +
-                              std::string(field) + "' (allowed " + std::to_string(kFields[i].min) +
-                              "-" + std::to_string(kFields[i].max) + ", *, lists, ranges, steps)"};
+      return CompileError{static_cast<int>(pos) + 1, std::string("bad cron ") + kFields[i].name + " field '" +
+                                                         std::string(field) + "' (allowed " +
+                                                         std::to_string(kFields[i].min) + "-" +
+                                                         std::to_string(kFields[i].max) + ", *, lists, ranges, steps)"};
     }
     for (size_t v = 0; v < bits.size(); ++v) {
       if (!bits[v]) continue;

@@ -32,13 +32,13 @@ struct SetState {
 
 struct LogLine {
   std::string rule;
-  std::string level;    // trace|debug|info|warn|error
+  std::string level;  // trace|debug|info|warn|error
   std::string message;
 };
 
 struct HttpCall {
   std::string rule;
-  std::string method;   // POST | PUT | GET
+  std::string method;  // POST | PUT | GET
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

@@ -65,8 +65,8 @@ Engine::TimerKey Engine::add_timer(TimePoint due, Timer t) {
   return k;
 }
 
-void Engine::on_event(const Event& e, JsonParser& parser, const Lookups& lookups,
-                      std::string_view gateway_id, TimePoint now, std::vector<TimedDecision>& out) {
+void Engine::on_event(const Event& e, JsonParser& parser, const Lookups& lookups, std::string_view gateway_id,
+                      TimePoint now, std::vector<TimedDecision>& out) {
   arm(now);
   Sink sink{parser, lookups, gateway_id, out};
   matched_.clear();
@@ -74,9 +74,8 @@ void Engine::on_event(const Event& e, JsonParser& parser, const Lookups& lookups
   for (uint32_t i : matched_) consider(i, e, now, sink);  // consider() never touches matched_
 }
 
-void Engine::on_device_event(const Event& e, std::string_view device_id, std::string_view event,
-                             JsonParser& parser, const Lookups& lookups,
-                             std::string_view gateway_id, TimePoint now,
+void Engine::on_device_event(const Event& e, std::string_view device_id, std::string_view event, JsonParser& parser,
+                             const Lookups& lookups, std::string_view gateway_id, TimePoint now,
                              std::vector<TimedDecision>& out) {
   arm(now);
   Sink sink{parser, lookups, gateway_id, out};
@@ -87,8 +86,7 @@ void Engine::on_device_event(const Event& e, std::string_view device_id, std::st
 }
 
 void Engine::on_gateway_event(std::string_view name, JsonParser& parser, const Lookups& lookups,
-                              std::string_view gateway_id, TimePoint now,
-                              std::vector<TimedDecision>& out) {
+                              std::string_view gateway_id, TimePoint now, std::vector<TimedDecision>& out) {
   arm(now);
   Sink sink{parser, lookups, gateway_id, out};
   const Event e = synthetic_event(now);
@@ -97,8 +95,8 @@ void Engine::on_gateway_event(std::string_view name, JsonParser& parser, const L
   }
 }
 
-void Engine::on_tick(TimePoint now, JsonParser& parser, const Lookups& lookups,
-                     std::string_view gateway_id, std::vector<TimedDecision>& out) {
+void Engine::on_tick(TimePoint now, JsonParser& parser, const Lookups& lookups, std::string_view gateway_id,
+                     std::vector<TimedDecision>& out) {
   arm(now);
   Sink sink{parser, lookups, gateway_id, out};
   // A firing may add timers due at or before `now` (a chain of delays): the
@@ -141,8 +139,7 @@ void Engine::fire(TimerKey k, Timer t, Sink& sink) {
     case TimerKind::every:
     case TimerKind::cron: {
       st.schedule.reset();
-      const auto next = t.kind == TimerKind::every ? std::optional(k.due + r.every)
-                                                   : r.cron->next_after(k.due);
+      const auto next = t.kind == TimerKind::every ? std::optional(k.due + r.every) : r.cron->next_after(k.due);
       if (next) st.schedule = add_timer(*next, Timer{t.kind, r.id, {}, 0, 0, {}});
       consider(i, synthetic_event(k.due), k.due, sink);
       break;
@@ -170,8 +167,7 @@ void Engine::consider(size_t rule, const Event& e, TimePoint now, Sink& sink) {
 
 // `for: D`, Home Assistant's meaning: a true event starts a spell (or
 // updates its event); a false one ends it; the timer fires once per spell.
-void Engine::on_condition(size_t rule, const std::string& key, bool holds, const Event& e,
-                          TimePoint now) {
+void Engine::on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now) {
   const CompiledRule& r = rules_->rules()[rule];
   RuleState& st = states_[r.id];
   if (!holds) {
@@ -196,8 +192,7 @@ void Engine::on_condition(size_t rule, const std::string& key, bool holds, const
   }
 }
 
-void Engine::after_condition(size_t rule, const std::string& key, const Event& e, TimePoint now,
-                             Sink& sink) {
+void Engine::after_condition(size_t rule, const std::string& key, const Event& e, TimePoint now, Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
   if (!r.dedupe && !r.throttle && !r.debounce) {  // a `for` rule without other modifiers
     trigger(rule, e, now, sink);
@@ -247,8 +242,7 @@ void Engine::trigger(size_t rule, const Event& e, TimePoint now, Sink& sink) {
   execute(rule, next_run_++, e, 0, now, sink);
 }
 
-void Engine::execute(size_t rule, uint64_t run, const Event& e, size_t from, TimePoint now,
-                     Sink& sink) {
+void Engine::execute(size_t rule, uint64_t run, const Event& e, size_t from, TimePoint now, Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
   const EvalContext ctx(e, sink.parser, sink.gateway_id, now, sink.lookups);
   if (from == 0) {  // a new run, not a resumed delay

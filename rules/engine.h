@@ -52,9 +52,9 @@ struct EngineStats {
 // Per rule, for /api/rules and /metrics. A reload keeps a rule's figures
 // when its id is still there.
 struct RuleStats {
-  uint64_t matches = 0;    // its trigger matched (before `if`, `for`, throttle)
-  uint64_t fires = 0;      // its action list started
-  uint64_t failures = 0;   // actions skipped (a rendered topic was invalid)
+  uint64_t matches = 0;   // its trigger matched (before `if`, `for`, throttle)
+  uint64_t fires = 0;     // its action list started
+  uint64_t failures = 0;  // actions skipped (a rendered topic was invalid)
   std::optional<TimePoint> last_fire;
 };
 
@@ -68,23 +68,23 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // An MQTT event: e.link local for local triggers, upstream for `from: upstream` ones.
-  void on_event(const Event& e, JsonParser& parser, const Lookups& lookups,
-                std::string_view gateway_id, TimePoint now, std::vector<TimedDecision>& out);
+  void on_event(const Event& e, JsonParser& parser, const Lookups& lookups, std::string_view gateway_id, TimePoint now,
+                std::vector<TimedDecision>& out);
 
   // A device event (`event` online | offline | state) for `device:` triggers;
   // `e` is the message that caused it (or a synthetic one for silence).
-  void on_device_event(const Event& e, std::string_view device_id, std::string_view event,
-                       JsonParser& parser, const Lookups& lookups, std::string_view gateway_id,
-                       TimePoint now, std::vector<TimedDecision>& out);
+  void on_device_event(const Event& e, std::string_view device_id, std::string_view event, JsonParser& parser,
+                       const Lookups& lookups, std::string_view gateway_id, TimePoint now,
+                       std::vector<TimedDecision>& out);
 
   // `name`: upstream_down | upstream_up | started.
-  void on_gateway_event(std::string_view name, JsonParser& parser, const Lookups& lookups,
-                        std::string_view gateway_id, TimePoint now, std::vector<TimedDecision>& out);
+  void on_gateway_event(std::string_view name, JsonParser& parser, const Lookups& lookups, std::string_view gateway_id,
+                        TimePoint now, std::vector<TimedDecision>& out);
 
   // Fires every timer due at or before `now`, in due-time order (ties in the
   // order they were set), each with its due time as `at`.
-  void on_tick(TimePoint now, JsonParser& parser, const Lookups& lookups,
-               std::string_view gateway_id, std::vector<TimedDecision>& out);
+  void on_tick(TimePoint now, JsonParser& parser, const Lookups& lookups, std::string_view gateway_id,
+               std::vector<TimedDecision>& out);
 
   // The earliest pending timer, if any.
   std::optional<TimePoint> next_due() const;
@@ -145,7 +145,7 @@ class Engine {
     std::optional<TimePoint> throttle_passed;
     std::optional<TimePoint> dedupe_passed;
     std::string dedupe_payload;
-    bool spell = false;        // `for`: the condition is true since the spell began
+    bool spell = false;  // `for`: the condition is true since the spell began
     bool spell_fired = false;
     std::optional<TimerKey> for_timer;
     std::optional<TimerKey> debounce_timer;
@@ -180,15 +180,14 @@ class Engine {
   void run_publish(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
                    std::vector<TimedDecision>& out);
   void count_failure(const std::string& rule_id);
-  void run_set(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
-               std::vector<TimedDecision>& out);
+  void run_set(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx, std::vector<TimedDecision>& out);
 
   std::shared_ptr<const RuleSet> rules_;
   std::vector<uint32_t> device_rules_;
   std::vector<uint32_t> gateway_rules_;
   std::unordered_map<std::string, RuleState> states_;  // by rule id
   std::map<TimerKey, Timer> timers_;
-  std::vector<std::string> dirty_;           // rule ids, each once
+  std::vector<std::string> dirty_;  // rule ids, each once
   std::unordered_set<std::string> dirty_seen_;
   std::optional<TimePoint> next_sweep_;
   uint64_t next_seq_ = 1;

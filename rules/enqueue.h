@@ -13,14 +13,14 @@
 namespace edgegw::rules {
 
 struct Enqueue {
-  Link link = Link::upstream;   // the broker to publish on
-  std::string topic;            // a valid topic name (checked when rendered)
-  std::string payload;          // the exact bytes to publish
+  Link link = Link::upstream;  // the broker to publish on
+  std::string topic;           // a valid topic name (checked when rendered)
+  std::string payload;         // the exact bytes to publish
   int qos = 1;
   bool retain = false;
   Priority priority = Priority::normal;
-  bool latest_only = false;     // while the link is down keep only the newest row per topic
-  std::string origin;           // "route:<from>", "route:in:<from>" (edgegw test's "rule")
+  bool latest_only = false;  // while the link is down keep only the newest row per topic
+  std::string origin;        // "route:<from>", "route:in:<from>" (edgegw test's "rule")
 };
 
 }  // namespace edgegw::rules

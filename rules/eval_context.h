@@ -42,8 +42,7 @@ class Lookups {
 };
 
 // The device fields an expression may name; anything else is a load-time error.
-inline constexpr std::string_view kDeviceFields[] = {"id",   "online", "profile",  "name",
-                                                     "model", "reason", "last_seen"};
+inline constexpr std::string_view kDeviceFields[] = {"id", "online", "profile", "name", "model", "reason", "last_seen"};
 
 // Borrows everything it is given; all of it must outlive the context.
 // Engine thread only (the payload parse state is cached inside).
@@ -53,8 +52,7 @@ class EvalContext {
   // of day uses the system time zone (TZ), via localtime_r.
   EvalContext(const Event& event, JsonParser& parser, std::string_view gateway_id, TimePoint now,
               const Lookups& lookups = Lookups::defaults())
-      : event_(event), payload_(event.payload, parser), gateway_id_(gateway_id), now_(now),
-        lookups_(lookups) {}
+      : event_(event), payload_(event.payload, parser), gateway_id_(gateway_id), now_(now), lookups_(lookups) {}
 
   const Event& event() const { return event_; }
   const Payload& payload() const { return payload_; }

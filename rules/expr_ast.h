@@ -68,8 +68,28 @@ struct Binary {
 };
 
 enum class Func : uint8_t {
-  abs, min, max, round, floor, ceil, to_int, to_float, str, len, lower, upper, contains,
-  starts_with, ends_with, matches, now, hour, minute, weekday, between, changed,
+  abs,
+  min,
+  max,
+  round,
+  floor,
+  ceil,
+  to_int,
+  to_float,
+  str,
+  len,
+  lower,
+  upper,
+  contains,
+  starts_with,
+  ends_with,
+  matches,
+  now,
+  hour,
+  minute,
+  weekday,
+  between,
+  changed,
 };
 
 struct Call {
@@ -96,8 +116,8 @@ struct FuncInfo {
   Func func;
   int min_args;
   int max_args;
-  bool bare_ok;                       // may be written without () (now, hour, ...)
-  Value (*impl)(const FuncArgs& a);   // null for changed(), which the evaluator runs
+  bool bare_ok;                      // may be written without () (now, hour, ...)
+  Value (*impl)(const FuncArgs& a);  // null for changed(), which the evaluator runs
 };
 
 inline constexpr int kMaxArgs = 8;

@@ -13,9 +13,8 @@ struct RootName {
   Root root;
 };
 constexpr RootName kRoots[] = {
-    {"payload", Root::payload}, {"topic", Root::topic},       {"retained", Root::retained},
-    {"device", Root::device},   {"previous", Root::previous}, {"state", Root::state},
-    {"gateway", Root::gateway},
+    {"payload", Root::payload},   {"topic", Root::topic}, {"retained", Root::retained}, {"device", Root::device},
+    {"previous", Root::previous}, {"state", Root::state}, {"gateway", Root::gateway},
 };
 
 size_t edit_distance(std::string_view a, std::string_view b) {
@@ -39,8 +38,8 @@ bool is_field(const Step& s) { return !s.is_index && !s.dynamic; }
 
 std::optional<CompileError> check_device(const PathExpr& path, int col) {
   const auto& steps = path.steps;
-  const auto known = std::find(std::begin(kDeviceFields), std::end(kDeviceFields),
-                               steps.empty() ? std::string() : steps[0].key);
+  const auto known =
+      std::find(std::begin(kDeviceFields), std::end(kDeviceFields), steps.empty() ? std::string() : steps[0].key);
   if (steps.size() == 1 && is_field(steps[0]) && known != std::end(kDeviceFields)) return std::nullopt;
   std::string list;
   for (std::string_view f : kDeviceFields) list += (list.empty() ? "device." : ", device.") + std::string(f);

@@ -159,8 +159,6 @@ class Evaluator {
 
 }  // namespace
 
-Value evaluate(const Node& node, const EvalContext& ctx, bool previous) {
-  return Evaluator(ctx, previous).eval(node);
-}
+Value evaluate(const Node& node, const EvalContext& ctx, bool previous) { return Evaluator(ctx, previous).eval(node); }
 
 }  // namespace edgegw::rules::detail

@@ -32,9 +32,15 @@ Value unary_math(const FuncArgs& a, double (*f)(double)) {
   return x ? num(f(*x)) : Value();
 }
 
-Value fn_abs(const FuncArgs& a) { return unary_math(a, [](double x) { return std::fabs(x); }); }
-Value fn_floor(const FuncArgs& a) { return unary_math(a, [](double x) { return std::floor(x); }); }
-Value fn_ceil(const FuncArgs& a) { return unary_math(a, [](double x) { return std::ceil(x); }); }
+Value fn_abs(const FuncArgs& a) {
+  return unary_math(a, [](double x) { return std::fabs(x); });
+}
+Value fn_floor(const FuncArgs& a) {
+  return unary_math(a, [](double x) { return std::floor(x); });
+}
+Value fn_ceil(const FuncArgs& a) {
+  return unary_math(a, [](double x) { return std::ceil(x); });
+}
 
 // min/max over the arguments, or over the one list argument.
 Value extreme(const FuncArgs& a, bool want_max) {
@@ -142,9 +148,7 @@ std::tm local_time(TimePoint now) {
   return tm;
 }
 
-Value fn_now(const FuncArgs& a) {
-  return num(std::chrono::duration<double>(a.ctx.now().time_since_epoch()).count());
-}
+Value fn_now(const FuncArgs& a) { return num(std::chrono::duration<double>(a.ctx.now().time_since_epoch()).count()); }
 Value fn_hour(const FuncArgs& a) { return num(local_time(a.ctx.now()).tm_hour); }
 Value fn_minute(const FuncArgs& a) { return num(local_time(a.ctx.now()).tm_min); }
 // 0 = Monday ... 6 = Sunday (tm_wday counts from Sunday).
@@ -218,8 +222,8 @@ Value membership(const Value& needle, const Value& hay) {
   if (hay.is_string()) return Value::from_bool(hay.as_string().find(needle.as_string()) != std::string::npos);
   if (!hay.is_object()) return {};
   const auto& members = hay.as_object();
-  return Value::from_bool(std::any_of(members.begin(), members.end(),
-                                      [&](const auto& m) { return m.first == needle.as_string(); }));
+  return Value::from_bool(
+      std::any_of(members.begin(), members.end(), [&](const auto& m) { return m.first == needle.as_string(); }));
 }
 
 std::optional<int> parse_time_of_day(std::string_view text) {

@@ -7,9 +7,7 @@ namespace edgegw::rules::detail {
 
 namespace {
 
-bool is_ident_start(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
 
@@ -20,10 +18,10 @@ struct SymbolRule {
 
 // Longest first, so "<=" wins over "<".
 constexpr SymbolRule kSymbols[] = {
-    {"==", Tok::eq}, {"!=", Tok::ne}, {"<=", Tok::le}, {">=", Tok::ge},
-    {"(", Tok::lparen}, {")", Tok::rparen}, {"[", Tok::lbracket}, {"]", Tok::rbracket},
-    {",", Tok::comma}, {".", Tok::dot}, {"<", Tok::lt}, {">", Tok::gt},
-    {"+", Tok::plus}, {"-", Tok::minus}, {"*", Tok::star}, {"/", Tok::slash}, {"%", Tok::percent},
+    {"==", Tok::eq},    {"!=", Tok::ne},      {"<=", Tok::le},      {">=", Tok::ge},   {"(", Tok::lparen},
+    {")", Tok::rparen}, {"[", Tok::lbracket}, {"]", Tok::rbracket}, {",", Tok::comma}, {".", Tok::dot},
+    {"<", Tok::lt},     {">", Tok::gt},       {"+", Tok::plus},     {"-", Tok::minus}, {"*", Tok::star},
+    {"/", Tok::slash},  {"%", Tok::percent},
 };
 
 // Operators users bring from C, JavaScript or Jinja, and what to write here.
@@ -45,8 +43,8 @@ class Lexer {
   CompileResult<std::vector<Token>> run() {
     std::vector<Token> out;
     while (true) {
-      while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                     text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      while (pos_ < text_.size() &&
+             (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
         ++pos_;
       }
       Token t;
@@ -126,12 +124,13 @@ class Lexer {
         if (pos_ + 1 >= text_.size()) break;
         const char e = text_[pos_ + 1];
         switch (e) {
-          case '\\': case '\'': case '"': c = e; break;
+          case '\\':
+          case '\'':
+          case '"': c = e; break;
           case 'n': c = '\n'; break;
           case 't': c = '\t'; break;
           default:
-            return CompileError{static_cast<int>(pos_) + 1,
-                                "unknown escape '\\" + std::string(1, e) + "' in string"};
+            return CompileError{static_cast<int>(pos_) + 1, "unknown escape '\\" + std::string(1, e) + "' in string"};
         }
         ++pos_;
       }

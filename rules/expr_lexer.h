@@ -10,9 +10,27 @@
 namespace edgegw::rules::detail {
 
 enum class Tok : uint8_t {
-  end, number, string, ident,
-  lparen, rparen, lbracket, rbracket, comma, dot,
-  eq, ne, lt, le, gt, ge, plus, minus, star, slash, percent,
+  end,
+  number,
+  string,
+  ident,
+  lparen,
+  rparen,
+  lbracket,
+  rbracket,
+  comma,
+  dot,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  plus,
+  minus,
+  star,
+  slash,
+  percent,
 };
 
 struct Token {

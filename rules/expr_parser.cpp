@@ -42,9 +42,7 @@ class Parser {
 
  private:
   // --- token helpers -------------------------------------------------------
-  const Token& peek(size_t ahead = 0) const {
-    return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
-  }
+  const Token& peek(size_t ahead = 0) const { return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)]; }
   const Token& take() { return tokens_[std::min(pos_++, tokens_.size() - 1)]; }
   bool is_word(std::string_view w, size_t ahead = 0) const {
     return peek(ahead).kind == Tok::ident && peek(ahead).text == w;
@@ -162,12 +160,9 @@ class Parser {
 
   NodePtr parse_multiplicative() {
     NodePtr lhs = parse_unary();
-    while (lhs && (peek().kind == Tok::star || peek().kind == Tok::slash ||
-                   peek().kind == Tok::percent)) {
+    while (lhs && (peek().kind == Tok::star || peek().kind == Tok::slash || peek().kind == Tok::percent)) {
       const Token& t = take();
-      const BinaryOp op = t.kind == Tok::star    ? BinaryOp::mul
-                          : t.kind == Tok::slash ? BinaryOp::div
-                                                 : BinaryOp::mod;
+      const BinaryOp op = t.kind == Tok::star ? BinaryOp::mul : t.kind == Tok::slash ? BinaryOp::div : BinaryOp::mod;
       NodePtr rhs = parse_unary();
       if (!rhs) return nullptr;
       lhs = make(t.column, Binary{op, std::move(lhs), std::move(rhs)});
@@ -242,8 +237,7 @@ class Parser {
     const std::string_view name = name_tok.text;
     const FuncInfo* f = find_function(name);
     if (f == nullptr) {
-      return fail(name_tok.column,
-                  "unknown function '" + std::string(name) + "'" + suggestion(name, true));
+      return fail(name_tok.column, "unknown function '" + std::string(name) + "'" + suggestion(name, true));
     }
     const int open_col = take().column;
     Call call{f->func, {}, nullptr};
@@ -340,8 +334,6 @@ CompileResult<Expression> Expression::compile(std::string_view text) {
   return Expression(std::string(text), std::move(shared), parser.reads_payload());
 }
 
-Value Expression::evaluate(const EvalContext& ctx) const {
-  return detail::evaluate(*root_, ctx, /*previous=*/false);
-}
+Value Expression::evaluate(const EvalContext& ctx) const { return detail::evaluate(*root_, ctx, /*previous=*/false); }
 
 }  // namespace edgegw::rules

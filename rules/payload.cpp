@@ -16,8 +16,7 @@ struct JsonParser::Impl {
   // implementation exists; until then it would use its default of 1024.
   bool ensure_depth_cap(size_t capacity) {
     if (parser.max_depth() == JsonParser::kMaxDepth) return true;
-    return parser.allocate(capacity < 4096 ? 4096 : capacity, JsonParser::kMaxDepth) ==
-           simdjson::SUCCESS;
+    return parser.allocate(capacity < 4096 ? 4096 : capacity, JsonParser::kMaxDepth) == simdjson::SUCCESS;
   }
 };
 
@@ -49,10 +48,8 @@ Value to_value(dom::element e) {
   switch (e.type()) {
     case dom::element_type::ARRAY: return array_to_value(e.get_array().value_unsafe());
     case dom::element_type::OBJECT: return object_to_value(e.get_object().value_unsafe());
-    case dom::element_type::INT64:
-      return Value::from_number(static_cast<double>(e.get_int64().value_unsafe()));
-    case dom::element_type::UINT64:
-      return Value::from_number(static_cast<double>(e.get_uint64().value_unsafe()));
+    case dom::element_type::INT64: return Value::from_number(static_cast<double>(e.get_int64().value_unsafe()));
+    case dom::element_type::UINT64: return Value::from_number(static_cast<double>(e.get_uint64().value_unsafe()));
     case dom::element_type::DOUBLE: return Value::from_number(e.get_double().value_unsafe());
     case dom::element_type::STRING: return Value::from_string(std::string(e.get_string().value_unsafe()));
     case dom::element_type::BOOL: return Value::from_bool(e.get_bool().value_unsafe());

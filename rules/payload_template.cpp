@@ -68,8 +68,7 @@ class PayloadTemplate::Builder {
     fixed("}");
   }
 
-  std::optional<Template> compile_string(const std::string& s, const SourcePos& pos,
-                                         const std::string& where) {
+  std::optional<Template> compile_string(const std::string& s, const SourcePos& pos, const std::string& where) {
     auto t = Template::compile(s);
     if (t) return std::move(t).value();
     report(diag_, pos, where, t.error());

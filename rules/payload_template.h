@@ -50,8 +50,7 @@ class PayloadTemplate {
  public:
   // Reports every template error to `diag` at its scalar's position plus the
   // column, as "WHERE.key[1]: MESSAGE"; nullopt if there was any.
-  static std::optional<PayloadTemplate> compile(const PayloadSpec& spec, Diagnostics& diag,
-                                                std::string_view where);
+  static std::optional<PayloadTemplate> compile(const PayloadSpec& spec, Diagnostics& diag, std::string_view where);
 
   // Appends the payload bytes to `out`.
   void render(const EvalContext& ctx, std::string& out) const;

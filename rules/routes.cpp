@@ -19,8 +19,7 @@ bool retain_flag(RetainMode mode, bool received) {
 
 }  // namespace
 
-std::optional<Routes::Route> Routes::compile_route(const RouteSpec& spec, const std::string& where,
-                                                  Diagnostics& diag) {
+std::optional<Routes::Route> Routes::compile_route(const RouteSpec& spec, const std::string& where, Diagnostics& diag) {
   bool ok = true;
   Route r;
   if (!valid_topic_filter(spec.from)) {
@@ -73,8 +72,7 @@ std::vector<Routes::Subscription> Routes::subscriptions(Link source) const {
   std::vector<Subscription> subs;
   for (const Route& r : routes_) {
     if (r.source != source) continue;
-    auto same = std::find_if(subs.begin(), subs.end(),
-                             [&](const Subscription& s) { return s.filter == r.from; });
+    auto same = std::find_if(subs.begin(), subs.end(), [&](const Subscription& s) { return s.filter == r.from; });
     if (same == subs.end()) {
       subs.push_back(Subscription{r.from, r.qos});
     } else {

@@ -73,8 +73,7 @@ class Routes {
     std::string origin;
   };
 
-  static std::optional<Route> compile_route(const RouteSpec& spec, const std::string& where,
-                                            Diagnostics& diag);
+  static std::optional<Route> compile_route(const RouteSpec& spec, const std::string& where, Diagnostics& diag);
 
   std::vector<Route> routes_;
 };

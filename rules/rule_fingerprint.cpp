@@ -19,9 +19,7 @@ void put(std::string& out, int64_t v) { put(out, std::to_string(v)); }
 void put(std::string& out, const std::optional<Duration>& d) {
   put(out, d ? std::to_string(d->count()) : std::string("-"));
 }
-void put(std::string& out, const std::optional<Located>& l) {
-  put(out, l ? "+" + l->text : std::string("-"));
-}
+void put(std::string& out, const std::optional<Located>& l) { put(out, l ? "+" + l->text : std::string("-")); }
 
 void put(std::string& out, const PayloadSpec& p) {
   struct Visitor {

@@ -11,8 +11,7 @@ namespace edgegw::rules {
 namespace {
 
 constexpr std::array<std::string_view, 3> kDeviceEvents = {"online", "offline", "state"};
-constexpr std::array<std::string_view, 3> kGatewayEvents = {"upstream_down", "upstream_up",
-                                                            "started"};
+constexpr std::array<std::string_view, 3> kGatewayEvents = {"upstream_down", "upstream_up", "started"};
 constexpr std::array<std::string_view, 5> kLogLevels = {"trace", "debug", "info", "warn", "error"};
 constexpr std::array<std::string_view, 3> kHttpMethods = {"POST", "PUT", "GET"};
 
@@ -109,8 +108,8 @@ class RuleCompiler {
 };
 
 void RuleCompiler::compile_trigger(const TriggerSpec& w, CompiledRule& r) {
-  const int kinds = (w.topics.empty() ? 0 : 1) + ((w.device || !w.device_event.empty()) ? 1 : 0) +
-                    (w.every ? 1 : 0) + (w.cron ? 1 : 0) + (w.gateway_event.empty() ? 0 : 1);
+  const int kinds = (w.topics.empty() ? 0 : 1) + ((w.device || !w.device_event.empty()) ? 1 : 0) + (w.every ? 1 : 0) +
+                    (w.cron ? 1 : 0) + (w.gateway_event.empty() ? 0 : 1);
   if (kinds != 1) {
     error(w.pos, "when",
           kinds == 0 ? "a trigger needs one of topic, device, every, cron or gateway"
@@ -144,8 +143,7 @@ void RuleCompiler::compile_trigger_kind(const TriggerSpec& w, CompiledRule& r) {
     if (w.device) r.device = w.device->text;
     r.device_event = w.device_event.empty() ? "state" : w.device_event;
     if (!one_of(kDeviceEvents, r.device_event)) {
-      error(w.pos, "when.event",
-            "unknown device event '" + w.device_event + "' (" + list_names(kDeviceEvents) + ")");
+      error(w.pos, "when.event", "unknown device event '" + w.device_event + "' (" + list_names(kDeviceEvents) + ")");
     }
   } else if (w.every) {
     r.trigger = TriggerKind::every;
@@ -197,8 +195,9 @@ void RuleCompiler::compile_publish(const ActionSpec& a, const std::string& field
   const std::string name = field + (forward ? ".forward" : ".publish");
   c.to = forward ? Link::upstream : a.to;
   if (c.to == Link::upstream && !has_upstream_) {
-    needs_upstream(a.pos, name, std::string(forward ? "forward" : "publish to upstream") +
-                           " needs an upstream section in gateway.yaml");
+    needs_upstream(
+        a.pos, name,
+        std::string(forward ? "forward" : "publish to upstream") + " needs an upstream section in gateway.yaml");
   }
   if (a.topic) {
     c.topic = tmpl(*a.topic, name + ".topic", true);
@@ -264,8 +263,8 @@ std::string rule_where(const std::vector<RuleSpec>& specs, size_t i) {
 
 }  // namespace
 
-std::shared_ptr<const RuleSet> RuleSet::compile(const std::vector<RuleSpec>& specs,
-                                                Diagnostics& diag, bool has_upstream) {
+std::shared_ptr<const RuleSet> RuleSet::compile(const std::vector<RuleSpec>& specs, Diagnostics& diag,
+                                                bool has_upstream) {
   auto set = std::make_shared<RuleSet>();
   std::unordered_map<std::string, size_t> first_spec;  // id -> index in specs
   bool ok = true;
@@ -279,9 +278,9 @@ std::shared_ptr<const RuleSet> RuleSet::compile(const std::vector<RuleSpec>& spe
     if (!fresh) {
       const RuleSpec& first = specs[it->second];
       const SourcePos& at = first.id_pos.line > 0 ? first.id_pos : first.pos;
-      diag.error(spec.id_pos.line > 0 ? spec.id_pos : spec.pos,
-                 where + ".id: duplicate rule id '" + spec.id + "' (first defined at " + at.file +
-                     ":" + std::to_string(at.line) + ")");
+      diag.error(spec.id_pos.line > 0 ? spec.id_pos : spec.pos, where + ".id: duplicate rule id '" + spec.id +
+                                                                    "' (first defined at " + at.file + ":" +
+                                                                    std::to_string(at.line) + ")");
       ok = false;
       continue;
     }

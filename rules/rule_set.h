@@ -40,10 +40,10 @@ struct CompiledAction {
   ActionKind kind = ActionKind::log;
   // publish / forward
   Link to = Link::upstream;
-  std::optional<Template> topic;        // publish: always; forward: nullopt = the event's topic
+  std::optional<Template> topic;  // publish: always; forward: nullopt = the event's topic
   std::optional<PayloadTemplate> payload;
   int qos = 1;
-  std::optional<bool> retain;           // nullopt: publish false, forward keep
+  std::optional<bool> retain;  // nullopt: publish false, forward keep
   Priority priority = Priority::normal;
   // set
   std::vector<SetValue> values;
@@ -65,16 +65,16 @@ enum class TriggerKind { topic, device, every, cron, gateway };
 
 struct CompiledRule {
   std::string id;
-  std::string description;              // for /api/rules; not part of the fingerprint
+  std::string description;  // for /api/rules; not part of the fingerprint
   SourcePos pos;
   TriggerKind trigger = TriggerKind::topic;
-  std::vector<std::string> topics;      // topic trigger filters
+  std::vector<std::string> topics;  // topic trigger filters
   bool from_upstream = false;
-  std::string device;                   // device trigger: the device id
-  std::string device_event;             // online | offline | state
-  Duration every{};                     // every trigger (> 0)
+  std::string device;        // device trigger: the device id
+  std::string device_event;  // online | offline | state
+  Duration every{};          // every trigger (> 0)
   std::optional<Cron> cron;
-  std::string gateway_event;            // upstream_down | upstream_up | started
+  std::string gateway_event;  // upstream_down | upstream_up | started
   std::optional<Expression> condition;
   std::optional<Duration> for_duration;
   std::vector<CompiledAction> then;
@@ -82,7 +82,7 @@ struct CompiledRule {
   std::optional<Duration> throttle;
   std::optional<Duration> debounce;
   std::optional<Duration> dedupe;
-  std::optional<Expression> key;        // nullopt: the topic
+  std::optional<Expression> key;  // nullopt: the topic
   bool enabled = true;
   // Equal for two specs that differ only in positions and description: a
   // reload keeps the state of a rule whose id and fingerprint are unchanged.
@@ -98,8 +98,8 @@ class RuleSet {
   // `from: upstream` and upstream publish/forward only when `has_upstream`.
   // Returns null if any error was reported. Disabled rules are compiled and
   // checked, but the engine never fires them.
-  static std::shared_ptr<const RuleSet> compile(const std::vector<RuleSpec>& specs,
-                                                Diagnostics& diag, bool has_upstream);
+  static std::shared_ptr<const RuleSet> compile(const std::vector<RuleSpec>& specs, Diagnostics& diag,
+                                                bool has_upstream);
 
   const std::vector<CompiledRule>& rules() const { return rules_; }
   // The index of rule `id` in rules(), or -1.

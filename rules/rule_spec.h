@@ -34,39 +34,39 @@ struct Located {
 };
 
 struct TriggerSpec {
-  std::vector<Located> topics;       // `topic:` one filter or a list; empty if not a topic trigger
-  bool from_upstream = false;        // `from: upstream` (default local)
-  std::optional<Located> device;     // `device:` id, with `event:`
-  std::string device_event;          // online | offline | state
-  std::optional<Duration> every;     // `every: 5m`
-  std::optional<Located> cron;       // `cron: "0 7 * * 1-5"` (5 fields, local time)
-  std::string gateway_event;         // upstream_down | upstream_up | started
-  std::optional<Located> condition;  // `if:`
+  std::vector<Located> topics;           // `topic:` one filter or a list; empty if not a topic trigger
+  bool from_upstream = false;            // `from: upstream` (default local)
+  std::optional<Located> device;         // `device:` id, with `event:`
+  std::string device_event;              // online | offline | state
+  std::optional<Duration> every;         // `every: 5m`
+  std::optional<Located> cron;           // `cron: "0 7 * * 1-5"` (5 fields, local time)
+  std::string gateway_event;             // upstream_down | upstream_up | started
+  std::optional<Located> condition;      // `if:`
   std::optional<Duration> for_duration;  // `for:`
-  SourcePos pos;                     // the `when:` map
+  SourcePos pos;                         // the `when:` map
 };
 
 enum class ActionKind { publish, forward, set, delay, log, http };
 
 struct ActionSpec {
   ActionKind kind = ActionKind::log;
-  SourcePos pos;                     // the list item
+  SourcePos pos;  // the list item
   // publish
-  Link to = Link::upstream;          // `to: local | upstream` (publish), default upstream
-  std::optional<Located> topic;      // publish: required; forward: optional template (default the event's topic)
-  PayloadSpec payload;               // publish `payload:` (map, list or scalar; templates inside)
-  std::optional<int> qos;            // default 1
-  std::optional<bool> retain;        // publish default false; forward default keep (nullopt = keep)
+  Link to = Link::upstream;      // `to: local | upstream` (publish), default upstream
+  std::optional<Located> topic;  // publish: required; forward: optional template (default the event's topic)
+  PayloadSpec payload;           // publish `payload:` (map, list or scalar; templates inside)
+  std::optional<int> qos;        // default 1
+  std::optional<bool> retain;    // publish default false; forward default keep (nullopt = keep)
   Priority priority = Priority::normal;
   // set: NAME -> literal or template, typed as in payload maps
   std::vector<std::pair<std::string, PayloadSpec>> values;
   // delay
   Duration delay{};
   // log
-  std::string level = "info";        // trace|debug|info|warn|error
+  std::string level = "info";  // trace|debug|info|warn|error
   std::optional<Located> message;
   // http
-  std::string method = "POST";       // POST | PUT | GET
+  std::string method = "POST";  // POST | PUT | GET
   std::optional<Located> url;
   std::vector<std::pair<std::string, Located>> headers;  // values are templates
   std::optional<PayloadSpec> body;
@@ -76,7 +76,7 @@ struct ActionSpec {
 
 struct RuleSpec {
   std::string id;
-  SourcePos pos;                     // the list item of the rule
+  SourcePos pos;  // the list item of the rule
   SourcePos id_pos;
   std::string description;
   TriggerSpec when;
@@ -85,7 +85,7 @@ struct RuleSpec {
   std::optional<Duration> throttle;
   std::optional<Duration> debounce;
   std::optional<Duration> dedupe;
-  std::optional<Located> key;        // expression; default: the topic
+  std::optional<Located> key;  // expression; default: the topic
   bool enabled = true;
 };
 

@@ -54,9 +54,9 @@ class Template {
 
  private:
   struct Piece {
-    std::string literal;              // when expr is empty
+    std::string literal;  // when expr is empty
     std::optional<Expression> expr;
-    size_t offset = 0;                // where the piece starts in text_
+    size_t offset = 0;  // where the piece starts in text_
   };
 
   Template() = default;

@@ -36,8 +36,8 @@ void TopicTrie::add(std::string_view filter, uint32_t value) {
   ++filters_;
 }
 
-void TopicTrie::walk(uint32_t node, const std::vector<std::string_view>& levels, size_t i,
-                     bool dollar, std::vector<uint32_t>& out) const {
+void TopicTrie::walk(uint32_t node, const std::vector<std::string_view>& levels, size_t i, bool dollar,
+                     std::vector<uint32_t>& out) const {
   const Node& n = nodes_[node];
   // §4.7.2: a wildcard in the first level does not match a '$' topic.
   const bool wildcards = !(dollar && i == 0);

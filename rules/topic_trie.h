@@ -32,9 +32,9 @@ class TopicTrie {
  private:
   struct Node {
     std::map<std::string, uint32_t, std::less<>> children;  // exact level -> node
-    int64_t plus = -1;                                        // the `+` child node
-    std::vector<uint32_t> values;                             // filters ending here
-    std::vector<uint32_t> hash_values;                        // filters ending here with "/#"
+    int64_t plus = -1;                                      // the `+` child node
+    std::vector<uint32_t> values;                           // filters ending here
+    std::vector<uint32_t> hash_values;                      // filters ending here with "/#"
   };
 
   void walk(uint32_t node, const std::vector<std::string_view>& levels, size_t i, bool dollar,

@@ -34,7 +34,7 @@ namespace edgegw::rules {
 struct OwnTopic {
   Link link = Link::local;  // the broker it is published on
   std::string filter;
-  std::string what;         // who publishes it: "rules[0] ('id') then[2]", "forward[1]"
+  std::string what;  // who publishes it: "rules[0] ('id') then[2]", "forward[1]"
 };
 
 // The filter a topic template can render: its levels, with `+` for a level

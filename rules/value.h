@@ -64,8 +64,7 @@ class Value {
   friend bool operator==(const Value& a, const Value& b);
 
  private:
-  std::variant<std::monostate, bool, double, std::string, std::shared_ptr<const Array>,
-               std::shared_ptr<const Object>>
+  std::variant<std::monostate, bool, double, std::string, std::shared_ptr<const Array>, std::shared_ptr<const Object>>
       v_;
 };
 

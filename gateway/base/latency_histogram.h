@@ -17,8 +17,8 @@ class LatencyHistogram {
  public:
   // Upper bounds in milliseconds (Prometheus `le`, in seconds, divides by 1000).
   // From a loopback PUBACK (about a millisecond) up to an hour-long outage.
-  static constexpr std::array<int64_t, 16> kBoundsMs = {1,    2,    5,     10,    25,     50,     100,     250,
-                                                        500,  1000, 2500,  5000,  10000,  60000,  300000,  3600000};
+  static constexpr std::array<int64_t, 16> kBoundsMs = {1,   2,    5,    10,   25,    50,    100,    250,
+                                                        500, 1000, 2500, 5000, 10000, 60000, 300000, 3600000};
   static constexpr size_t kBuckets = kBoundsMs.size() + 1;  // the last one is +Inf
 
   void observe(int64_t ms) {

@@ -22,4 +22,4 @@ std::optional<TimePoint> parse_rfc3339(std::string_view text);
 
 std::string format_rfc3339(TimePoint t);
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

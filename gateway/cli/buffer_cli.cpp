@@ -73,8 +73,7 @@ std::string payload_preview(std::string_view payload, size_t max_bytes) {
   return out;
 }
 
-int buffer_stats(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms,
-                 bool json) {
+int buffer_stats(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms, bool json) {
   auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status());
   const SqliteOutbox& ob = **outbox;
@@ -97,21 +96,21 @@ int buffer_stats(const std::string& db_path, std::ostream& out, std::ostream& er
   }
   out << std::left << std::setw(10) << "link" << std::setw(10) << "messages" << std::setw(12) << "bytes"
       << std::setw(10) << "oldest" << std::setw(14) << "dropped_full" << std::setw(15) << "rejected_full"
-      << std::setw(9) << "expired" << "purged\n";
+      << std::setw(9) << "expired"
+      << "purged\n";
   for (Link l : kLinks) {
     LinkStats st = ob.stats(l);
     DropCounters c = ob.counters(l);
-    out << std::setw(10) << link_name(l) << std::setw(10) << st.messages << std::setw(12) << st.bytes
-        << std::setw(10) << (st.messages ? format_age(now_ms - st.oldest_created_ms) : "-")
-        << std::setw(14) << c.dropped_full << std::setw(15) << c.rejected_full << std::setw(9)
-        << c.expired << c.purged << "\n";
+    out << std::setw(10) << link_name(l) << std::setw(10) << st.messages << std::setw(12) << st.bytes << std::setw(10)
+        << (st.messages ? format_age(now_ms - st.oldest_created_ms) : "-") << std::setw(14) << c.dropped_full
+        << std::setw(15) << c.rejected_full << std::setw(9) << c.expired << c.purged << "\n";
   }
   out << "journal position: " << ob.journal_position() << "\n";
   return 0;
 }
 
-int buffer_list(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms,
-                size_t limit, std::optional<Link> link, bool json) {
+int buffer_list(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms, size_t limit,
+                std::optional<Link> link, bool json) {
   auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status());
   std::vector<OutboxRow> rows;
@@ -120,28 +119,35 @@ int buffer_list(const std::string& db_path, std::ostream& out, std::ostream& err
   if (json) {
     Json list = Json::array();
     for (const OutboxRow& r : rows) {
-      list.push_back({{"seq", r.seq}, {"link", link_name(r.link)}, {"priority", priority_name(r.priority)},
-                      {"age_ms", now_ms - r.created_ms}, {"qos", r.qos}, {"retain", r.retain},
-                      {"latest_only", r.latest_only}, {"replayed", r.replayed}, {"topic", r.topic},
-                      {"payload_bytes", r.payload.size()}, {"preview", payload_preview(r.payload)}});
+      list.push_back({{"seq", r.seq},
+                      {"link", link_name(r.link)},
+                      {"priority", priority_name(r.priority)},
+                      {"age_ms", now_ms - r.created_ms},
+                      {"qos", r.qos},
+                      {"retain", r.retain},
+                      {"latest_only", r.latest_only},
+                      {"replayed", r.replayed},
+                      {"topic", r.topic},
+                      {"payload_bytes", r.payload.size()},
+                      {"preview", payload_preview(r.payload)}});
     }
     out << dump(Json{{"rows", list}}) << "\n";
     return 0;
   }
-  out << std::left << std::setw(10) << "seq" << std::setw(10) << "link" << std::setw(8) << "prio"
-      << std::setw(9) << "age" << std::setw(5) << "qos" << std::setw(8) << "retain" << std::setw(9)
-      << "bytes" << "topic  payload\n";
+  out << std::left << std::setw(10) << "seq" << std::setw(10) << "link" << std::setw(8) << "prio" << std::setw(9)
+      << "age" << std::setw(5) << "qos" << std::setw(8) << "retain" << std::setw(9) << "bytes"
+      << "topic  payload\n";
   for (const OutboxRow& r : rows) {
-    out << std::setw(10) << r.seq << std::setw(10) << link_name(r.link) << std::setw(8)
-        << priority_name(r.priority) << std::setw(9) << format_age(now_ms - r.created_ms) << std::setw(5)
-        << r.qos << std::setw(8) << (r.retain ? "yes" : "no") << std::setw(9) << r.payload.size()
-        << r.topic << "  \"" << payload_preview(r.payload) << "\"\n";
+    out << std::setw(10) << r.seq << std::setw(10) << link_name(r.link) << std::setw(8) << priority_name(r.priority)
+        << std::setw(9) << format_age(now_ms - r.created_ms) << std::setw(5) << r.qos << std::setw(8)
+        << (r.retain ? "yes" : "no") << std::setw(9) << r.payload.size() << r.topic << "  \""
+        << payload_preview(r.payload) << "\"\n";
   }
   return 0;
 }
 
-int buffer_purge(const std::string& db_path, std::ostream& out, std::ostream& err,
-                 std::optional<Link> link, const std::optional<std::string>& topic_filter) {
+int buffer_purge(const std::string& db_path, std::ostream& out, std::ostream& err, std::optional<Link> link,
+                 const std::optional<std::string>& topic_filter) {
   auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status());
   SqliteOutbox& ob = **outbox;

@@ -25,19 +25,18 @@ namespace edgegw::gateway {
 
 // Per link: rows, bytes, age of the oldest row, drop counters; and the
 // journal position. json: one object.
-int buffer_stats(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms,
-                 bool json);
+int buffer_stats(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms, bool json);
 
 // The first `limit` rows in seq order (of one link, or all): seq, link,
 // priority, age, qos, retain, topic, payload size and a short preview.
 // json: one object with a "rows" array.
-int buffer_list(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms,
-                size_t limit, std::optional<Link> link, bool json);
+int buffer_list(const std::string& db_path, std::ostream& out, std::ostream& err, int64_t now_ms, size_t limit,
+                std::optional<Link> link, bool json);
 
 // Removes the rows of one link (or all) whose topic matches `topic_filter`
 // (or all rows), and reports how many.
-int buffer_purge(const std::string& db_path, std::ostream& out, std::ostream& err,
-                 std::optional<Link> link, const std::optional<std::string>& topic_filter);
+int buffer_purge(const std::string& db_path, std::ostream& out, std::ostream& err, std::optional<Link> link,
+                 const std::optional<std::string>& topic_filter);
 
 // At most `max_bytes` of `payload`, printable ASCII kept, `\` and `"` and
 // everything else escaped (\n, \t, \xNN), "..." appended when cut.

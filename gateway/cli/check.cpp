@@ -22,7 +22,8 @@ namespace {
 // is an error here rather than at the first webhook.
 void check_http_modules(const Config& cfg, const std::vector<rules::RuleSpec>& specs, Diagnostics& diags) {
   std::string error;
-  if (!cfg.http.listen.empty() && !make_http_listener(error)) diags.error(SourcePos{cfg.path, 0, 0}, "http.listen: " + error);
+  if (!cfg.http.listen.empty() && !make_http_listener(error))
+    diags.error(SourcePos{cfg.path, 0, 0}, "http.listen: " + error);
   for (const auto& spec : specs) {
     for (const auto& action : spec.then) {
       if (action.kind != rules::ActionKind::http) continue;
@@ -48,15 +49,14 @@ void check_disk_size(const Config& cfg, Diagnostics& diags) {
   if (wanted <= size) return;
   diags.warning(cfg.buffer.pos, "buffer.max_bytes (" + std::to_string(cfg.buffer.max_bytes) +
                                     " bytes) plus buffer.journal_max (" + std::to_string(cfg.buffer.journal_max) +
-                                    " bytes) is larger than the file system of state_dir '" +
-                                    cfg.gateway.state_dir + "' (" + std::to_string(size) +
+                                    " bytes) is larger than the file system of state_dir '" + cfg.gateway.state_dir +
+                                    "' (" + std::to_string(size) +
                                     " bytes): the disk fills before the buffer limits act");
 }
 
 }  // namespace
 
-int run_check(const std::string& config_path, std::ostream& out, std::ostream& err,
-              const std::string& mosquitto_conf) {
+int run_check(const std::string& config_path, std::ostream& out, std::ostream& err, const std::string& mosquitto_conf) {
   Diagnostics diags;
   auto cfg = load_config(config_path, diags);
   size_t routes = 0;

@@ -10,7 +10,6 @@ namespace edgegw::gateway {
 // summary to `out`. Returns 0 when there is no error (warnings allowed), 1
 // otherwise.
 // `mosquitto_conf`: the local broker's config to give queueing advice about.
-int run_check(const std::string& config_path, std::ostream& out, std::ostream& err,
-              const std::string& mosquitto_conf);
+int run_check(const std::string& config_path, std::ostream& out, std::ostream& err, const std::string& mosquitto_conf);
 
 }  // namespace edgegw::gateway

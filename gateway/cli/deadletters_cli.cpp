@@ -47,8 +47,12 @@ int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream
     for (const DeadLetter& d : rows) {
       Json detail = Json::parse(d.detail, nullptr, /*allow_exceptions=*/false);
       if (detail.is_discarded()) detail = d.detail;  // not JSON: shown as the text it is
-      Json row = {{"id", d.id},       {"kind", d.kind},   {"reason", d.reason},
-                  {"attempts", d.attempts}, {"created", when(d.created_ms)}, {"failed", when(d.failed_ms)},
+      Json row = {{"id", d.id},
+                  {"kind", d.kind},
+                  {"reason", d.reason},
+                  {"attempts", d.attempts},
+                  {"created", when(d.created_ms)},
+                  {"failed", when(d.failed_ms)},
                   {"detail", detail}};
       if (d.kind == "mqtt") {
         row["link"] = d.link == 0 ? "local" : d.link == 1 ? "upstream" : "unknown";
@@ -61,7 +65,8 @@ int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream
     return 0;
   }
   out << std::left << std::setw(8) << "id" << std::setw(6) << "kind" << std::setw(26) << "failed" << std::setw(9)
-      << "attempts" << "reason  call\n";
+      << "attempts"
+      << "reason  call\n";
   for (const DeadLetter& d : rows) {
     Json detail = Json::parse(d.detail, nullptr, false);
     std::string call;
@@ -77,16 +82,16 @@ int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream
   return 0;
 }
 
-int deadletters_retry(const std::string& db_path, std::ostream& out, std::ostream& err,
-                      const std::vector<int64_t>& ids, bool all, int64_t now_ms) {
+int deadletters_retry(const std::string& db_path, std::ostream& out, std::ostream& err, const std::vector<int64_t>& ids,
+                      bool all, int64_t now_ms) {
   if (ids.empty() != all) return fail(err, "give the ids to retry, or --all (not both)");
   auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status().message());
   return report(out, err, (*outbox)->deadletters_retry(ids, now_ms), ids, "queued");
 }
 
-int deadletters_purge(const std::string& db_path, std::ostream& out, std::ostream& err,
-                      const std::vector<int64_t>& ids, bool all) {
+int deadletters_purge(const std::string& db_path, std::ostream& out, std::ostream& err, const std::vector<int64_t>& ids,
+                      bool all) {
   if (ids.empty() != all) return fail(err, "give the ids to purge, or --all (not both)");
   auto outbox = open_outbox_for_cli(db_path);
   if (!outbox.ok()) return fail(err, outbox.status().message());

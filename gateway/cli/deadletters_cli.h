@@ -28,9 +28,9 @@ int deadletters_list(const std::string& db_path, std::ostream& out, std::ostream
 
 // `ids` empty and `all`: every http dead letter. Neither: an error (nothing
 // is changed by a bare command).
-int deadletters_retry(const std::string& db_path, std::ostream& out, std::ostream& err,
-                      const std::vector<int64_t>& ids, bool all, int64_t now_ms);
-int deadletters_purge(const std::string& db_path, std::ostream& out, std::ostream& err,
-                      const std::vector<int64_t>& ids, bool all);
+int deadletters_retry(const std::string& db_path, std::ostream& out, std::ostream& err, const std::vector<int64_t>& ids,
+                      bool all, int64_t now_ms);
+int deadletters_purge(const std::string& db_path, std::ostream& out, std::ostream& err, const std::vector<int64_t>& ids,
+                      bool all);
 
 }  // namespace edgegw::gateway

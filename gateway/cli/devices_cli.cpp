@@ -69,10 +69,12 @@ int devices_command(const std::string& db_path, std::ostream& out, std::ostream&
   size_t id_w = 4;
   for (const auto& d : *list) id_w = std::max(id_w, d.id.size() + 2);
   out << std::left << std::setw(static_cast<int>(id_w)) << "id" << std::setw(15) << "profile" << std::setw(32)
-      << "name/model" << std::setw(24) << "online" << std::setw(11) << "last seen" << "messages\n";
+      << "name/model" << std::setw(24) << "online" << std::setw(11) << "last seen"
+      << "messages\n";
   for (const auto& d : *list) {
     std::string label = d.name.empty() ? d.model : d.model.empty() ? d.name : d.name + " / " + d.model;
-    std::string online = std::string(d.online ? "yes" : "no") + " (" + std::string(devices::reason_name(d.reason)) + ")";
+    std::string online =
+        std::string(d.online ? "yes" : "no") + " (" + std::string(devices::reason_name(d.reason)) + ")";
     std::string age = ever_seen(d) ? short_age(now_ms - to_unix_ms(d.last_seen)) + " ago" : "-";
     out << std::setw(static_cast<int>(id_w)) << d.id << std::setw(15) << d.profile << std::setw(32)
         << (label.empty() ? "-" : label) << std::setw(24) << online << std::setw(11) << age << d.messages;

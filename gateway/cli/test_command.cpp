@@ -22,50 +22,40 @@ struct Loaded {
   std::unique_ptr<RuleDriver> driver;
 };
 
-Loaded load_all(const std::string &config_path, Diagnostics &diags) {
+Loaded load_all(const std::string& config_path, Diagnostics& diags) {
   Loaded l;
   l.cfg = load_config(config_path, diags);
-  if (!l.cfg)
-    return l;
+  if (!l.cfg) return l;
   l.routes = rules::Routes::compile(l.cfg->forward, diags);
   auto files = expand_rule_files(*l.cfg, diags, /*strict=*/true);
   auto specs = load_rule_files(files, diags);
-  if (diags.has_errors())
-    return l; // never compile a set the loader found broken
-  l.driver = make_engine_driver(specs, l.cfg->upstream.has_value(),
-                                l.cfg->gateway.id, diags);
+  if (diags.has_errors()) return l;  // never compile a set the loader found broken
+  l.driver = make_engine_driver(specs, l.cfg->upstream.has_value(), l.cfg->gateway.id, diags);
   return l;
 }
 
-std::optional<std::string> read_file(const std::string &path) {
+std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return std::nullopt;
-  std::string text{std::istreambuf_iterator<char>(in),
-                   std::istreambuf_iterator<char>()};
-  if (in.bad())
-    return std::nullopt;
+  if (!in) return std::nullopt;
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return std::nullopt;
   return text;
 }
 
-} // namespace
+}  // namespace
 
-int run_test_command(const std::string &config_path,
-                     const std::string &events_path,
-                     std::optional<TimePoint> until, TimePoint real_now,
-                     std::ostream &out, std::ostream &err) {
+int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
+                     TimePoint real_now, std::ostream& out, std::ostream& err) {
   Diagnostics diags;
   Loaded l = load_all(config_path, diags);
   if (!l.driver || diags.has_errors()) {
     err << diags.format_all();
-    err << config_path << ": " << diags.error_count()
-        << " error(s); no events were run\n";
+    err << config_path << ": " << diags.error_count() << " error(s); no events were run\n";
     return 1;
   }
   auto text = read_file(events_path);
   if (!text) {
-    err << diags.format_all() << events_path
-        << ": error: cannot read the events file\n";
+    err << diags.format_all() << events_path << ": error: cannot read the events file\n";
     return 1;
   }
   auto events = parse_events(*text, events_path, diags);
@@ -83,13 +73,10 @@ int run_test_command(const std::string &config_path,
   return 0;
 }
 
-int run_test_command(const std::string &config_path,
-                     const std::string &events_path,
-                     std::optional<TimePoint> until, std::ostream &out,
-                     std::ostream &err) {
-  TimePoint real_now(std::chrono::duration_cast<Duration>(
-      std::chrono::system_clock::now().time_since_epoch()));
+int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
+                     std::ostream& out, std::ostream& err) {
+  TimePoint real_now(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()));
   return run_test_command(config_path, events_path, until, real_now, out, err);
 }
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

@@ -26,15 +26,11 @@ namespace edgegw::gateway {
 // `edgegw test -c CONFIG --events EVENTS [--until TIME]`. Returns the exit
 // code: 0, or 1 when the config, a rule file or an events line had an error
 // (the good events are still run and printed).
-int run_test_command(const std::string &config_path,
-                     const std::string &events_path,
-                     std::optional<TimePoint> until, std::ostream &out,
-                     std::ostream &err);
+int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
+                     std::ostream& out, std::ostream& err);
 
 // The same with the real time given (for tests).
-int run_test_command(const std::string &config_path,
-                     const std::string &events_path,
-                     std::optional<TimePoint> until, TimePoint real_now,
-                     std::ostream &out, std::ostream &err);
+int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
+                     TimePoint real_now, std::ostream& out, std::ostream& err);
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

@@ -42,27 +42,27 @@ struct ReconnectConfig {
 
 // local and upstream share it; fields unused by one side keep their defaults.
 struct LinkConfig {
-  std::string url;              // as written
-  std::string scheme;           // "mqtt" or "mqtts" (tcp:// -> mqtt, ssl:// -> mqtts)
-  std::string host;             // without IPv6 brackets
-  int port = 0;                 // default 1883 (mqtt) / 8883 (mqtts)
-  std::string client_id;        // with {id} expanded
+  std::string url;        // as written
+  std::string scheme;     // "mqtt" or "mqtts" (tcp:// -> mqtt, ssl:// -> mqtts)
+  std::string host;       // without IPv6 brackets
+  int port = 0;           // default 1883 (mqtt) / 8883 (mqtts)
+  std::string client_id;  // with {id} expanded
   std::string username;
-  std::string password_file;    // resolved path ("" = none)
-  std::string password;         // read from password_file at load, trailing newline stripped
+  std::string password_file;                // resolved path ("" = none)
+  std::string password;                     // read from password_file at load, trailing newline stripped
   std::vector<std::string> subscribe{"#"};  // local only
-  int qos = 1;                  // local only
-  int mqtt_version = 5;         // 5 or 3 (3.1.1)
+  int qos = 1;                              // local only
+  int mqtt_version = 5;                     // 5 or 3 (3.1.1)
   Duration session_expiry = std::chrono::hours(24 * 7);
   Duration keepalive = std::chrono::seconds(30);
   ReconnectConfig reconnect;
-  int max_inflight = 64;        // upstream only
+  int max_inflight = 64;  // upstream only
   TlsConfig tls;
 };
 
 struct GatewaySection {
-  std::string id;               // default: the host name
-  std::string state_dir;        // resolved; default /var/lib/edgegw
+  std::string id;                  // default: the host name
+  std::string state_dir;           // resolved; default /var/lib/edgegw
   std::string log_level = "info";  // trace|debug|info|warn|error
   uint64_t max_payload = 256 << 10;
 };
@@ -72,9 +72,9 @@ struct BufferConfig {
   uint64_t max_bytes = 512ull << 20;
   Duration max_age = std::chrono::hours(24 * 7);
   WhenFull when_full = WhenFull::drop_oldest;
-  bool sync_full = false;       // sync: full
+  bool sync_full = false;  // sync: full
   uint64_t journal_max = 64ull << 20;
-  SourcePos pos;                // buffer.max_bytes, else the buffer section (check's disk warning)
+  SourcePos pos;  // buffer.max_bytes, else the buffer section (check's disk warning)
 
   OutboxLimits limits() const { return {max_messages, max_bytes, max_age, when_full}; }
 };
@@ -82,12 +82,12 @@ struct BufferConfig {
 // A device declared by hand; only id and topic are required.
 struct StaticDevice {
   std::string id;
-  std::string topic;            // MQTT filter
+  std::string topic;               // MQTT filter
   std::string availability_topic;  // "" = none
   std::string payload_online = "online";
   std::string payload_offline = "offline";
   std::optional<Duration> offline_after;  // nullopt: devices.offline_after
-  SourcePos pos;                // its list item
+  SourcePos pos;                          // its list item
 };
 
 struct DevicesConfig {
@@ -113,13 +113,13 @@ struct HttpConfig {
 };
 
 struct Config {
-  std::string path;             // the file loaded, as given
+  std::string path;  // the file loaded, as given
   GatewaySection gateway;
   LinkConfig local;
   std::optional<LinkConfig> upstream;
   std::vector<rules::RouteSpec> forward;
   BufferConfig buffer;
-  std::vector<std::string> rule_paths;       // resolved, in the order written
+  std::vector<std::string> rule_paths;         // resolved, in the order written
   std::vector<SourcePos> rule_path_positions;  // parallel to rule_paths
   DevicesConfig devices;
   HomeAssistantConfig homeassistant;
@@ -145,7 +145,6 @@ std::vector<std::string> expand_rule_files(const Config& cfg, Diagnostics& diags
 // if max_queued_messages is not above 1000 (0 = unlimited is fine) or
 // queue_qos0_messages is not true. Follows include_dir (*.conf, name order).
 // Never adds errors; an unreadable file adds nothing.
-void mosquitto_conf_hints(const Config& cfg, Diagnostics& diags,
-                          const std::string& conf_path = kMosquittoConfPath);
+void mosquitto_conf_hints(const Config& cfg, Diagnostics& diags, const std::string& conf_path = kMosquittoConfPath);
 
 }  // namespace edgegw::gateway

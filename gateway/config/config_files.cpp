@@ -207,9 +207,7 @@ void scan_mosquitto_conf(const std::string& path, bool top, std::map<std::string
   }
 }
 
-bool is_loopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
+bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0; }
 
 }  // namespace
 
@@ -228,8 +226,7 @@ void mosquitto_conf_hints(const Config& cfg, Diagnostics& diags, const std::stri
     unsigned long long n = std::strtoull(mqm->second.value.c_str(), &end, 10);
     bool numeric = !mqm->second.value.empty() && end && *end == '\0';
     if (!numeric || (n != 0 && n <= 1000)) {  // 0 is unlimited
-      diags.warning(mqm->second.pos,
-                    "max_queued_messages " + mqm->second.value + " is not above 1000; raise it" + why);
+      diags.warning(mqm->second.pos, "max_queued_messages " + mqm->second.value + " is not above 1000; raise it" + why);
     }
   }
   auto q0 = settings.find("queue_qos0_messages");

@@ -82,8 +82,7 @@ void parse_session(YamlDoc& doc, MapReader& r, LinkConfig& c) {
     rr.finish();
     if (rc.min > rc.max && (min_f || max_f) && (!min_f || min_ok) && (!max_f || max_ok)) {
       const Field& at = min_f ? *min_f : *max_f;
-      doc.error(at.pos, f->path,
-                "min " + format_duration(rc.min) + " is above max " + format_duration(rc.max));
+      doc.error(at.pos, f->path, "min " + format_duration(rc.min) + " is above max " + format_duration(rc.max));
     } else {
       c.reconnect = rc;
     }

@@ -43,8 +43,7 @@ std::string got(const YAML::Node& node) {
 
 }  // namespace
 
-YamlDoc::YamlDoc(std::string file, std::string_view text, Diagnostics& diags)
-    : file_(std::move(file)), diags_(diags) {
+YamlDoc::YamlDoc(std::string file, std::string_view text, Diagnostics& diags) : file_(std::move(file)), diags_(diags) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t nl = text.find('\n', start);
@@ -92,9 +91,7 @@ std::string child_path(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
 
-std::string item_path(const std::string& parent, size_t index) {
-  return parent + "[" + std::to_string(index) + "]";
-}
+std::string item_path(const std::string& parent, size_t index) { return parent + "[" + std::to_string(index) + "]"; }
 
 std::string describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "null";
@@ -188,8 +185,7 @@ void MapReader::finish() {
     const std::string& key = it->first.Scalar();
     auto [seen, inserted] = first_line.emplace(key, key_pos.line);
     if (!inserted) {
-      doc_.error(key_pos, path_,
-                 "duplicate key '" + key + "' (first at line " + std::to_string(seen->second) + ")");
+      doc_.error(key_pos, path_, "duplicate key '" + key + "' (first at line " + std::to_string(seen->second) + ")");
       continue;
     }
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
@@ -209,8 +205,8 @@ bool read_string(YamlDoc& doc, const Field& f, std::string& out) {
 }
 
 bool read_bool(YamlDoc& doc, const Field& f, bool& out) {
-  static const std::pair<std::string_view, bool> kWords[] = {
-      {"true", true}, {"True", true}, {"TRUE", true}, {"false", false}, {"False", false}, {"FALSE", false}};
+  static const std::pair<std::string_view, bool> kWords[] = {{"true", true},   {"True", true},   {"TRUE", true},
+                                                             {"false", false}, {"False", false}, {"FALSE", false}};
   if (f.value.IsScalar()) {
     for (const auto& [word, value] : kWords) {
       if (f.value.Scalar() == word) {
@@ -300,8 +296,7 @@ bool read_int_choice(YamlDoc& doc, const Field& f, int& out, std::initializer_li
   return false;
 }
 
-bool read_string_list(YamlDoc& doc, const Field& f, std::vector<std::string>& out,
-                      std::vector<SourcePos>* positions) {
+bool read_string_list(YamlDoc& doc, const Field& f, std::vector<std::string>& out, std::vector<SourcePos>* positions) {
   std::vector<std::string> values;
   std::vector<SourcePos> where;
   bool ok = true;

@@ -88,8 +88,7 @@ class MapReader {
   // take() + the matching read_*(); false if absent or invalid.
   bool string(std::string_view key, std::string& out);
   bool boolean(std::string_view key, bool& out);
-  bool duration(std::string_view key, Duration& out, Duration min = Duration::zero(),
-                Duration max = kMaxDuration);
+  bool duration(std::string_view key, Duration& out, Duration min = Duration::zero(), Duration max = kMaxDuration);
   bool size(std::string_view key, uint64_t& out, uint64_t min = 0);
   bool count(std::string_view key, uint64_t& out, uint64_t min, uint64_t max);
   bool integer(std::string_view key, int& out, int min, int max);

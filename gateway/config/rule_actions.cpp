@@ -73,8 +73,10 @@ bool read_payload_map(YamlDoc& doc, const Field& f, PayloadSpec::Map& out) {
     const std::string& key = it->first.Scalar();
     PayloadSpec value;
     Field child{it->second, child_path(f.path, key), doc.pos(it->second, key_pos)};
-    if (read_payload(doc, child, value)) out.push_back({key, std::move(value)});
-    else ok = false;
+    if (read_payload(doc, child, value))
+      out.push_back({key, std::move(value)});
+    else
+      ok = false;
   }
   return ok;
 }
@@ -174,8 +176,10 @@ bool parse_headers(YamlDoc& doc, const Field& f, ActionSpec& a) {
     const std::string& name = it->first.Scalar();
     auto hf = headers.take(name);
     Located value;
-    if (hf && read_located(doc, *hf, value)) a.headers.emplace_back(name, std::move(value));
-    else ok = false;
+    if (hf && read_located(doc, *hf, value))
+      a.headers.emplace_back(name, std::move(value));
+    else
+      ok = false;
   }
   headers.finish();
   return ok;
@@ -185,7 +189,8 @@ bool parse_http(YamlDoc& doc, const Field& f, ActionSpec& a) {
   MapReader m(doc, f);
   if (!m.ok()) return false;
   bool ok = true;
-  if (auto mf = m.take("method")) ok = read_enum(doc, *mf, a.method, {{"POST", "POST"}, {"PUT", "PUT"}, {"GET", "GET"}});
+  if (auto mf = m.take("method"))
+    ok = read_enum(doc, *mf, a.method, {{"POST", "POST"}, {"PUT", "PUT"}, {"GET", "GET"}});
   if (auto uf = m.take("url")) {
     ok = read_located(doc, *uf, a.url.emplace()) && ok;
   } else {
@@ -234,8 +239,8 @@ bool parse_action(YamlDoc& doc, const Field& item, ActionSpec& a) {
   for (const auto& [name, kind] : kActions) {
     if (name != key) continue;
     a.kind = kind;
-    Field body{first->second, child_path(item.path, key), first->second.IsNull() ? key_pos
-                                                                                : doc.pos(first->second, key_pos)};
+    Field body{first->second, child_path(item.path, key),
+               first->second.IsNull() ? key_pos : doc.pos(first->second, key_pos)};
     return parse_action_body(doc, body, a);
   }
   std::vector<std::string> names;

@@ -60,8 +60,8 @@ bool parse_trigger(YamlDoc& doc, MapReader& m, TriggerSpec& t) {
   }
   if (present.size() > 1) {
     doc.error(present[1].second.pos, m.path(),
-              "expected one trigger, got " + std::string(present[0].first) + " and " +
-                  std::string(present[1].first) + " (write a second rule for the other)");
+              "expected one trigger, got " + std::string(present[0].first) + " and " + std::string(present[1].first) +
+                  " (write a second rule for the other)");
     return false;
   }
   const auto& [kind, f] = present[0];

@@ -16,8 +16,7 @@ bool is_yaml(std::string_view name) { return name.size() > 5 && name.substr(name
 
 }  // namespace
 
-std::unique_ptr<RuleWatch> RuleWatch::open(const std::vector<std::string>& paths,
-                                           std::vector<std::string>& warnings) {
+std::unique_ptr<RuleWatch> RuleWatch::open(const std::vector<std::string>& paths, std::vector<std::string>& warnings) {
   int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
     warnings.push_back(std::string("inotify: ") + std::strerror(errno) + "; rule files reload on SIGHUP only");
@@ -67,8 +66,10 @@ bool RuleWatch::changed() {
     if (n <= 0) break;  // EAGAIN: drained
     for (ssize_t off = 0; off < n;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
-      if (ev->mask & IN_Q_OVERFLOW) any = true;  // events were lost: assume the worst
-      else if (concerns(ev->wd, ev->len > 0 ? ev->name : nullptr)) any = true;
+      if (ev->mask & IN_Q_OVERFLOW)
+        any = true;  // events were lost: assume the worst
+      else if (concerns(ev->wd, ev->len > 0 ? ev->name : nullptr))
+        any = true;
       off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
     }
   }

@@ -76,8 +76,9 @@ Status required_files(const Config& cfg) {
   std::vector<std::pair<std::string, const LinkConfig*>> links{{"local", &cfg.local}};
   if (cfg.upstream) links.emplace_back("upstream", &*cfg.upstream);
   for (const auto& [name, link] : links) {
-    for (auto s : {need(name + ".password_file", link->password_file), need(name + ".tls.ca_file", link->tls.ca_file),
-                   need(name + ".tls.cert_file", link->tls.cert_file), need(name + ".tls.key_file", link->tls.key_file)}) {
+    for (auto s :
+         {need(name + ".password_file", link->password_file), need(name + ".tls.ca_file", link->tls.ca_file),
+          need(name + ".tls.cert_file", link->tls.cert_file), need(name + ".tls.key_file", link->tls.key_file)}) {
       if (!s.ok()) return s;
     }
   }
@@ -92,8 +93,10 @@ std::shared_ptr<const rules::RuleSet> load_rules(const Config& cfg, spdlog::logg
   auto specs = load_rule_files(files, diags);
   auto set = diags.has_errors() ? nullptr : rules::RuleSet::compile(specs, diags, cfg.upstream.has_value());
   for (const auto& d : diags.items()) {
-    if (d.severity == Severity::error) log.error("{}", d.format());
-    else log.warn("{}", d.format());
+    if (d.severity == Severity::error)
+      log.error("{}", d.format());
+    else
+      log.warn("{}", d.format());
   }
   return diags.has_errors() ? nullptr : set;
 }
@@ -196,7 +199,8 @@ int run_daemon(const Config& cfg) {
   }
   const auto& rec = (*journal)->recovery();
   if (rec.bytes_cut > 0) log->warn("journal: cut a torn or corrupt tail of {} bytes at start", rec.bytes_cut);
-  if (rec.corrupt_mid_journal) log->error("journal: corrupt record, the records after it were lost: {}", rec.corrupt_detail);
+  if (rec.corrupt_mid_journal)
+    log->error("journal: corrupt record, the records after it were lost: {}", rec.corrupt_detail);
   if (rec.missing_records > 0) log->error("journal: {} record(s) missing between segments", rec.missing_records);
 
   Metrics metrics;
@@ -242,8 +246,8 @@ int run_daemon(const Config& cfg) {
   MqttLink local(Link::local, link_settings(cfg.local, cfg, status_topic), ingress, events);
   std::unique_ptr<MqttLink> upstream;
   if (cfg.upstream) {
-    upstream = std::make_unique<MqttLink>(Link::upstream, link_settings(*cfg.upstream, cfg, status_topic), ingress,
-                                          events);
+    upstream =
+        std::make_unique<MqttLink>(Link::upstream, link_settings(*cfg.upstream, cfg, status_topic), ingress, events);
   }
 
   EngineOptions eopt;
@@ -265,8 +269,20 @@ int run_daemon(const Config& cfg) {
   auto obs = make_observability(cfg, metrics, **outbox, local, [&devices] { return devices_view(devices.registry()); });
   eopt.status_online = obs->collector.online_status();
   SystemClock clock;
-  EngineParts parts{**journal, **outbox, routes, wake, events, local, upstream.get(), metrics, clock, log, sig_fd,
-                    rule_set, [&cfg, log] { return load_rules(cfg, *log); }, plan};
+  EngineParts parts{**journal,
+                    **outbox,
+                    routes,
+                    wake,
+                    events,
+                    local,
+                    upstream.get(),
+                    metrics,
+                    clock,
+                    log,
+                    sig_fd,
+                    rule_set,
+                    [&cfg, log] { return load_rules(cfg, *log); },
+                    plan};
   parts.status = &obs->collector;  // READY=1 when /healthz first answers 200
   std::vector<std::string> watch_warnings;
   auto rule_watch = RuleWatch::open(cfg.rule_paths, watch_warnings);
@@ -280,9 +296,8 @@ int run_daemon(const Config& cfg) {
   DiskGuard disk({cfg.gateway.state_dir, cfg.buffer.journal_max, sizing.reserve_bytes}, **outbox, **journal, metrics,
                  log);
   parts.disk = &disk;
-  ingress.set_release_reserve([path = disk.reserve_path(), target = sizing.reserve_bytes] {
-    return DiskReserve(path, target).release();
-  });
+  ingress.set_release_reserve(
+      [path = disk.reserve_path(), target = sizing.reserve_bytes] { return DiskReserve(path, target).release(); });
   EngineLoop loop(std::move(parts), std::move(eopt));
   start_http(*obs, cfg, metrics, *log);
 

@@ -89,9 +89,10 @@ size_t DiskGuard::admit(const std::vector<JournalRecord>& records, MonoTime now)
   if (change) {
     deferred_ = !deferred_;
     if (deferred_) {
-      log_->warn("outbox: no room in state_dir for new rows ({} bytes usable, {} free inside outbox.db); "
-                 "records wait in the journal while delivered rows are deleted",
-                 budget_.usable(), budget_.db_free());
+      log_->warn(
+          "outbox: no room in state_dir for new rows ({} bytes usable, {} free inside outbox.db); "
+          "records wait in the journal while delivered rows are deleted",
+          budget_.usable(), budget_.db_free());
     } else {
       log_->info("outbox: room for new rows again; taking the journal's records");
     }
@@ -117,8 +118,8 @@ bool DiskGuard::commit_failed() {
 void DiskGuard::on_full() {
   const uint64_t freed = reserve_.release();
   if (freed > 0) {
-    log_->warn("state_dir '{}' is full: released the {}-byte reserve so delivered rows can be deleted",
-               o_.state_dir, freed);
+    log_->warn("state_dir '{}' is full: released the {}-byte reserve so delivered rows can be deleted", o_.state_dir,
+               freed);
   }
   reserve_out_ = true;
   last_look_ = MonoTime{};  // look again at the next chance

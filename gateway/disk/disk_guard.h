@@ -40,17 +40,17 @@ struct DiskGuardOptions {
   std::string state_dir;
   uint64_t hold_below = 64ull << 20;  // buffer.journal_max
   uint64_t reserve_bytes = 16ull << 20;
-  int vacuum_pages = 128;             // per step; bounded so its WAL stays small
+  int vacuum_pages = 128;  // per step; bounded so its WAL stays small
 };
 
 // The sizes that follow from buffer.journal_max, so a small disk gets a
 // small WAL, small journal segments and small batches (daemon.cpp).
 struct DiskSizing {
-  uint64_t reserve_bytes;       // journal_max / 4, from 512 KiB to 16 MiB
-  uint64_t batch_bytes;         // reserve / 2, at most 8 MiB
-  uint64_t segment_bytes;       // journal_max / 4, from 64 KiB to 16 MiB
-  int wal_autocheckpoint_pages; // reserve / 4 in 4 KiB pages, from 16 to 1000
-  int64_t journal_size_limit;   // reserve / 4, at most 4 MiB
+  uint64_t reserve_bytes;        // journal_max / 4, from 512 KiB to 16 MiB
+  uint64_t batch_bytes;          // reserve / 2, at most 8 MiB
+  uint64_t segment_bytes;        // journal_max / 4, from 64 KiB to 16 MiB
+  int wal_autocheckpoint_pages;  // reserve / 4 in 4 KiB pages, from 16 to 1000
+  int64_t journal_size_limit;    // reserve / 4, at most 4 MiB
   static DiskSizing for_journal_max(uint64_t journal_max);
 };
 
@@ -96,8 +96,8 @@ class DiskGuard {
   uint64_t journal_seen_ = 0;  // journal.appended_bytes() at the last look
   MonoTime last_look_{};
   MonoTime next_maintain_{};
-  bool deferred_ = false;      // records wait for room
-  bool reserve_out_ = false;   // released, not yet restored
+  bool deferred_ = false;     // records wait for room
+  bool reserve_out_ = false;  // released, not yet restored
 };
 
 }  // namespace edgegw::gateway

@@ -47,8 +47,10 @@ void DeviceTracker::fire(const Event* cause, TimePoint now, const DeviceEventSin
   for (const auto& c : changes_) {
     const devices::Device& d = *c.device;
     scratch_.topic = cause ? cause->topic : d.topic;
-    if (c.change == devices::Change::state) scratch_.payload = d.state;
-    else scratch_.payload = cause ? cause->payload : std::string();
+    if (c.change == devices::Change::state)
+      scratch_.payload = d.state;
+    else
+      scratch_.payload = cause ? cause->payload : std::string();
     scratch_.qos = cause ? cause->qos : 0;
     scratch_.retained = cause && cause->retained;
     scratch_.link = Link::local;

@@ -5,83 +5,66 @@
 
 namespace edgegw::gateway {
 
-EngineRef::EngineRef(rules::Engine &engine, std::string gateway_id)
+EngineRef::EngineRef(rules::Engine& engine, std::string gateway_id)
     : engine_(engine), gateway_id_(std::move(gateway_id)) {}
 
-void EngineRef::on_event(const Event &e, rules::JsonParser &parser,
-                         const rules::Lookups &lookups, TimePoint now,
-                         std::vector<rules::TimedDecision> &out) {
+void EngineRef::on_event(const Event& e, rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
+                         std::vector<rules::TimedDecision>& out) {
   engine_.on_event(e, parser, lookups, gateway_id_, now, out);
 }
-void EngineRef::on_gateway_event(std::string_view name,
-                                 rules::JsonParser &parser,
-                                 const rules::Lookups &lookups, TimePoint now,
-                                 std::vector<rules::TimedDecision> &out) {
+void EngineRef::on_gateway_event(std::string_view name, rules::JsonParser& parser, const rules::Lookups& lookups,
+                                 TimePoint now, std::vector<rules::TimedDecision>& out) {
   engine_.on_gateway_event(name, parser, lookups, gateway_id_, now, out);
 }
-void EngineRef::on_tick(TimePoint now, rules::JsonParser &parser,
-                        const rules::Lookups &lookups,
-                        std::vector<rules::TimedDecision> &out) {
+void EngineRef::on_tick(TimePoint now, rules::JsonParser& parser, const rules::Lookups& lookups,
+                        std::vector<rules::TimedDecision>& out) {
   engine_.on_tick(now, parser, lookups, gateway_id_, out);
 }
-std::optional<TimePoint> EngineRef::next_due() const {
-  return engine_.next_due();
-}
-void EngineRef::on_device_event(const Event &e, std::string_view device_id,
-                                std::string_view event,
-                                rules::JsonParser &parser,
-                                const rules::Lookups &lookups, TimePoint now,
-                                std::vector<rules::TimedDecision> &out) {
-  engine_.on_device_event(e, device_id, event, parser, lookups, gateway_id_,
-                          now, out);
+std::optional<TimePoint> EngineRef::next_due() const { return engine_.next_due(); }
+void EngineRef::on_device_event(const Event& e, std::string_view device_id, std::string_view event,
+                                rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
+                                std::vector<rules::TimedDecision>& out) {
+  engine_.on_device_event(e, device_id, event, parser, lookups, gateway_id_, now, out);
 }
 
 namespace {
 
 // The dry run's engine, owned.
 class EngineDriver : public RuleDriver {
-public:
-  EngineDriver(std::shared_ptr<const rules::RuleSet> set,
-               std::string gateway_id)
+ public:
+  EngineDriver(std::shared_ptr<const rules::RuleSet> set, std::string gateway_id)
       : engine_(std::move(set)), ref_(engine_, std::move(gateway_id)) {}
 
-  void on_event(const Event &e, rules::JsonParser &parser,
-                const rules::Lookups &lookups, TimePoint now,
-                std::vector<rules::TimedDecision> &out) override {
+  void on_event(const Event& e, rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
+                std::vector<rules::TimedDecision>& out) override {
     ref_.on_event(e, parser, lookups, now, out);
   }
-  void on_gateway_event(std::string_view name, rules::JsonParser &parser,
-                        const rules::Lookups &lookups, TimePoint now,
-                        std::vector<rules::TimedDecision> &out) override {
+  void on_gateway_event(std::string_view name, rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
+                        std::vector<rules::TimedDecision>& out) override {
     ref_.on_gateway_event(name, parser, lookups, now, out);
   }
-  void on_tick(TimePoint now, rules::JsonParser &parser,
-               const rules::Lookups &lookups,
-               std::vector<rules::TimedDecision> &out) override {
+  void on_tick(TimePoint now, rules::JsonParser& parser, const rules::Lookups& lookups,
+               std::vector<rules::TimedDecision>& out) override {
     ref_.on_tick(now, parser, lookups, out);
   }
-  void on_device_event(const Event &e, std::string_view device_id,
-                       std::string_view event, rules::JsonParser &parser,
-                       const rules::Lookups &lookups, TimePoint now,
-                       std::vector<rules::TimedDecision> &out) override {
+  void on_device_event(const Event& e, std::string_view device_id, std::string_view event, rules::JsonParser& parser,
+                       const rules::Lookups& lookups, TimePoint now, std::vector<rules::TimedDecision>& out) override {
     ref_.on_device_event(e, device_id, event, parser, lookups, now, out);
   }
   std::optional<TimePoint> next_due() const override { return ref_.next_due(); }
 
-private:
+ private:
   rules::Engine engine_;
   EngineRef ref_;
 };
 
-} // namespace
+}  // namespace
 
-std::unique_ptr<RuleDriver>
-make_engine_driver(const std::vector<rules::RuleSpec> &specs, bool has_upstream,
-                   std::string gateway_id, Diagnostics &diags) {
+std::unique_ptr<RuleDriver> make_engine_driver(const std::vector<rules::RuleSpec>& specs, bool has_upstream,
+                                               std::string gateway_id, Diagnostics& diags) {
   auto set = rules::RuleSet::compile(specs, diags, has_upstream);
-  if (!set)
-    return nullptr;
+  if (!set) return nullptr;
   return std::make_unique<EngineDriver>(std::move(set), std::move(gateway_id));
 }
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

@@ -26,14 +26,13 @@ class EngineRef final : public RuleDriver {
   EngineRef(rules::Engine& engine, std::string gateway_id);
   void on_event(const Event& e, rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
                 std::vector<rules::TimedDecision>& out) override;
-  void on_gateway_event(std::string_view name, rules::JsonParser& parser, const rules::Lookups& lookups,
-                        TimePoint now, std::vector<rules::TimedDecision>& out) override;
+  void on_gateway_event(std::string_view name, rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
+                        std::vector<rules::TimedDecision>& out) override;
   void on_tick(TimePoint now, rules::JsonParser& parser, const rules::Lookups& lookups,
                std::vector<rules::TimedDecision>& out) override;
   std::optional<TimePoint> next_due() const override;
-  void on_device_event(const Event& e, std::string_view device_id, std::string_view event,
-                       rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
-                       std::vector<rules::TimedDecision>& out) override;
+  void on_device_event(const Event& e, std::string_view device_id, std::string_view event, rules::JsonParser& parser,
+                       const rules::Lookups& lookups, TimePoint now, std::vector<rules::TimedDecision>& out) override;
 
  private:
   rules::Engine& engine_;
@@ -43,8 +42,7 @@ class EngineRef final : public RuleDriver {
 // Compiles `specs` (errors into `diags`, positioned); nullptr if any rule has
 // an error. `has_upstream`: an upstream is configured (publish/forward to
 // upstream needs it). `gateway_id` is `gateway.id` in expressions.
-std::unique_ptr<RuleDriver>
-make_engine_driver(const std::vector<rules::RuleSpec> &specs, bool has_upstream,
-                   std::string gateway_id, Diagnostics &diags);
+std::unique_ptr<RuleDriver> make_engine_driver(const std::vector<rules::RuleSpec>& specs, bool has_upstream,
+                                               std::string gateway_id, Diagnostics& diags);
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

@@ -40,16 +40,15 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options)
                               p_.status, [this](std::string_view name) { gateway_event(name); }},
         std::move(o));
   };
-  make_link(p_.local, opt_.local_max_inflight,
-            link_options(opt_.local_reconnect_min, opt_.local_reconnect_max, opt_.local_subscriptions,
-                         opt_.status_online));
+  make_link(
+      p_.local, opt_.local_max_inflight,
+      link_options(opt_.local_reconnect_min, opt_.local_reconnect_max, opt_.local_subscriptions, opt_.status_online));
   if (p_.upstream) {
     make_link(*p_.upstream, opt_.upstream_max_inflight,
               link_options(opt_.upstream_reconnect_min, opt_.upstream_reconnect_max, opt_.upstream_subscriptions,
                            opt_.status_online));
   }
-  intake_ = std::make_unique<IntakeGuard>(*links_[static_cast<int>(Link::local)], p_.metrics, p_.log,
-                                          opt_.journal_max);
+  intake_ = std::make_unique<IntakeGuard>(*links_[static_cast<int>(Link::local)], p_.metrics, p_.log, opt_.journal_max);
   committed_seq_ = p_.outbox.journal_position();
   released_seq_ = committed_seq_;
   rules_.start(p_.rules);
@@ -130,7 +129,7 @@ void EngineLoop::take_journal() {
     }
     pump_forwarders();
     if (http_) http_->pump(p_.clock.mono(), wall_ms());
-    handle_link_events();  // acks that arrived meanwhile ride the next batch
+    handle_link_events();                                           // acks that arrived meanwhile ride the next batch
     if (p_.status) p_.status->on_loop(p_.outbox, rules_.engine());  // a long catch-up is not a stall
   }
 }
@@ -289,9 +288,7 @@ MonoTime EngineLoop::next_deadline(MonoTime now) const {
   if (const rules::Engine* engine = rules_.engine()) {
     if (auto due = engine->next_due()) rules_due = now + std::max(Duration::zero(), *due - p_.clock.now());
   }
-  auto link_due = [&](const std::unique_ptr<LinkSupervisor>& ls) {
-    return ls ? ls->next_deadline(now) : std::nullopt;
-  };
+  auto link_due = [&](const std::unique_ptr<LinkSupervisor>& ls) { return ls ? ls->next_deadline(now) : std::nullopt; };
   return timers_.next_deadline(
       now, {link_due(links_[0]), link_due(links_[1]), p_.service ? std::optional(p_.service->next_due()) : std::nullopt,
             rules_due, http_ ? http_->next_deadline(now, wall_ms()) : std::nullopt, device_deadline(now)});

@@ -59,14 +59,14 @@ struct EngineOptions {
   std::string gateway_id;
   uint64_t journal_max = 64ull << 20;  // local link paused above, resumed below half
   bool sync_full = false;
-  size_t batch_bytes = 8u << 20;       // journal bytes per batch (DiskSizing: smaller on a small disk)
+  size_t batch_bytes = 8u << 20;  // journal bytes per batch (DiskSizing: smaller on a small disk)
   Duration local_reconnect_min = std::chrono::seconds(1), local_reconnect_max = std::chrono::seconds(30);
   Duration upstream_reconnect_min = std::chrono::seconds(1), upstream_reconnect_max = std::chrono::minutes(2);
   std::vector<Subscription> local_subscriptions;
   std::vector<Subscription> upstream_subscriptions;
   size_t local_max_inflight = 64;
   size_t upstream_max_inflight = 64;
-  uint64_t max_messages = 1'000'000;   // for the 80 % warning
+  uint64_t max_messages = 1'000'000;                     // for the 80 % warning
   std::string status_online = "{\"state\":\"online\"}";  // retained on edgegw/<id>/status
 };
 
@@ -77,11 +77,11 @@ struct EngineParts {
   EventFd& wake;
   LinkEventQueue& events;
   MqttLink& local;
-  MqttLink* upstream;                  // null: no upstream configured
+  MqttLink* upstream;  // null: no upstream configured
   Metrics& metrics;
-  const Clock& clock;                  // every time the loop and its parts read (SystemClock in the daemon)
+  const Clock& clock;  // every time the loop and its parts read (SystemClock in the daemon)
   std::shared_ptr<spdlog::logger> log;
-  int signal_fd = -1;                  // signalfd for SIGTERM, SIGINT, SIGHUP
+  int signal_fd = -1;                           // signalfd for SIGTERM, SIGINT, SIGHUP
   std::shared_ptr<const rules::RuleSet> rules;  // null or empty: routes only
   // SIGHUP: loads and compiles the rule files again; null (after logging
   // every error) keeps the old rules running.
@@ -160,30 +160,30 @@ class EngineLoop {
 
   EngineParts p_;
   EngineOptions opt_;
-  std::unique_ptr<Forwarder> forwarders_[2];      // by Link; [upstream] null: no upstream
-  std::unique_ptr<LinkSupervisor> links_[2];      // by Link, each with its forwarder
-  std::unique_ptr<IntakeGuard> intake_;           // backpressure on links_[local]
+  std::unique_ptr<Forwarder> forwarders_[2];  // by Link; [upstream] null: no upstream
+  std::unique_ptr<LinkSupervisor> links_[2];  // by Link, each with its forwarder
+  std::unique_ptr<IntakeGuard> intake_;       // backpressure on links_[local]
   std::atomic<bool> stop_requested_{false};
 
   // Reused per batch: no allocation once warm.
-  JournalBatch batch_;  // read from the journal, not yet committed
-  rules::JsonParser parser_;                         // reused for every event's payload
-  std::vector<rules::TimedDecision> pending_;        // from timers and gateway events, for the next batch
-  MemoryLookups lookups_;                            // state.NAME and previous payloads
-  EventPipeline pipeline_;                           // the per-event order, shared with `edgegw test`
-  RuleReload rules_;                                 // the rule engine; null engine(): routes only
+  JournalBatch batch_;                         // read from the journal, not yet committed
+  rules::JsonParser parser_;                   // reused for every event's payload
+  std::vector<rules::TimedDecision> pending_;  // from timers and gateway events, for the next batch
+  MemoryLookups lookups_;                      // state.NAME and previous payloads
+  EventPipeline pipeline_;                     // the per-event order, shared with `edgegw test`
+  RuleReload rules_;                           // the rule engine; null engine(): routes only
   EngineTimers timers_;
   ClockWatch clock_watch_;
   BacklogLog backlog_log_;
   std::vector<LinkEvent> link_events_;
   uint64_t committed_seq_ = 0;
   uint64_t released_seq_ = 0;
-  uint64_t commit_failures_ = 0;          // in a row; logged once, and once when it ends
+  uint64_t commit_failures_ = 0;                          // in a row; logged once, and once when it ends
   ReasonLimiter checkpoint_log_{std::chrono::hours(24)};  // a failing checkpoint: each new reason once
   int exit_code_ = 0;
   MonoTime next_http_warn_{};
   MonoTime next_bad_topic_warn_{};
-  std::unique_ptr<HttpDispatch> http_;   // set when parts.http is
+  std::unique_ptr<HttpDispatch> http_;  // set when parts.http is
 };
 
 }  // namespace edgegw::gateway

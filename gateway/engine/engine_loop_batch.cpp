@@ -31,7 +31,7 @@ Status EngineLoop::commit_batch(size_t take) {
   auto& records = batch_.records();
   take = std::min(take, records.size());
   const bool with_records = take > 0 || records.empty();  // else only the drain
-  watch_clock();  // before the batch stamps rows with the new time
+  watch_clock();                                          // before the batch stamps rows with the new time
   int64_t now_ms = wall_ms();
   if (auto s = p_.outbox.begin(); !s.ok()) return s;
   BatchTally tally;
@@ -201,8 +201,10 @@ Status EngineLoop::append_enqueue(rules::Enqueue& q, int64_t now_ms, BatchTally&
   row.created_ms = now_ms;
   auto r = p_.outbox.append(std::move(row), q.latest_only && !up);
   if (!r.ok()) return r.status();
-  if (r->stored) ++tally.appended[static_cast<int>(q.link)];
-  else ++tally.rejected;
+  if (r->stored)
+    ++tally.appended[static_cast<int>(q.link)];
+  else
+    ++tally.rejected;
   tally.dropped += r->dropped_oldest;
   tally.replaced += r->replaced;
   return Status();

@@ -40,14 +40,13 @@ class EventPipeline {
   class Effects {
    public:
     virtual ~Effects() = default;
-    virtual Status route(rules::Enqueue& row) = 0;          // stage 2: a forward route's row
-    virtual Status decide(rules::TimedDecision& d) = 0;     // stages 3 and 4, and timers
+    virtual Status route(rules::Enqueue& row) = 0;       // stage 2: a forward route's row
+    virtual Status decide(rules::TimedDecision& d) = 0;  // stages 3 and 4, and timers
   };
 
-  EventPipeline(const rules::Routes& routes, MemoryLookups& lookups, rules::JsonParser& parser,
-                std::string gateway_id);
+  EventPipeline(const rules::Routes& routes, MemoryLookups& lookups, rules::JsonParser& parser, std::string gateway_id);
 
-  void set_rules(RuleDriver* rules) { rules_ = rules; }            // null: no rules
+  void set_rules(RuleDriver* rules) { rules_ = rules; }             // null: no rules
   void set_devices(DeviceTracker* devices) { devices_ = devices; }  // null: no device registry
   RuleDriver* rules() const { return rules_; }
 
@@ -72,7 +71,7 @@ class EventPipeline {
   std::string gateway_id_;
   RuleDriver* rules_ = nullptr;
   DeviceTracker* devices_ = nullptr;
-  std::vector<rules::Enqueue> rows_;               // reused: no allocation once warm
+  std::vector<rules::Enqueue> rows_;  // reused: no allocation once warm
   std::vector<rules::TimedDecision> decisions_;
 };
 

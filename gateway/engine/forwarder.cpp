@@ -10,7 +10,10 @@ int index_of(Priority p) { return static_cast<int>(p); }
 }  // namespace
 
 Forwarder::Forwarder(Link link, Outbox& outbox, Publisher& publisher, size_t max_inflight)
-    : link_(link), outbox_(outbox), publisher_(publisher), configured_inflight_(std::max<size_t>(1, max_inflight)),
+    : link_(link),
+      outbox_(outbox),
+      publisher_(publisher),
+      configured_inflight_(std::max<size_t>(1, max_inflight)),
       max_inflight_(configured_inflight_) {}
 
 void Forwarder::limit_window(size_t broker_receive_maximum) {

@@ -106,15 +106,15 @@ class Forwarder {
     Priority priority;
     int64_t created_ms;
   };
-  std::map<int64_t, InFlight> inflight_;    // handed to the client, no PUBACK yet
-  std::set<int64_t> acked_;                 // PUBACK seen or poisoned, remove not committed yet
-  std::vector<int64_t> removing_;           // acked: removed by the next batch
-  std::vector<Poisoned> poisoned_;          // dead-lettered by the next batch
-  size_t written_removes_ = 0;              // how many of each the last write_removals() wrote
+  std::map<int64_t, InFlight> inflight_;  // handed to the client, no PUBACK yet
+  std::set<int64_t> acked_;               // PUBACK seen or poisoned, remove not committed yet
+  std::vector<int64_t> removing_;         // acked: removed by the next batch
+  std::vector<Poisoned> poisoned_;        // dead-lettered by the next batch
+  size_t written_removes_ = 0;            // how many of each the last write_removals() wrote
   size_t written_poisoned_ = 0;
   uint32_t max_packet_size_ = 0;
-  int64_t cursor_[2] = {0, 0};              // last seq read, per priority
-  std::vector<OutboxRow> page_;             // reused read buffer
+  int64_t cursor_[2] = {0, 0};   // last seq read, per priority
+  std::vector<OutboxRow> page_;  // reused read buffer
 };
 
 }  // namespace edgegw::gateway

@@ -12,7 +12,8 @@ Status JournalBatch::fill(size_t max_records, size_t max_bytes) {
 
 uint64_t JournalBatch::bytes_of_first(size_t n) const {
   uint64_t bytes = 0;
-  for (size_t i = 0; i < std::min(n, records_.size()); ++i) bytes += records_[i].topic.size() + records_[i].payload.size();
+  for (size_t i = 0; i < std::min(n, records_.size()); ++i)
+    bytes += records_[i].topic.size() + records_[i].payload.size();
   return bytes;
 }
 

@@ -15,9 +15,7 @@ constexpr auto kWarnEvery = std::chrono::seconds(60);  // repeated warnings, at 
 // again (not authorized, topic name invalid, packet too large, payload
 // format invalid, unspecified...). Quota exceeded and packet identifier in
 // use are about the moment, not the row: those are sent again.
-bool refused_for_good(int reason_code) {
-  return reason_code >= 0x80 && reason_code != 0x91 && reason_code != 0x97;
-}
+bool refused_for_good(int reason_code) { return reason_code >= 0x80 && reason_code != 0x91 && reason_code != 0x97; }
 
 }  // namespace
 

@@ -36,9 +36,9 @@ class LinkSupervisor {
  public:
   struct Parts {
     Link link;
-    std::string server_uri;        // for log lines
+    std::string server_uri;  // for log lines
     LinkControl& control;
-    Forwarder& forwarder;          // this link's queue
+    Forwarder& forwarder;  // this link's queue
     const Clock& clock;
     Metrics& metrics;
     std::shared_ptr<spdlog::logger> log;
@@ -49,7 +49,7 @@ class LinkSupervisor {
   struct Options {
     Duration reconnect_min = std::chrono::seconds(1), reconnect_max = std::chrono::seconds(30);
     std::vector<Subscription> subscriptions;
-    std::string status_online;     // retained on the will topic at each connect
+    std::string status_online;  // retained on the will topic at each connect
   };
   enum class Phase { idle, connecting, connected, paused };
 
@@ -94,8 +94,8 @@ class LinkSupervisor {
   bool ever_subscribed_ = false;
   bool was_connected_ = false;  // for logging state changes only
   uint64_t failures_ = 0;
-  MonoTime resend_at_{};        // after a refused delivery, no sends before this
-  ReasonLimiter tls_log_;       // the TLS probe's reasons: each change, a repeat once a minute
+  MonoTime resend_at_{};   // after a refused delivery, no sends before this
+  ReasonLimiter tls_log_;  // the TLS probe's reasons: each change, a repeat once a minute
 };
 
 }  // namespace edgegw::gateway

@@ -23,19 +23,18 @@
 namespace edgegw::gateway {
 
 class MemoryLookups : public rules::Lookups {
-public:
-  rules::Value previous(const Event &event,
-                        std::span<const rules::PathKey> path) const override;
+ public:
+  rules::Value previous(const Event& event, std::span<const rules::PathKey> path) const override;
   rules::Value state(std::string_view name) const override;
 
   // After an event has been evaluated: it becomes its topic's previous payload.
-  void remember(const Event &event);
-  void set_state(const std::string &name, rules::Value value);
+  void remember(const Event& event);
+  void set_state(const std::string& name, rules::Value value);
 
-private:
+ private:
   std::map<std::pair<Link, std::string>, std::string, std::less<>> previous_;
   std::map<std::string, rules::Value, std::less<>> state_;
   mutable rules::JsonParser parser_;
 };
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

@@ -28,8 +28,8 @@ class RuleReload {
   // Loads and compiles the rule files again; null (after logging every error) keeps the old rules.
   using Loader = std::function<std::shared_ptr<const rules::RuleSet>()>;
 
-  RuleReload(SqliteOutbox& outbox, EventPipeline& pipeline, std::string gateway_id,
-             std::shared_ptr<spdlog::logger> log, Loader load);
+  RuleReload(SqliteOutbox& outbox, EventPipeline& pipeline, std::string gateway_id, std::shared_ptr<spdlog::logger> log,
+             Loader load);
 
   // The rules at start-up: an engine only if there are rules (null or empty: routes only).
   void start(const std::shared_ptr<const rules::RuleSet>& rules);
@@ -48,8 +48,8 @@ class RuleReload {
   std::string gateway_id_;
   std::shared_ptr<spdlog::logger> log_;
   Loader load_;
-  std::unique_ptr<rules::Engine> engine_;    // null: no rules loaded
-  std::unique_ptr<EngineRef> engine_ref_;    // engine_ as the pipeline calls it
+  std::unique_ptr<rules::Engine> engine_;  // null: no rules loaded
+  std::unique_ptr<EngineRef> engine_ref_;  // engine_ as the pipeline calls it
 };
 
 }  // namespace edgegw::gateway

@@ -40,9 +40,9 @@ class CircuitBreaker {
 
  private:
   State state_ = State::closed;
-  int failures_ = 0;          // consecutive, while closed
+  int failures_ = 0;  // consecutive, while closed
   MonoTime open_until_{};
-  bool trial_out_ = false;    // half_open: the one trial call is running
+  bool trial_out_ = false;  // half_open: the one trial call is running
 };
 
 // The breakers of every host a webhook calls, by host_key().

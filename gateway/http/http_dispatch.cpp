@@ -11,8 +11,8 @@ namespace edgegw::gateway {
 
 namespace {
 
-constexpr size_t kScanChunk = 64;                    // due rows read per query
-constexpr int64_t kErrorRetryMs = 1000;              // after a failed query, look again this much later
+constexpr size_t kScanChunk = 64;        // due rows read per query
+constexpr int64_t kErrorRetryMs = 1000;  // after a failed query, look again this much later
 
 std::vector<std::pair<std::string, std::string>> parse_headers(const std::string& json_text) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -62,8 +62,10 @@ bool HttpDispatch::take_results(MonoTime now) {
     if (it == in_flight_.end()) continue;
     CircuitBreaker& b = breakers_.of(it->second.host);
     auto before = b.state();
-    if (o.delivered || !o.host_failed) b.on_success();  // the host answered
-    else b.on_failure(now);
+    if (o.delivered || !o.host_failed)
+      b.on_success();  // the host answered
+    else
+      b.on_failure(now);
     note_breaker(it->second.host, before, b);
     results_.push_back(std::move(o));
   }
@@ -91,8 +93,8 @@ Status HttpDispatch::apply(const HttpOutcome& o, const InFlight& f, int64_t now_
     return outbox_.http_deadletter(o.id, attempts, o.error, now_ms);
   }
   double r = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
-      retry_delay(attempts, opt_.retry_base, opt_.retry_cap, r));
+  auto delay =
+      std::chrono::duration_cast<std::chrono::milliseconds>(retry_delay(attempts, opt_.retry_base, opt_.retry_cap, r));
   return outbox_.http_retry_later(o.id, attempts, now_ms + delay.count());
 }
 
@@ -110,8 +112,8 @@ void HttpDispatch::committed() {
       log_->warn("http: rule '{}': {} '{}' failed {} time(s), last: {}; moved to the dead letters", row.rule,
                  row.method, row.url, attempts, o.error);
     } else {
-      log_->debug("http: rule '{}': {} '{}' failed (attempt {} of {}): {}; retrying with backoff", row.rule,
-                  row.method, row.url, attempts, row.retries + 1, o.error);
+      log_->debug("http: rule '{}': {} '{}' failed (attempt {} of {}): {}; retrying with backoff", row.rule, row.method,
+                  row.url, attempts, row.retries + 1, o.error);
     }
     in_flight_.erase(o.id);
   }
@@ -132,8 +134,9 @@ bool HttpDispatch::dispatch(const HttpRow& row, MonoTime now) {
   auto before = b.state();
   if (!b.allow(now)) return false;  // open: the row waits and keeps its attempts
   note_breaker(host, before, b);
-  HttpJob job{row.id, row.method, row.url, parse_headers(row.headers_json), row.body,
-              std::chrono::milliseconds(std::max<int64_t>(row.timeout_ms, 1))};
+  HttpJob job{row.id,   row.method,
+              row.url,  parse_headers(row.headers_json),
+              row.body, std::chrono::milliseconds(std::max<int64_t>(row.timeout_ms, 1))};
   in_flight_.emplace(row.id, InFlight{row, std::move(host)});
   worker_.submit(std::move(job));
   return true;
@@ -166,8 +169,10 @@ void HttpDispatch::pump(MonoTime now, int64_t now_ms) {
     if (rows.size() < kScanChunk) break;
   }
   auto next = outbox_.http_next_due(now_ms);
-  if (next.ok()) next_due_ms_ = *next;
-  else next_due_ms_ = now_ms + kErrorRetryMs;
+  if (next.ok())
+    next_due_ms_ = *next;
+  else
+    next_due_ms_ = now_ms + kErrorRetryMs;
 }
 
 std::optional<MonoTime> HttpDispatch::next_deadline(MonoTime now, int64_t now_ms) const {

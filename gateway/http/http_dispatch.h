@@ -34,8 +34,8 @@
 namespace edgegw::gateway {
 
 struct HttpDispatchOptions {
-  size_t max_in_flight = 8;                           // jobs handed to the worker at a time
-  Duration retry_base = std::chrono::seconds(1);      // 1 s, 2 s, 4 s, ...
+  size_t max_in_flight = 8;                       // jobs handed to the worker at a time
+  Duration retry_base = std::chrono::seconds(1);  // 1 s, 2 s, 4 s, ...
   Duration retry_cap = std::chrono::minutes(5);
   uint64_t seed = std::random_device{}();
 };

@@ -46,9 +46,9 @@ void* load_factory(const char* file, const char* symbol, std::string& error) {
     return nullptr;
   }
   error = "cannot find " + std::string(file) +
-          (candidates.empty() ? std::string(" (no /proc/self/exe)")
-                              : " in " + candidates[0].parent_path().string() + " or " +
-                                    candidates[1].parent_path().string());
+          (candidates.empty()
+               ? std::string(" (no /proc/self/exe)")
+               : " in " + candidates[0].parent_path().string() + " or " + candidates[1].parent_path().string());
   return nullptr;
 }
 

@@ -40,9 +40,9 @@ struct HttpJob {
 
 struct HttpOutcome {
   int64_t id = 0;
-  bool delivered = false;     // a 2xx answer
-  bool host_failed = false;   // transport error, timeout, 5xx or 429: counts against the host's breaker
-  std::string error;          // when not delivered: "HTTP 500", or curl's message
+  bool delivered = false;    // a 2xx answer
+  bool host_failed = false;  // transport error, timeout, 5xx or 429: counts against the host's breaker
+  std::string error;         // when not delivered: "HTTP 500", or curl's message
 };
 
 // One request at a time, from one thread (the HttpWorker's); keeps its

@@ -23,9 +23,9 @@ int abort_if_stopping(void* stopping, curl_off_t, curl_off_t, curl_off_t, curl_o
 
 bool has_header(const HttpJob& job, std::string_view name) {
   return std::any_of(job.headers.begin(), job.headers.end(), [&](const auto& h) {
-    return std::equal(h.first.begin(), h.first.end(), name.begin(), name.end(),
-                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                  std::tolower(static_cast<unsigned char>(b)); });
+    return std::equal(h.first.begin(), h.first.end(), name.begin(), name.end(), [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    });
   });
 }
 

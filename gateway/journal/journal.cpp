@@ -50,12 +50,12 @@ std::string Journal::segment_path(uint64_t first_seq) const {
 
 // ---- append: any thread --------------------------------------------------
 
-Result<uint64_t> Journal::append(Link link, std::string_view topic, std::string_view payload,
-                                 int qos, bool retain, int64_t received_ms) {
+Result<uint64_t> Journal::append(Link link, std::string_view topic, std::string_view payload, int qos, bool retain,
+                                 int64_t received_ms) {
   if (qos < 0 || qos > 2) return Status::error("journal", "qos must be 0, 1 or 2");
   if (topic.size() > fmt::kMaxTopicBytes || payload.size() > fmt::kMaxPayloadBytes) {
-    return Status::error("journal", "record too large: topic " + std::to_string(topic.size()) +
-                                        " bytes, payload " + std::to_string(payload.size()) + " bytes");
+    return Status::error("journal", "record too large: topic " + std::to_string(topic.size()) + " bytes, payload " +
+                                        std::to_string(payload.size()) + " bytes");
   }
   std::lock_guard lock(mu_);
   if (broken_) return Status::error(opts_.dir, "journal unusable after a failed append; restart to recover it");

@@ -55,7 +55,7 @@ struct JournalRecovery {
   // complete records after it were cut too and are lost. Their number is
   // unknown when they were in the last segment.
   bool corrupt_mid_journal = false;
-  std::string corrupt_detail;    // "00000000000000000001.seg at 4096: bad crc"
+  std::string corrupt_detail;  // "00000000000000000001.seg at 4096: bad crc"
   // Seqs above committed_seq that no segment holds (a gap between segments,
   // e.g. after an earlier segment's tail was cut): known lost records.
   uint64_t missing_records = 0;
@@ -88,8 +88,8 @@ class Journal {
   // then the partial record is truncated away, or, if that fails too or the
   // fdatasync failed, every later append fails (the cut happens at the next
   // open), so no half record ever sits before a complete one.
-  Result<uint64_t> append(Link link, std::string_view topic, std::string_view payload, int qos,
-                          bool retain, int64_t received_ms);
+  Result<uint64_t> append(Link link, std::string_view topic, std::string_view payload, int qos, bool retain,
+                          int64_t received_ms);
 
   // Engine thread only. Appends to `out` the records after the last one
   // returned, in seq order: at most max_records, and stopping once about
@@ -141,7 +141,7 @@ class Journal {
   JournalOptions opts_;
   int dir_fd_ = -1;
 
-  std::mutex mu_;  // guards everything below up to the atomics
+  std::mutex mu_;                  // guards everything below up to the atomics
   std::vector<Segment> segments_;  // sorted by first_seq; back() is being written
   int write_fd_ = -1;
   uint64_t next_seq_ = 1;

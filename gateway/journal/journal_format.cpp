@@ -76,8 +76,8 @@ HeaderCheck check_segment_header(std::string_view head) {
   return HeaderCheck::ok;
 }
 
-void encode_record(std::string& out, uint64_t seq, Link link, int qos, bool retain,
-                   int64_t received_ms, std::string_view topic, std::string_view payload) {
+void encode_record(std::string& out, uint64_t seq, Link link, int qos, bool retain, int64_t received_ms,
+                   std::string_view topic, std::string_view payload) {
   const size_t body = kBodyFixedBytes + topic.size() + payload.size();
   out.resize(kFrameHeaderBytes + body);
   char* p = out.data() + kFrameHeaderBytes;

@@ -24,23 +24,23 @@ namespace edgegw::gateway {
 
 // One ingress message as the journal stores it.
 struct JournalRecord {
-  uint64_t seq = 0;           // 1, 2, 3, ... in append order
-  Link link = Link::local;    // which broker it came from
+  uint64_t seq = 0;         // 1, 2, 3, ... in append order
+  Link link = Link::local;  // which broker it came from
   int qos = 0;
   bool retain = false;
-  int64_t received_ms = 0;    // wall clock, unix ms
+  int64_t received_ms = 0;  // wall clock, unix ms
   std::string topic;
-  std::string payload;        // raw bytes, NULs included
+  std::string payload;  // raw bytes, NULs included
 };
 
 namespace journal_format {
 
 constexpr uint32_t kVersion = 1;
 constexpr size_t kSegmentHeaderBytes = 16;
-constexpr size_t kFrameHeaderBytes = 8;        // length + CRC
-constexpr size_t kBodyFixedBytes = 25;         // body without topic and payload
-constexpr size_t kMaxTopicBytes = 65535;       // the MQTT limit
-constexpr size_t kMaxPayloadBytes = 64u << 20; // far above any sane buffer.max_payload
+constexpr size_t kFrameHeaderBytes = 8;         // length + CRC
+constexpr size_t kBodyFixedBytes = 25;          // body without topic and payload
+constexpr size_t kMaxTopicBytes = 65535;        // the MQTT limit
+constexpr size_t kMaxPayloadBytes = 64u << 20;  // far above any sane buffer.max_payload
 // A length field above this is garbage, not a record to allocate for.
 constexpr size_t kMaxBodyBytes = kBodyFixedBytes + kMaxTopicBytes + kMaxPayloadBytes;
 
@@ -65,8 +65,8 @@ inline size_t frame_bytes(size_t topic_len, size_t payload_len) {
 
 // Replaces `out` with the framed record (its capacity is reused). The caller
 // has checked qos in 0..2 and the topic and payload size limits.
-void encode_record(std::string& out, uint64_t seq, Link link, int qos, bool retain,
-                   int64_t received_ms, std::string_view topic, std::string_view payload);
+void encode_record(std::string& out, uint64_t seq, Link link, int qos, bool retain, int64_t received_ms,
+                   std::string_view topic, std::string_view payload);
 
 enum class Decode { ok, need_more, bad };
 struct Decoded {
@@ -74,8 +74,8 @@ struct Decoded {
   // ok: bytes consumed; need_more: bytes the frame needs (at least); bad: the
   // frame's size when the length field was sane, else 0.
   size_t frame_bytes = 0;
-  uint64_t seq = 0;        // ok only
-  const char* why = "";    // bad only: "bad length", "bad crc", ...
+  uint64_t seq = 0;      // ok only
+  const char* why = "";  // bad only: "bad length", "bad crc", ...
 };
 // Decodes the frame at the start of `in`. With `out` null it only validates
 // (used by the recovery scan, which needs no copies).

@@ -12,9 +12,7 @@
 
 namespace edgegw::gateway::journal_io {
 
-Status sys_error(std::string context, int err) {
-  return Status::error(std::move(context), std::strerror(err));
-}
+Status sys_error(std::string context, int err) { return Status::error(std::move(context), std::strerror(err)); }
 
 Status make_dirs(const std::string& dir) {
   for (size_t pos = 1; pos <= dir.size(); ++pos) {

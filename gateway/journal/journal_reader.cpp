@@ -21,9 +21,7 @@ void JournalReader::close_fd() {
   buf_len_ = 0;
 }
 
-std::string JournalReader::path(const std::string& dir) const {
-  return dir + "/" + fmt::segment_file_name(seg_first_);
-}
+std::string JournalReader::path(const std::string& dir) const { return dir + "/" + fmt::segment_file_name(seg_first_); }
 
 void JournalReader::position(uint64_t seg_first, uint64_t offset, uint64_t next_seq) {
   close_fd();
@@ -44,8 +42,8 @@ std::string_view JournalReader::buffered() const {
 
 Status JournalReader::fill(size_t need, uint64_t end, size_t chunk, int dir_fd, const std::string& dir) {
   if (offset_ + need > end) {
-    return Status::error(path(dir), "record at offset " + std::to_string(offset_) +
-                                   " runs past the end of the written data");
+    return Status::error(path(dir),
+                         "record at offset " + std::to_string(offset_) + " runs past the end of the written data");
   }
   if (fd_ < 0) {
     const std::string name = fmt::segment_file_name(seg_first_);
@@ -73,8 +71,8 @@ Status JournalReader::check(const fmt::Decoded& d, const std::string& dir) const
   if (d.kind == fmt::Decode::ok && d.seq == next_seq_) return {};
   const std::string where = "record at offset " + std::to_string(offset_) + ": ";
   if (d.kind != fmt::Decode::ok) return Status::error(path(dir), where + d.why);
-  return Status::error(path(dir), where + "seq " + std::to_string(d.seq) + " where " +
-                                      std::to_string(next_seq_) + " was expected");
+  return Status::error(
+      path(dir), where + "seq " + std::to_string(d.seq) + " where " + std::to_string(next_seq_) + " was expected");
 }
 
 void JournalReader::advance(size_t frame_bytes) {

@@ -59,7 +59,7 @@ class JournalReader {
   uint64_t next_seq_ = 0;  // its expected seq
   int fd_ = -1;            // opened lazily on seg_first_
   std::vector<char> buf_;
-  uint64_t buf_off_ = 0;   // file offset of buf_[0]
+  uint64_t buf_off_ = 0;  // file offset of buf_[0]
   size_t buf_len_ = 0;
   uint64_t consumed_ = 0;  // frame bytes returned since open
   uint64_t released_ = 0;

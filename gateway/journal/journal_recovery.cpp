@@ -26,20 +26,20 @@ constexpr size_t kScanChunk = 1 << 20;
 // One segment after its repair.
 struct Scan {
   uint64_t first = 0;
-  uint64_t size = 0;           // bytes kept
-  uint64_t last_seq = 0;       // 0: no records
-  uint64_t pending = 0;        // records after committed_seq
+  uint64_t size = 0;      // bytes kept
+  uint64_t last_seq = 0;  // 0: no records
+  uint64_t pending = 0;   // records after committed_seq
   uint64_t pending_bytes = 0;
   uint64_t reader_offset = 0;  // the first record after committed_seq; 0: none here
   uint64_t reader_seq = 0;
-  bool removed = false;        // a torn header: the file is gone
+  bool removed = false;  // a torn header: the file is gone
 };
 
 // Where the valid records of a segment end, and what stopped the walk.
 struct Stop {
   uint64_t at = 0;
-  bool torn = false;            // the last record runs past the end of the file
-  uint64_t bad_frame = 0;       // size of the bad record, when its length was sane
+  bool torn = false;       // the last record runs past the end of the file
+  uint64_t bad_frame = 0;  // size of the bad record, when its length was sane
   std::string why;
 };
 
@@ -86,8 +86,7 @@ Status Journal::Recovery::run() {
   }
   const uint64_t next_seq = std::max(last_seq, committed_) + 1;
   if (Status st = open_writer(scans, next_seq); !st.ok()) return st;
-  auto start = std::find_if(scans.begin(), scans.end(),
-                            [](const Scan& s) { return s.reader_offset != 0; });
+  auto start = std::find_if(scans.begin(), scans.end(), [](const Scan& s) { return s.reader_offset != 0; });
   if (start != scans.end()) {
     j_.reader_->position(start->first, start->reader_offset, start->reader_seq);
   } else {

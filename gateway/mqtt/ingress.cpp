@@ -11,9 +11,9 @@ namespace edgegw::gateway {
 
 void Ingress::on_message(Link link, const mqtt::message& msg) {
   const auto& payload = msg.get_payload_ref();
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   if (payload.size() > max_payload_) {
     Metrics::add(metrics_.dropped_oversize);
     // Rate-limited: one line a minute at most.
@@ -29,8 +29,7 @@ void Ingress::on_message(Link link, const mqtt::message& msg) {
   auto r = journal_.append(link, topic, bytes, msg.get_qos(), msg.is_retained(), now_ms);
   if (!r.ok() && r.status().detail() == std::strerror(ENOSPC) && release_reserve_) {
     if (const uint64_t freed = release_reserve_(); freed > 0) {
-      log_->warn("journal: the disk is full; released the {}-byte reserve to keep what the broker still sends",
-                 freed);
+      log_->warn("journal: the disk is full; released the {}-byte reserve to keep what the broker still sends", freed);
       r = journal_.append(link, topic, bytes, msg.get_qos(), msg.is_retained(), now_ms);
     }
   }

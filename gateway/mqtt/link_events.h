@@ -20,7 +20,7 @@ namespace edgegw::gateway {
 struct Connected {
   Link link;
   bool session_present;
-  int receive_maximum = 65535;  // MQTT 5 CONNACK Receive Maximum (65535 when absent)
+  int receive_maximum = 65535;       // MQTT 5 CONNACK Receive Maximum (65535 when absent)
   uint32_t maximum_packet_size = 0;  // MQTT 5 CONNACK Maximum Packet Size (0: none announced)
   // The first connect of a new Paho client (MqttLink::connect): Paho resends
   // nothing, whatever the session, so every row in flight is sent again.

@@ -18,7 +18,8 @@ int64_t context_seq(void* ctx) { return static_cast<int64_t>(reinterpret_cast<in
 
 std::string token_reason(const mqtt::token& tok) {
   int rc = tok.get_return_code();
-  std::string msg = rc == 0 ? "failed" : "return code " + std::to_string(rc) + " (" + mqtt::exception::error_str(rc) + ")";
+  std::string msg =
+      rc == 0 ? "failed" : "return code " + std::to_string(rc) + " (" + mqtt::exception::error_str(rc) + ")";
   if (tok.get_reason_code() != mqtt::ReasonCode::SUCCESS) {
     msg += " (reason code " + std::to_string(static_cast<int>(tok.get_reason_code())) + ")";
   }
@@ -30,7 +31,8 @@ std::string token_reason(const mqtt::token& tok) {
 // The action listeners Paho calls on its thread. Each only pushes an event.
 class MqttLink::Listeners {
  public:
-  Listeners(Link link, LinkEventQueue& events) : connect(link, events), subscribe(link, events), deliver(link, events) {}
+  Listeners(Link link, LinkEventQueue& events)
+      : connect(link, events), subscribe(link, events), deliver(link, events) {}
 
   struct Connect : mqtt::iaction_listener {
     Connect(Link l, LinkEventQueue& q) : link(l), events(q) {}
@@ -95,7 +97,9 @@ class MqttLink::Listeners {
 
   struct Deliver : mqtt::iaction_listener {
     Deliver(Link l, LinkEventQueue& q) : link(l), events(q) {}
-    void on_success(const mqtt::token& tok) override { events.push(Delivered{link, context_seq(tok.get_user_context())}); }
+    void on_success(const mqtt::token& tok) override {
+      events.push(Delivered{link, context_seq(tok.get_user_context())});
+    }
     void on_failure(const mqtt::token& tok) override {
       // MQTTASYNC_FAILURE: the publish's first write failed on a dead socket.
       if (tok.get_return_code() == MQTTASYNC_FAILURE) lost_in_write = true;
@@ -115,14 +119,18 @@ std::string paho_server_uri(const std::string& scheme, const std::string& host, 
 }
 
 MqttLink::MqttLink(Link link, LinkSettings settings, IngressSink& sink, LinkEventQueue& events)
-    : link_(link), settings_(std::move(settings)), sink_(sink), events_(events),
+    : link_(link),
+      settings_(std::move(settings)),
+      sink_(sink),
+      events_(events),
       listeners_(std::make_unique<Listeners>(link, events)) {
   make_client();
   if (settings_.tls) {
-    TlsTarget target{settings_.host, settings_.port, settings_.ca_file, settings_.cert_file, settings_.key_file,
-                     settings_.tls_verify};
-    prober_ = std::make_unique<TlsProber>(std::move(target), kTlsProbeTimeout,
-                                          [this](TlsProbeResult r) { events_.push(TlsProbed{link_, std::move(r)}); });
+    TlsTarget target{settings_.host,      settings_.port,     settings_.ca_file,
+                     settings_.cert_file, settings_.key_file, settings_.tls_verify};
+    prober_ = std::make_unique<TlsProber>(std::move(target), kTlsProbeTimeout, [this](TlsProbeResult r) {
+      events_.push(TlsProbed{link_, std::move(r)});
+    });
   }
 }
 
@@ -136,11 +144,12 @@ void MqttLink::make_client() {
   client_->set_message_callback([this](mqtt::const_message_ptr msg) {
     if (msg) sink_.on_message(link_, *msg);
   });
-  client_->set_connection_lost_handler(
-      [this](const std::string& cause) { events_.push(ConnectionLost{link_, cause.empty() ? "connection lost" : cause}); });
+  client_->set_connection_lost_handler([this](const std::string& cause) {
+    events_.push(ConnectionLost{link_, cause.empty() ? "connection lost" : cause});
+  });
   client_->set_disconnected_handler([this](const mqtt::properties&, mqtt::ReasonCode rc) {
-    events_.push(ConnectionLost{link_, "the broker disconnected us (reason code " +
-                                            std::to_string(static_cast<int>(rc)) + ")"});
+    events_.push(
+        ConnectionLost{link_, "the broker disconnected us (reason code " + std::to_string(static_cast<int>(rc)) + ")"});
   });
 }
 
@@ -189,8 +198,8 @@ Status MqttLink::connect() {
       // 0 would drop the session at every disconnect).
       opts.set_clean_start(false);
       mqtt::properties props;
-      props.add({mqtt::property::SESSION_EXPIRY_INTERVAL,
-                 static_cast<int32_t>(std::min<int64_t>(expiry, 0xFFFFFFFFll))});
+      props.add(
+          {mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int32_t>(std::min<int64_t>(expiry, 0xFFFFFFFFll))});
       // The broker never sends us a packet above this: a 10 MiB payload is
       // dropped at the broker, not read into our memory to be dropped here.
       if (s.max_packet > 0) props.add({mqtt::property::MAXIMUM_PACKET_SIZE, static_cast<int32_t>(s.max_packet)});
@@ -317,6 +326,5 @@ void MqttLink::disconnect(Duration timeout) {
 void MqttLink::probe_tls() {
   if (prober_) prober_->start();
 }
-
 
 }  // namespace edgegw::gateway

@@ -30,24 +30,24 @@ class message;
 namespace edgegw::gateway {
 
 struct LinkSettings {
-  std::string server_uri;       // tcp://host:port or ssl://host:port
-  std::string host;             // of server_uri, for the TLS probe (IPv6 without brackets)
+  std::string server_uri;  // tcp://host:port or ssl://host:port
+  std::string host;        // of server_uri, for the TLS probe (IPv6 without brackets)
   int port = 0;
   std::string client_id;
   std::string username;
   std::string password;
-  int mqtt_version = 5;         // 5 or 3 (3.1.1)
+  int mqtt_version = 5;  // 5 or 3 (3.1.1)
   Duration session_expiry = std::chrono::hours(24 * 7);
   Duration keepalive = std::chrono::seconds(30);
   Duration connect_timeout = std::chrono::seconds(10);
   int max_inflight = 64;
   bool tls = false;
   std::string ca_file, cert_file, key_file;
-  bool tls_verify = true;       // certificate chain and host name
-  std::string will_topic;       // "" = no last will
+  bool tls_verify = true;  // certificate chain and host name
+  std::string will_topic;  // "" = no last will
   std::string will_payload;
-  std::string msg_id_prefix;    // "<gateway id>:" — MQTT 5 user property edgegw-msg-id
-  uint32_t max_packet = 0;      // MQTT 5 Maximum Packet Size sent in CONNECT; 0: none
+  std::string msg_id_prefix;  // "<gateway id>:" — MQTT 5 user property edgegw-msg-id
+  uint32_t max_packet = 0;    // MQTT 5 Maximum Packet Size sent in CONNECT; 0: none
 };
 
 // Receives messages on Paho's thread. Must not block beyond one write().

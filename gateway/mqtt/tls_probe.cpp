@@ -195,12 +195,9 @@ std::string verify_reason(const VerifyFailure& f, const std::string& host) {
     case X509_V_ERR_HOSTNAME_MISMATCH:
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
       return out + " (expected " + host + ", the certificate names " + names_text(c) + ")";
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-      return out + " (notAfter " + time_text(X509_get0_notAfter(c)) + ")";
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      return out + " (notBefore " + time_text(X509_get0_notBefore(c)) + ")";
-    default:
-      break;
+    case X509_V_ERR_CERT_HAS_EXPIRED: return out + " (notAfter " + time_text(X509_get0_notAfter(c)) + ")";
+    case X509_V_ERR_CERT_NOT_YET_VALID: return out + " (notBefore " + time_text(X509_get0_notBefore(c)) + ")";
+    default: break;
   }
   std::string subject = name_text(X509_get_subject_name(c)), issuer = name_text(X509_get_issuer_name(c));
   out += " (subject " + subject + (issuer == subject ? "" : ", issuer " + issuer);
@@ -285,8 +282,8 @@ TlsProbeResult read_alert(SSL* ssl, int fd, const std::atomic<bool>* cancel) {
   return {};
 }
 
-TlsProbeResult handshake(const TlsTarget& t, SSL_CTX* ctx, int fd, SteadyClock::time_point deadline,
-                         Duration timeout, const std::atomic<bool>* cancel) {
+TlsProbeResult handshake(const TlsTarget& t, SSL_CTX* ctx, int fd, SteadyClock::time_point deadline, Duration timeout,
+                         const std::atomic<bool>* cancel) {
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx));
   if (!ssl || SSL_set_fd(ssl.get(), fd) != 1) return {TlsProbeOutcome::handshake, "TLS setup failed: " + error_queue()};
   const bool ip = is_ip_literal(t.host);

@@ -18,7 +18,7 @@ std::string node_id(std::string_view gateway_id) {
 }
 
 struct Entity {
-  const char* component;   // binary_sensor | sensor
+  const char* component;  // binary_sensor | sensor
   const char* object;
   const char* name;
   const char* value_template;

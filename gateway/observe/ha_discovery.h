@@ -27,7 +27,7 @@ struct GatewayState {  // the body of edgegw/<id>/state
   uint64_t outbox_depth = 0;
   double events_per_second = 0;
   uint64_t devices_offline = 0;
-  std::string health;   // ok | degraded | unavailable
+  std::string health;  // ok | degraded | unavailable
 };
 
 struct RetainedMessage {

@@ -25,10 +25,10 @@
 namespace edgegw::gateway {
 
 struct HealthInput {
-  bool started = false;             // outbox open, local subscriptions were in place once
+  bool started = false;  // outbox open, local subscriptions were in place once
   bool local_connected = false;
-  bool journal_paused = false;      // the local link is held down for backpressure
-  bool disk_full = false;           // DiskGuard::full()
+  bool journal_paused = false;  // the local link is held down for backpressure
+  bool disk_full = false;       // DiskGuard::full()
   bool upstream_configured = false;
   bool upstream_connected = false;
   int64_t beat_age_ms = 0;          // since the engine loop last went round
@@ -39,7 +39,7 @@ enum class HealthState { ok, degraded, unavailable };
 
 struct Health {
   HealthState state = HealthState::unavailable;
-  std::string_view reason;          // a string literal (no allocation per loop); empty when ok
+  std::string_view reason;  // a string literal (no allocation per loop); empty when ok
 
   int http_status() const { return state == HealthState::unavailable ? 503 : 200; }
   // {"status":"ok"} | {"status":"degraded","reason":...} | {"status":"unavailable","reason":...}

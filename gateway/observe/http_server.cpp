@@ -42,7 +42,9 @@ void HttpServer::add_routes() {
   });
   server_->get("/", [] {
     // Nothing on the page may load from elsewhere.
-    return HttpReply{200, "text/html; charset=utf-8", status_page_html(),
+    return HttpReply{200,
+                     "text/html; charset=utf-8",
+                     status_page_html(),
                      {{"Cache-Control", "no-store"},
                       {"Content-Security-Policy",
                        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"}}};

@@ -34,8 +34,9 @@ std::unique_ptr<Observability> make_observability(const Config& cfg, const Metri
   opt.gateway_id = cfg.gateway.id;
   opt.version = EDGEGW_VERSION;
   opt.upstream_configured = cfg.upstream.has_value();
-  opt.started_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  opt.started_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   opt.ha = ha_mode(cfg.homeassistant.discovery);
   opt.ha_prefix = cfg.homeassistant.prefix;
   opt.ha_seen = opt.ha == HaMode::automatic && ha_seen(outbox);

@@ -62,7 +62,7 @@ class ServiceNotifier {
   MonoTime last_ping_{};
   uint64_t backlog_ = 0;
   bool status_sent_ = false;
-  uint32_t last_links_ = 0;       // packed link states of the last STATUS
+  uint32_t last_links_ = 0;  // packed link states of the last STATUS
   uint64_t last_level_ = 0;
 };
 

@@ -43,13 +43,13 @@ struct StatusOptions {
   std::string gateway_id;
   std::string version;
   bool upstream_configured = false;
-  int64_t started_ms = 0;                 // wall clock
+  int64_t started_ms = 0;  // wall clock
   int64_t publish_every_ms = 1000;
-  int64_t history_every_ms = 30'000;      // sparkline: 120 samples = the last hour
-  int64_t ha_refresh_ms = 15'000;         // the retained state topic, besides on change
+  int64_t history_every_ms = 30'000;  // sparkline: 120 samples = the last hour
+  int64_t ha_refresh_ms = 15'000;     // the retained state topic, besides on change
   HaMode ha = HaMode::automatic;
   std::string ha_prefix = "homeassistant";
-  bool ha_seen = false;                   // remembered from an earlier run
+  bool ha_seen = false;  // remembered from an earlier run
   // Clocks in ms (tests pass fakes): monotonic for the heartbeat and rates, wall for timestamps.
   std::function<int64_t()> mono_ms = mono_ms_now;
   std::function<int64_t()> wall_ms = wall_ms_now;
@@ -99,7 +99,7 @@ class StatusCollector {
   double rate_ = 0;
   // Home Assistant
   bool ha_active_ = false;
-  bool ha_announced_ = false;   // configs sent on the current local connection
+  bool ha_announced_ = false;  // configs sent on the current local connection
   std::string ha_last_state_;
   int64_t ha_next_refresh_ = 0;
 };

@@ -35,12 +35,9 @@ void traffic(PromText& p, const Metrics& m) {
            m.deadlettered);
   p.family("edgegw_dropped_total", "counter", "Messages or rows dropped, by reason.");
   const std::pair<const char*, uint64_t> drops[] = {
-      {"oversize", Metrics::get(m.dropped_oversize)},
-      {"bad_template", Metrics::get(m.bad_topic)},
-      {"buffer_full", Metrics::get(m.dropped_full)},
-      {"buffer_full_rejected", Metrics::get(m.rejected_full)},
-      {"expired", Metrics::get(m.expired)},
-      {"superseded", Metrics::get(m.replaced_latest)},
+      {"oversize", Metrics::get(m.dropped_oversize)}, {"bad_template", Metrics::get(m.bad_topic)},
+      {"buffer_full", Metrics::get(m.dropped_full)},  {"buffer_full_rejected", Metrics::get(m.rejected_full)},
+      {"expired", Metrics::get(m.expired)},           {"superseded", Metrics::get(m.replaced_latest)},
   };
   for (const auto& [reason, n] : drops) p.sample("edgegw_dropped_total", n, {{"reason", reason}});
   p.family("edgegw_link_connected", "gauge", "1 while the link is connected.");
@@ -54,8 +51,8 @@ void traffic(PromText& p, const Metrics& m) {
   p.sample("edgegw_state_dir_free_bytes", m.state_dir_free_bytes.load(std::memory_order_relaxed));
   p.family("edgegw_disk_full", "gauge", "1 while the state_dir is too full to take messages in or add rows.");
   p.sample("edgegw_disk_full", uint64_t{m.disk_full.load(std::memory_order_relaxed)});
-  p.histogram("edgegw_delivery_latency_seconds",
-              "Upstream rows: from local receive to the upstream PUBACK.", m.delivery_latency);
+  p.histogram("edgegw_delivery_latency_seconds", "Upstream rows: from local receive to the upstream PUBACK.",
+              m.delivery_latency);
 }
 
 void outbox(PromText& p, const StatusSnapshot& s, int64_t now_ms) {
@@ -79,8 +76,7 @@ void rules(PromText& p, const StatusSnapshot& s) {
   for (const auto& r : s.rules) p.sample("edgegw_rule_action_failures_total", r.failures, {{"rule", r.id}});
   p.family("edgegw_rule_last_fire_timestamp_seconds", "gauge", "Unix time a rule last fired (0: never).");
   for (const auto& r : s.rules) {
-    p.sample("edgegw_rule_last_fire_timestamp_seconds", static_cast<double>(r.last_fire_ms) / 1000.0,
-             {{"rule", r.id}});
+    p.sample("edgegw_rule_last_fire_timestamp_seconds", static_cast<double>(r.last_fire_ms) / 1000.0, {{"rule", r.id}});
   }
 }
 
@@ -110,10 +106,10 @@ nlohmann::json link_json(const Metrics& m, const StatusSnapshot* s, int li, int6
   j["configured"] = configured;
   bool connected = m.connected[li].load(std::memory_order_relaxed);
   j["connected"] = connected;
-  j["state"] = !configured ? "not configured"
-               : connected ? "connected"
+  j["state"] = !configured                                                     ? "not configured"
+               : connected                                                     ? "connected"
                : (li == 0 && m.ingress_paused.load(std::memory_order_relaxed)) ? "held down"
-                                                                                : "disconnected";
+                                                                               : "disconnected";
   j["received"] = Metrics::get(m.received[li]);
   j["forwarded"] = Metrics::get(m.delivered[li]);
   j["reconnects"] = Metrics::get(m.reconnects[li]);
@@ -132,8 +128,13 @@ nlohmann::json rules_array(const StatusSnapshot* s) {
   nlohmann::json a = nlohmann::json::array();
   if (!s) return a;
   for (const auto& r : s->rules) {
-    a.push_back({{"id", r.id}, {"description", r.description}, {"enabled", r.enabled}, {"trigger", r.trigger},
-                 {"matches", r.matches}, {"fires", r.fires}, {"failures", r.failures},
+    a.push_back({{"id", r.id},
+                 {"description", r.description},
+                 {"enabled", r.enabled},
+                 {"trigger", r.trigger},
+                 {"matches", r.matches},
+                 {"fires", r.fires},
+                 {"failures", r.failures},
                  {"last_fire_ms", r.last_fire_ms == 0 ? nlohmann::json() : nlohmann::json(r.last_fire_ms)}});
   }
   return a;
@@ -170,7 +171,8 @@ std::string render_status_json(const Metrics& m, const StatusSnapshot* s, const 
   j["health"] = {{"status", health_state_name(h.state)}, {"reason", std::string(h.reason)}};
   j["now_ms"] = now_ms;
   j["links"] = {{"local", link_json(m, s, 0, now_ms)}, {"upstream", link_json(m, s, 1, now_ms)}};
-  j["dropped"] = {{"oversize", Metrics::get(m.dropped_oversize)},   {"bad_template", Metrics::get(m.bad_topic)},
+  j["dropped"] = {{"oversize", Metrics::get(m.dropped_oversize)},
+                  {"bad_template", Metrics::get(m.bad_topic)},
                   {"buffer_full", Metrics::get(m.dropped_full) + Metrics::get(m.rejected_full)},
                   {"expired", Metrics::get(m.expired)}};
   if (!s) return j.dump();

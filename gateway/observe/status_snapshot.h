@@ -23,27 +23,27 @@ namespace edgegw::gateway {
 
 struct LinkSnapshot {
   bool configured = false;
-  uint64_t depth = 0;            // outbox rows waiting for this link
-  uint64_t bytes = 0;            // their topic + payload bytes
-  int64_t oldest_created_ms = 0; // 0 when empty
-  std::string tls_error;         // why a TLS connect fails, from the link's probe; "" when none
+  uint64_t depth = 0;             // outbox rows waiting for this link
+  uint64_t bytes = 0;             // their topic + payload bytes
+  int64_t oldest_created_ms = 0;  // 0 when empty
+  std::string tls_error;          // why a TLS connect fails, from the link's probe; "" when none
 };
 
 struct RuleSnapshot {
   std::string id, description, trigger;  // trigger: a one-line summary
   bool enabled = true;
   uint64_t matches = 0, fires = 0, failures = 0;
-  int64_t last_fire_ms = 0;              // 0: never
+  int64_t last_fire_ms = 0;  // 0: never
 };
 
 struct BacklogSample {
   int64_t at_ms = 0;
-  uint64_t depth = 0;            // upstream rows (local rows when there is no upstream)
+  uint64_t depth = 0;  // upstream rows (local rows when there is no upstream)
 };
 
 struct StatusSnapshot {
   std::string gateway_id, version;
-  int64_t at_ms = 0;             // wall clock when built
+  int64_t at_ms = 0;  // wall clock when built
   int64_t started_ms = 0;
   LinkSnapshot links[2];         // indexed by Link
   double events_per_second = 0;  // received on both links, over the last interval

@@ -6,20 +6,18 @@
 
 namespace edgegw::gateway {
 
-DryRun::DryRun(RuleDriver &rules, const rules::Routes &routes,
-               std::string gateway_id, std::ostream &out)
-    : rules_(rules), printer_(out, now_, effects_),
-      pipeline_(routes, lookups_, parser_, std::move(gateway_id)) {
+DryRun::DryRun(RuleDriver& rules, const rules::Routes& routes, std::string gateway_id, std::ostream& out)
+    : rules_(rules), printer_(out, now_, effects_), pipeline_(routes, lookups_, parser_, std::move(gateway_id)) {
   pipeline_.set_rules(&rules_);
 }
 
-Status DryRun::Printer::route(rules::Enqueue &row) {
+Status DryRun::Printer::route(rules::Enqueue& row) {
   out_ << enqueue_line(now_, row, /*forward=*/true) << '\n';
   ++effects_;
   return Status();
 }
 
-Status DryRun::Printer::decide(rules::TimedDecision &d) {
+Status DryRun::Printer::decide(rules::TimedDecision& d) {
   out_ << effect_line(d) << '\n';
   ++effects_;
   return Status();
@@ -48,13 +46,10 @@ Status DryRun::advance_to(TimePoint t) {
       (void)pipeline_.fire_devices(nullptr, now_, printer_);
       continue;
     }
-    if (!due || *due > t)
-      break;
+    if (!due || *due > t) break;
     if (ticks == kMaxTicksPerMove) {
-      return Status::error("simulated clock",
-                           "timers still due at " + format_rfc3339(*due) +
-                               " after " + std::to_string(kMaxTicksPerMove) +
-                               " firings");
+      return Status::error("simulated clock", "timers still due at " + format_rfc3339(*due) + " after " +
+                                                  std::to_string(kMaxTicksPerMove) + " firings");
     }
     TimePoint tick = std::max(*due, now_);
     now_ = tick;
@@ -67,36 +62,28 @@ Status DryRun::advance_to(TimePoint t) {
 }
 
 Status DryRun::feed(Event e, TimePoint at) {
-  if (Status st = advance_to(at); !st.ok())
-    return st;
+  if (Status st = advance_to(at); !st.ok()) return st;
   e.received_at = now_;
   return pipeline_.run(e, now_, printer_);
 }
 
-void run_events(DryRun &run, const std::vector<SimEvent> &events,
-                const std::string &events_path, std::optional<TimePoint> until,
-                TimePoint real_now, Diagnostics &diags) {
-  for (const auto &ev : events) {
-    if (!run.started())
-      run.start(ev.at.value_or(real_now));
+void run_events(DryRun& run, const std::vector<SimEvent>& events, const std::string& events_path,
+                std::optional<TimePoint> until, TimePoint real_now, Diagnostics& diags) {
+  for (const auto& ev : events) {
+    if (!run.started()) run.start(ev.at.value_or(real_now));
     TimePoint at = ev.at.value_or(run.now());
     SourcePos pos{events_path, ev.line, 1};
     if (at < run.now()) {
-      diags.error(pos, "at: " + format_rfc3339(at) +
-                           " is before the previous event's time " +
-                           format_rfc3339(run.now()) +
-                           " (events must be in time order)");
+      diags.error(pos, "at: " + format_rfc3339(at) + " is before the previous event's time " +
+                           format_rfc3339(run.now()) + " (events must be in time order)");
       continue;
     }
-    if (Status st = run.feed(ev.event, at); !st.ok())
-      diags.error(pos, st.message());
+    if (Status st = run.feed(ev.event, at); !st.ok()) diags.error(pos, st.message());
   }
-  if (!run.started())
-    run.start(real_now);
+  if (!run.started()) run.start(real_now);
   // Timers created by the last event that are due at its own time fire too.
   TimePoint end = until && *until > run.now() ? *until : run.now();
-  if (Status st = run.advance_to(end); !st.ok())
-    diags.error({events_path, 0, 0}, st.message());
+  if (Status st = run.advance_to(end); !st.ok()) diags.error({events_path, 0, 0}, st.message());
 }
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

@@ -35,13 +35,12 @@ class DeviceTracker;
 // The simulated clock and the effect printer. Borrows `rules`, `routes` and
 // `out`; they must outlive it.
 class DryRun {
-public:
+ public:
   // At most this many timer firings per clock move: a timer that never moves
   // forward stops the run instead of hanging it.
   static constexpr int kMaxTicksPerMove = 1'000'000;
 
-  DryRun(RuleDriver &rules, const rules::Routes &routes, std::string gateway_id,
-         std::ostream &out);
+  DryRun(RuleDriver& rules, const rules::Routes& routes, std::string gateway_id, std::ostream& out);
 
   // Sets the clock (once, before anything else) and fires `started`.
   void start(TimePoint t);
@@ -60,31 +59,30 @@ public:
 
   // Recognise devices (gateway/engine/device_tracker.h): events get their device,
   // and device changes and silence run `device` triggers. Borrowed; null: off.
-  void track_devices(DeviceTracker *devices) {
+  void track_devices(DeviceTracker* devices) {
     devices_ = devices;
     pipeline_.set_devices(devices);
   }
 
-private:
+ private:
   // Prints each effect as one line (gateway/sim/effect_lines.h) and counts it.
   class Printer : public EventPipeline::Effects {
-  public:
-    Printer(std::ostream &out, const TimePoint &now, size_t &effects)
-        : out_(out), now_(now), effects_(effects) {}
-    Status route(rules::Enqueue &row) override;
-    Status decide(rules::TimedDecision &d) override;
+   public:
+    Printer(std::ostream& out, const TimePoint& now, size_t& effects) : out_(out), now_(now), effects_(effects) {}
+    Status route(rules::Enqueue& row) override;
+    Status decide(rules::TimedDecision& d) override;
 
-  private:
-    std::ostream &out_;
-    const TimePoint &now_;
-    size_t &effects_;
+   private:
+    std::ostream& out_;
+    const TimePoint& now_;
+    size_t& effects_;
   };
 
-  RuleDriver &rules_;
+  RuleDriver& rules_;
   MemoryLookups lookups_;
   rules::JsonParser parser_;
   std::vector<rules::TimedDecision> decisions_;
-  DeviceTracker *devices_ = nullptr;
+  DeviceTracker* devices_ = nullptr;
   TimePoint now_{};
   bool started_ = false;
   size_t effects_ = 0;
@@ -96,8 +94,7 @@ private:
 // when the first event has no `at`. Errors (a time going backwards, a runaway
 // timer) go to `diags` at the event's line of `events_path`; such an event is
 // skipped and the run goes on.
-void run_events(DryRun &run, const std::vector<SimEvent> &events,
-                const std::string &events_path, std::optional<TimePoint> until,
-                TimePoint real_now, Diagnostics &diags);
+void run_events(DryRun& run, const std::vector<SimEvent>& events, const std::string& events_path,
+                std::optional<TimePoint> until, TimePoint real_now, Diagnostics& diags);
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

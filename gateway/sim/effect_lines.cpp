@@ -12,8 +12,7 @@ using rules::append_json_string;
 
 // Writes `{"at": "...", "rule": "...", "action": "..."` with the separators
 // the design's examples use; the caller adds the rest and the closing brace.
-std::string head(TimePoint at, const std::string &rule,
-                 std::string_view action) {
+std::string head(TimePoint at, const std::string& rule, std::string_view action) {
   std::string s = "{\"at\": ";
   append_json_string(format_rfc3339(at), s);
   s += ", \"rule\": ";
@@ -23,24 +22,23 @@ std::string head(TimePoint at, const std::string &rule,
   return s;
 }
 
-void add_string(std::string &s, std::string_view key, std::string_view value) {
+void add_string(std::string& s, std::string_view key, std::string_view value) {
   s += ", \"";
   s += key;
   s += "\": ";
   append_json_string(value, s);
 }
 
-void add_raw(std::string &s, std::string_view key, std::string_view json) {
+void add_raw(std::string& s, std::string_view key, std::string_view json) {
   s += ", \"";
   s += key;
   s += "\": ";
   s += json;
 }
 
-} // namespace
+}  // namespace
 
-std::string enqueue_line(TimePoint at, const rules::Enqueue &msg,
-                         bool forward) {
+std::string enqueue_line(TimePoint at, const rules::Enqueue& msg, bool forward) {
   std::string s = head(at, msg.origin, forward ? "forward" : "publish");
   add_string(s, "to", link_name(msg.link));
   add_string(s, "topic", msg.topic);
@@ -51,9 +49,9 @@ std::string enqueue_line(TimePoint at, const rules::Enqueue &msg,
   return s;
 }
 
-std::string effect_line(const rules::TimedDecision &d) {
+std::string effect_line(const rules::TimedDecision& d) {
   return std::visit(
-      [&](const auto &x) -> std::string {
+      [&](const auto& x) -> std::string {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, rules::Publish>) {
           return enqueue_line(d.at, x.msg, x.forward);
@@ -78,4 +76,4 @@ std::string effect_line(const rules::TimedDecision &d) {
       d.decision);
 }
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

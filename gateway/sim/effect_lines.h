@@ -18,10 +18,10 @@
 namespace edgegw::gateway {
 
 // A rule's decision; no trailing newline.
-std::string effect_line(const rules::TimedDecision &d);
+std::string effect_line(const rules::TimedDecision& d);
 
 // An outbox row: `action` "forward" or "publish"; "rule" is msg.origin
 // ("route:<from>" for routes, the rule id for rules).
-std::string enqueue_line(TimePoint at, const rules::Enqueue &msg, bool forward);
+std::string enqueue_line(TimePoint at, const rules::Enqueue& msg, bool forward);
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

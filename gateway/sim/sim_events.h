@@ -24,9 +24,9 @@
 namespace edgegw::gateway {
 
 struct SimEvent {
-  Event event; // topic, payload, qos, retained, link (received_at: unset)
-  std::optional<TimePoint> at; // nullopt: at the simulated clock's current time
-  int line = 0;                // 1-based line in the events file
+  Event event;                  // topic, payload, qos, retained, link (received_at: unset)
+  std::optional<TimePoint> at;  // nullopt: at the simulated clock's current time
+  int line = 0;                 // 1-based line in the events file
 };
 
 // One line. A failed Status carries the column (1-based) as its context and
@@ -35,7 +35,6 @@ Result<SimEvent> parse_event_line(std::string_view line);
 
 // Every line of `text`. Each bad line is reported as `FILE:LINE:COL: error:
 // MESSAGE` and left out; the good ones are returned in file order.
-std::vector<SimEvent> parse_events(std::string_view text,
-                                   const std::string &file, Diagnostics &diags);
+std::vector<SimEvent> parse_events(std::string_view text, const std::string& file, Diagnostics& diags);
 
-} // namespace edgegw::gateway
+}  // namespace edgegw::gateway

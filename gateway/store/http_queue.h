@@ -17,28 +17,28 @@
 namespace edgegw::gateway {
 
 struct HttpRow {
-  int64_t id = 0;            // assigned by the insert
+  int64_t id = 0;  // assigned by the insert
   std::string rule;
-  std::string method;        // POST | PUT | GET
+  std::string method;  // POST | PUT | GET
   std::string url;
   std::string headers_json;  // a JSON object {"Name": "value", ...}
   std::string body;
   int64_t timeout_ms = 5000;
-  int retries = 3;           // failed attempts allowed before the last one
-  int attempts = 0;          // failed attempts so far
-  int64_t created_ms = 0;    // wall clock, unix ms
-  int64_t next_ms = 0;       // not attempted before this (wall clock, unix ms)
+  int retries = 3;         // failed attempts allowed before the last one
+  int attempts = 0;        // failed attempts so far
+  int64_t created_ms = 0;  // wall clock, unix ms
+  int64_t next_ms = 0;     // not attempted before this (wall clock, unix ms)
 };
 
 struct DeadLetter {
   int64_t id = 0;
-  std::string kind;          // 'http' for webhooks, 'mqtt' for poison outbox rows
-  std::string detail;        // kind 'http': {rule, method, url, headers, body, timeout_ms, retries}
-                             // kind 'mqtt': {seq, priority, qos, retain, latest_only}
-  int link = -1;             // kind 'mqtt': the link that refused it
-  std::string topic;         // kind 'mqtt'
-  int64_t payload_bytes = 0; // kind 'mqtt'
-  std::string reason;        // the last error: "HTTP 500", curl's message, ...
+  std::string kind;           // 'http' for webhooks, 'mqtt' for poison outbox rows
+  std::string detail;         // kind 'http': {rule, method, url, headers, body, timeout_ms, retries}
+                              // kind 'mqtt': {seq, priority, qos, retain, latest_only}
+  int link = -1;              // kind 'mqtt': the link that refused it
+  std::string topic;          // kind 'mqtt'
+  int64_t payload_bytes = 0;  // kind 'mqtt'
+  std::string reason;         // the last error: "HTTP 500", curl's message, ...
   int attempts = 0;
   int64_t created_ms = 0;
   int64_t failed_ms = 0;

@@ -28,23 +28,23 @@ using rules::Priority;
 enum class WhenFull { drop_oldest, reject_new };
 
 struct OutboxLimits {
-  uint64_t max_messages = 1'000'000;   // per link
-  uint64_t max_bytes = 512ull << 20;   // per link, topic + payload bytes
+  uint64_t max_messages = 1'000'000;  // per link
+  uint64_t max_bytes = 512ull << 20;  // per link, topic + payload bytes
   Duration max_age = std::chrono::hours(24 * 7);
   WhenFull when_full = WhenFull::drop_oldest;
 };
 
 struct OutboxRow {
-  int64_t seq = 0;              // assigned by append()
+  int64_t seq = 0;  // assigned by append()
   Link link = Link::upstream;
   std::string topic;
-  std::string payload;          // byte-exact
+  std::string payload;  // byte-exact
   int qos = 1;
   bool retain = false;
   Priority priority = Priority::normal;
-  bool latest_only = false;     // route with while_offline: latest_only
-  bool replayed = false;        // appended while the link was down
-  int64_t created_ms = 0;       // wall-clock unix ms at append
+  bool latest_only = false;  // route with while_offline: latest_only
+  bool replayed = false;     // appended while the link was down
+  int64_t created_ms = 0;    // wall-clock unix ms at append
 };
 
 struct AppendResult {
@@ -62,10 +62,10 @@ struct LinkStats {
 
 // Cumulative drop counters, persisted with the rows.
 struct DropCounters {
-  uint64_t dropped_full = 0;    // drop_oldest removed a row
-  uint64_t rejected_full = 0;   // reject_new refused a row
-  uint64_t expired = 0;         // older than max_age
-  uint64_t purged = 0;          // `edgegw buffer purge`
+  uint64_t dropped_full = 0;   // drop_oldest removed a row
+  uint64_t rejected_full = 0;  // reject_new refused a row
+  uint64_t expired = 0;        // older than max_age
+  uint64_t purged = 0;         // `edgegw buffer purge`
 };
 
 class Outbox {

@@ -33,16 +33,15 @@ Run& Run::bind(int index, int64_t value) {
 }
 
 Run& Run::bind_text(int index, std::string_view value) {
-  int rc = sqlite3_bind_text64(stmt_, index, value.data() ? value.data() : "", value.size(),
-                               SQLITE_TRANSIENT, SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, value.data() ? value.data() : "", value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }
 
 Run& Run::bind_blob(int index, std::string_view value) {
   // A null pointer would bind NULL, and length(NULL) would break the byte sums.
-  int rc = sqlite3_bind_blob64(stmt_, index, value.data() ? value.data() : "", value.size(),
-                               SQLITE_TRANSIENT);
+  int rc = sqlite3_bind_blob64(stmt_, index, value.data() ? value.data() : "", value.size(), SQLITE_TRANSIENT);
   if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
   return *this;
 }
@@ -118,8 +117,7 @@ Result<std::unique_ptr<Db>> Db::open(const std::string& path, const DbOptions& o
     return Status::error(name, std::string("cannot open '") + path + "': " + std::strerror(errno));
   }
   sqlite3* handle = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string detail = handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc);
     StatusCode code = status_code_of(rc, handle ? sqlite3_system_errno(handle) : 0);
@@ -136,18 +134,14 @@ Db::~Db() { sqlite3_close_v2(db_); }
 StatusCode status_code_of(int rc, int system_errno) {
   switch (rc & 0xff) {
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return StatusCode::corrupt;
-    case SQLITE_FULL:
-      return StatusCode::full;
+    case SQLITE_NOTADB: return StatusCode::corrupt;
+    case SQLITE_FULL: return StatusCode::full;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return StatusCode::busy;
+    case SQLITE_LOCKED: return StatusCode::busy;
     case SQLITE_IOERR:
       // ENOSPC shows as SQLITE_FULL on a write, as an IOERR on the -shm or a truncate.
       return system_errno == ENOSPC ? StatusCode::full : StatusCode::io;
-    default:
-      return StatusCode::error;
+    default: return StatusCode::error;
   }
 }
 
@@ -214,8 +208,7 @@ Status Db::configure(const DbOptions& options) {
     if (run.text(0) != "wal") return Status::error(name_, "cannot switch to WAL mode");
   }
   const char* sync = options.sync_full ? "FULL" : options.no_sync ? "OFF" : "NORMAL";
-  std::string pragmas = std::string("PRAGMA synchronous=") + sync +
-                        ";PRAGMA foreign_keys=OFF" +
+  std::string pragmas = std::string("PRAGMA synchronous=") + sync + ";PRAGMA foreign_keys=OFF" +
                         ";PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages) +
                         ";PRAGMA journal_size_limit=" + std::to_string(options.journal_size_limit) +
                         // RSS budget (docs/performance.md): the outbox is read and

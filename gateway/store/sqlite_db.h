@@ -56,9 +56,9 @@ class Run {
   // The Status for a code step() returned (ok for ROW/DONE).
   Status status(int rc) const;
 
-  int64_t int64(int column) const;      // columns count from 0
+  int64_t int64(int column) const;  // columns count from 0
   std::string text(int column) const;
-  std::string blob(int column) const;   // byte-exact, NULs included
+  std::string blob(int column) const;  // byte-exact, NULs included
   bool is_null(int column) const;
 
  private:
@@ -86,13 +86,13 @@ class Stmt {
 };
 
 struct DbOptions {
-  bool create = true;                   // false: the file must already exist (the CLI)
-  bool sync_full = false;               // synchronous=FULL instead of NORMAL
+  bool create = true;      // false: the file must already exist (the CLI)
+  bool sync_full = false;  // synchronous=FULL instead of NORMAL
   std::chrono::milliseconds busy_timeout{5000};
-  int wal_autocheckpoint_pages = 1000;  // SQLite's default, ~4 MiB of WAL
-  int64_t journal_size_limit = 4 << 20; // the WAL is truncated back to this after a checkpoint
-  uint64_t max_db_bytes = 0;            // max_page_count cap; 0: none
-  bool quick_check = true;              // PRAGMA quick_check at open (O(size))
+  int wal_autocheckpoint_pages = 1000;   // SQLite's default, ~4 MiB of WAL
+  int64_t journal_size_limit = 4 << 20;  // the WAL is truncated back to this after a checkpoint
+  uint64_t max_db_bytes = 0;             // max_page_count cap; 0: none
+  bool quick_check = true;               // PRAGMA quick_check at open (O(size))
   // synchronous=OFF unless sync_full: for a connection that leaves every
   // checkpoint to another connection (wal_checkpointer.h). In WAL mode its
   // commits sync nothing under NORMAL either; OFF also skips the sync of
@@ -127,7 +127,7 @@ class Db {
   // quick_check. A corrupt file fails with StatusCode::corrupt.
   Status configure(const DbOptions& options);
 
-  Status exec(const char* sql);   // statements without results
+  Status exec(const char* sql);  // statements without results
   Result<Stmt> prepare(const char* sql);
   // Prepares each (target, SQL) pair into its target; the first failure.
   Status prepare_all(std::initializer_list<std::pair<Stmt*, const char*>> specs);

@@ -13,8 +13,7 @@ namespace edgegw::gateway {
 
 namespace {
 
-#define EDGEGW_HTTP_COLUMNS \
-  "id, rule, method, url, headers, body, timeout_ms, retries, attempts, created_ms, next_ms"
+#define EDGEGW_HTTP_COLUMNS "id, rule, method, url, headers, body, timeout_ms, retries, attempts, created_ms, next_ms"
 
 HttpRow http_row_of(const sql::Run& run) {
   HttpRow r;
@@ -196,8 +195,10 @@ Result<uint64_t> SqliteHttpQueue::deadletters_change(const std::vector<const cha
   auto once = [&](const int64_t* id) {
     for (size_t i = 0; i < stmts.size() && s.ok(); ++i) {
       sql::Run run = stmts[i].run();
-      if (id) run.bind(1, *id);
-      else run.bind_null(1);
+      if (id)
+        run.bind(1, *id);
+      else
+        run.bind_null(1);
       run.bind(2, now_ms);
       s = run.run_to_done();
       if (s.ok() && i + 1 == stmts.size()) changed += static_cast<uint64_t>(sqlite3_changes(db_.handle()));

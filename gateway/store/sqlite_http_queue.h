@@ -35,7 +35,7 @@ class SqliteHttpQueue {
   // Rows due at or before now_ms with id > after_id, in id order, at most `limit`.
   Status due(int64_t now_ms, int64_t after_id, size_t limit, std::vector<HttpRow>& out);
   Result<std::optional<int64_t>> next_due(int64_t now_ms);  // earliest next_ms after now_ms
-  Status delivered(int64_t id);                               // deletes the row
+  Status delivered(int64_t id);                             // deletes the row
   Status retry_later(int64_t id, int attempts, int64_t next_ms);
   // Moves the row to deadletters (kind 'http', detail = the call as JSON).
   Status deadletter(int64_t id, int attempts, const std::string& reason, int64_t now_ms);

@@ -96,9 +96,7 @@ void topic_matches_fn(sqlite3_context* ctx, int, sqlite3_value** argv) {
 }
 
 int64_t unix_seconds_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 sql::DbOptions db_options_for(const OutboxOptions& options) {
@@ -183,8 +181,8 @@ Status SqliteOutbox::init() {
   if (!version.ok()) return version.status();
   if (*version > kSchemaVersion) {
     return Status::error(db_->name(), "schema version " + std::to_string(*version) +
-                                          " is newer than this edgegw supports (" +
-                                          std::to_string(kSchemaVersion) + "); refusing to open it");
+                                          " is newer than this edgegw supports (" + std::to_string(kSchemaVersion) +
+                                          "); refusing to open it");
   }
   if (*version < kSchemaVersion) {
     // IF NOT EXISTS and IMMEDIATE: two processes creating it at once is harmless.
@@ -194,9 +192,8 @@ Status SqliteOutbox::init() {
       return s;
     }
   }
-  int rc = sqlite3_create_function_v2(db_->handle(), "edgegw_topic_matches", 2,
-                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
-                                      topic_matches_fn, nullptr, nullptr, nullptr);
+  int rc = sqlite3_create_function_v2(db_->handle(), "edgegw_topic_matches", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                      nullptr, topic_matches_fn, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return db_->error(rc);
   if (Status s = open_tables(); !s.ok()) return s;
   return reload();

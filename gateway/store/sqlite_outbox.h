@@ -48,21 +48,21 @@ namespace edgegw::gateway {
 
 struct OutboxOptions {
   OutboxLimits limits;
-  bool sync_full = false;               // buffer.sync: full -> synchronous=FULL
+  bool sync_full = false;  // buffer.sync: full -> synchronous=FULL
   // Cap on the database file (max_page_count), so SQLITE_FULL comes at a
   // logical limit before the disk fills and wedges the WAL (reliability
   // §2.4). Size it at most free space minus journal_size_limit and a margin. 0: none.
   uint64_t max_db_bytes = 0;
-  int wal_autocheckpoint_pages = 1000;  // ~4 MiB of WAL between automatic checkpoints
-  int64_t journal_size_limit = 4 << 20; // WAL size kept after a checkpoint
+  int wal_autocheckpoint_pages = 1000;   // ~4 MiB of WAL between automatic checkpoints
+  int64_t journal_size_limit = 4 << 20;  // WAL size kept after a checkpoint
   std::chrono::milliseconds busy_timeout{5000};
-  bool create = true;                   // false: the file must exist (the CLI)
-  bool quick_check = true;              // PRAGMA quick_check at open
+  bool create = true;       // false: the file must exist (the CLI)
+  bool quick_check = true;  // PRAGMA quick_check at open
   // A corrupt file is renamed to <stem>.corrupt-<unix s>.db (with its -wal and
   // -shm) and a fresh database is created. false: open() fails instead (the
   // CLI must never move the daemon's database).
   bool recover_corrupt = true;
-  size_t keep_corrupt = 3;              // quarantined files kept; older ones are deleted
+  size_t keep_corrupt = 3;  // quarantined files kept; older ones are deleted
   // The daemon: WAL checkpoints on a thread of their own (wal_checkpointer.h),
   // none on this connection; durable_journal_position() then never waits.
   bool background_checkpoints = false;
@@ -117,9 +117,7 @@ class SqliteOutbox final : public Outbox, private SqliteTxn::Hooks {
     return state_->put_state(name, json, now_ms);
   }
   Status load_state(std::vector<std::pair<std::string, std::string>>& out) { return state_->load_state(out); }
-  Status put_rule_state(const std::string& rule, std::string_view bytes) {
-    return state_->put_rule_state(rule, bytes);
-  }
+  Status put_rule_state(const std::string& rule, std::string_view bytes) { return state_->put_rule_state(rule, bytes); }
   Status load_rule_states(std::vector<std::pair<std::string, std::string>>& out) {
     return state_->load_rule_states(out);
   }

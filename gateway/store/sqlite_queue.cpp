@@ -64,17 +64,17 @@ Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(sql::Db& db, SqliteTxn& t
       {&s.list, "SELECT " EDGEGW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR link = ?1 ORDER BY seq LIMIT ?2"},
       {&s.latest_size, "SELECT count(*), total(" EDGEGW_ROW_BYTES ") FROM outbox "
                        "WHERE link = ?1 AND topic = ?2 AND latest_only = 1"},
-      {&s.replace_latest,
-       "DELETE FROM outbox WHERE link = ?1 AND topic = ?2 AND latest_only = 1" EDGEGW_RETURNING},
-      {&s.drop_oldest, "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE link = ?1 AND "
-                       "priority = ?2 ORDER BY seq LIMIT ?3)" EDGEGW_RETURNING},
-      {&s.first_young, "SELECT seq FROM outbox WHERE link = ?1 AND priority = ?2 AND created_ms >= ?3 "
-                       "ORDER BY seq LIMIT 1"},
+      {&s.replace_latest, "DELETE FROM outbox WHERE link = ?1 AND topic = ?2 AND latest_only = 1" EDGEGW_RETURNING},
+      {&s.drop_oldest,
+       "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE link = ?1 AND "
+       "priority = ?2 ORDER BY seq LIMIT ?3)" EDGEGW_RETURNING},
+      {&s.first_young,
+       "SELECT seq FROM outbox WHERE link = ?1 AND priority = ?2 AND created_ms >= ?3 "
+       "ORDER BY seq LIMIT 1"},
       {&s.delete_below,
        "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE link = ?1 AND priority = ?2 "
        "AND seq < ?3 ORDER BY seq LIMIT ?4)" EDGEGW_RETURNING},
-      {&s.head_created,
-       "SELECT created_ms FROM outbox WHERE link = ?1 AND priority = ?2 ORDER BY seq LIMIT 1"},
+      {&s.head_created, "SELECT created_ms FROM outbox WHERE link = ?1 AND priority = ?2 ORDER BY seq LIMIT 1"},
       {&s.add_counters,
        "UPDATE counters SET dropped_full = dropped_full + ?2, rejected_full = rejected_full + ?3, "
        "expired = expired + ?4, purged = purged + ?5 WHERE link = ?1"},
@@ -163,8 +163,10 @@ Status SqliteQueue::read(Link link, Priority p, int64_t after_seq, size_t limit,
 
 Status SqliteQueue::list(std::optional<Link> link, size_t limit, std::vector<OutboxRow>& out) {
   sql::Run run = stmts_->list.run();
-  if (link) run.bind(1, as_int(*link));
-  else run.bind_null(1);
+  if (link)
+    run.bind(1, as_int(*link));
+  else
+    run.bind_null(1);
   run.bind(2, clamp_limit(limit));
   int rc;
   while ((rc = run.step()) == SQLITE_ROW) out.push_back(row_from(run));
@@ -176,9 +178,10 @@ Result<uint64_t> SqliteQueue::purge(std::optional<Link> link, const std::optiona
     return Status::error(db_.name(), "invalid topic filter '" + *topic_filter + "'");
   }
   // Not a hot path: prepared here rather than at open.
-  auto stmt = db_.prepare("DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq > ?3 AND "
-                          "(?1 IS NULL OR link = ?1) AND (?2 IS NULL OR edgegw_topic_matches(?2, topic)) "
-                          "ORDER BY seq LIMIT ?4)" EDGEGW_RETURNING);
+  auto stmt = db_.prepare(
+      "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE seq > ?3 AND "
+      "(?1 IS NULL OR link = ?1) AND (?2 IS NULL OR edgegw_topic_matches(?2, topic)) "
+      "ORDER BY seq LIMIT ?4)" EDGEGW_RETURNING);
   if (!stmt.ok()) return stmt.status();
   bool own = false;
   if (Status s = txn_.start_write(own); !s.ok()) return s;
@@ -188,10 +191,14 @@ Result<uint64_t> SqliteQueue::purge(std::optional<Link> link, const std::optiona
   // holds more than a chunk and no row is looked at twice.
   for (int64_t after = 0; s.ok();) {
     sql::Run run = stmt->run();
-    if (link) run.bind(1, as_int(*link));
-    else run.bind_null(1);
-    if (topic_filter) run.bind_text(2, *topic_filter);
-    else run.bind_null(2);
+    if (link)
+      run.bind(1, as_int(*link));
+    else
+      run.bind_null(1);
+    if (topic_filter)
+      run.bind_text(2, *topic_filter);
+    else
+      run.bind_null(2);
     run.bind(3, after).bind(4, kDeleteChunk);
     const uint64_t before = counts[0] + counts[1];
     s = delete_rows(run, counts, &after);

@@ -173,8 +173,10 @@ Result<uint64_t> SqliteQueue::expire_queue(Link link, Priority p, int64_t cutoff
     sql::Run run = stmts_->first_young.run();
     run.bind(1, as_int(link)).bind(2, as_int(p)).bind(3, cutoff_ms);
     int rc = run.step();
-    if (rc == SQLITE_ROW) bound = run.int64(0);
-    else if (rc != SQLITE_DONE) return run.status(rc);
+    if (rc == SQLITE_ROW)
+      bound = run.int64(0);
+    else if (rc != SQLITE_DONE)
+      return run.status(rc);
   }
   std::array<uint64_t, 2> counts{};
   for (;;) {
@@ -206,8 +208,10 @@ Result<uint64_t> SqliteQueue::expire(int64_t now_ms) {
     DropCounters delta;
     for (Priority p : {Priority::normal, Priority::high}) {
       auto n = s.ok() ? expire_queue(link, p, cutoff) : Result<uint64_t>(uint64_t{0});
-      if (!n.ok()) s = n.status();
-      else delta.expired += *n;
+      if (!n.ok())
+        s = n.status();
+      else
+        delta.expired += *n;
     }
     if (s.ok() && delta.expired > 0) s = add_counters(link, delta);
     total += delta.expired;

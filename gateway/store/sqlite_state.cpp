@@ -20,8 +20,9 @@ Result<std::unique_ptr<SqliteState>> SqliteState::open(sql::Db& db, SqliteTxn& t
   Statements& s = *stmts;
   Status prepared = db.prepare_all({
       {&s.set_position, "UPDATE meta SET value = ?1 WHERE key = 'journal_position'"},
-      {&s.put_state, "INSERT INTO state(name, value, updated_ms) VALUES(?1, ?2, ?3) "
-                     "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"},
+      {&s.put_state,
+       "INSERT INTO state(name, value, updated_ms) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"},
       {&s.all_state, "SELECT name, value FROM state ORDER BY name"},
       {&s.put_rule_state, "INSERT OR REPLACE INTO rule_state(rule, data) VALUES(?1, ?2)"},
       {&s.drop_rule_state, "DELETE FROM rule_state WHERE rule = ?1"},

@@ -3,9 +3,8 @@
 
 namespace edgegw::gateway {
 
-Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::string& path,
-                                                                const sql::DbOptions& options, int wake_frames,
-                                                                std::chrono::milliseconds every) {
+Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::start(const std::string& path, const sql::DbOptions& options,
+                                                                int wake_frames, std::chrono::milliseconds every) {
   sql::DbOptions mine = options;
   mine.create = false;
   mine.quick_check = false;  // the owner's connection checked it at open

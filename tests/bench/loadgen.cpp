@@ -71,9 +71,7 @@ int64_t now_us() {
   return int64_t(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-double mono_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double mono_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 [[noreturn]] void die(const std::string& what, int rc = 0) {
   std::fprintf(stderr, "loadgen: %s (rc %d)\n", what.c_str(), rc);
@@ -86,20 +84,34 @@ Options parse(int argc, char** argv) {
   o.mode = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--url") o.url = v;
-    else if (k == "--prefix") o.prefix = v;
-    else if (k == "--filter") o.filter = v;
-    else if (k == "--mix") o.mix = v;
-    else if (k == "--count") o.count = std::stol(v);
-    else if (k == "--expect") o.expect = std::stol(v);
-    else if (k == "--devices") o.devices = std::stoi(v);
-    else if (k == "--rate") o.rate = std::stod(v);
-    else if (k == "--window") o.window = std::stoi(v);
-    else if (k == "--timeout") o.timeout_s = std::stod(v);
-    else if (k == "--idle") o.idle_s = std::stod(v);
-    else if (k == "--id") o.id = v;
-    else if (k == "--clean") o.clean = v != "0";
-    else die("unknown option " + k);
+    if (k == "--url")
+      o.url = v;
+    else if (k == "--prefix")
+      o.prefix = v;
+    else if (k == "--filter")
+      o.filter = v;
+    else if (k == "--mix")
+      o.mix = v;
+    else if (k == "--count")
+      o.count = std::stol(v);
+    else if (k == "--expect")
+      o.expect = std::stol(v);
+    else if (k == "--devices")
+      o.devices = std::stoi(v);
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--window")
+      o.window = std::stoi(v);
+    else if (k == "--timeout")
+      o.timeout_s = std::stod(v);
+    else if (k == "--idle")
+      o.idle_s = std::stod(v);
+    else if (k == "--id")
+      o.id = v;
+    else if (k == "--clean")
+      o.clean = v != "0";
+    else
+      die("unknown option " + k);
   }
   return o;
 }
@@ -152,10 +164,9 @@ int run_pub(const Options& o) {
         }
       }
       const int d = int(i % o.devices);
-      const int len = std::snprintf(payload, sizeof payload,
-                                    "{\"dev\":\"d%d\",\"seq\":%ld,\"ts\":%lld,\"temperature\":%.1f,\"battery\":%d}",
-                                    d, ++seq[d], static_cast<long long>(now_us()), 15.0 + double(i % 200) / 10,
-                                    int(i % 100));
+      const int len = std::snprintf(
+          payload, sizeof payload, "{\"dev\":\"d%d\",\"seq\":%ld,\"ts\":%lld,\"temperature\":%.1f,\"battery\":%d}", d,
+          ++seq[d], static_cast<long long>(now_us()), 15.0 + double(i % 200) / 10, int(i % 100));
       w.publish(topics[d], std::string_view(payload, size_t(len)), uint16_t(i % 65535 + 1));
       ++i;
       wait_us = 0;
@@ -228,15 +239,16 @@ struct Sink : MqttWire::Handler {
   void report() {
     std::sort(latency_us.begin(), latency_us.end());
     auto pct = [&](double q) {
-      return latency_us.empty() ? 0.0 : latency_us[std::min(latency_us.size() - 1, size_t(q * latency_us.size()))] / 1000.0;
+      return latency_us.empty() ? 0.0
+                                : latency_us[std::min(latency_us.size() - 1, size_t(q * latency_us.size()))] / 1000.0;
     };
     const double secs = last - first;
     const long lost = o.expect > 0 ? std::max(0L, o.expect - unique) : gaps();
     std::printf(
         "{\"delivered\":%ld,\"unique\":%ld,\"lost\":%ld,\"gaps\":%ld,\"duplicates\":%ld,\"bad\":%ld,"
         "\"seconds\":%.3f,\"msg_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"cpu_s\":%.3f}\n",
-        delivered, unique, lost, gaps(), duplicates, bad, secs, secs > 0 ? double(delivered - 1) / secs : 0.0,
-        pct(0.5), pct(0.99), latency_us.empty() ? 0.0 : latency_us.back() / 1000.0, cpu_s());
+        delivered, unique, lost, gaps(), duplicates, bad, secs, secs > 0 ? double(delivered - 1) / secs : 0.0, pct(0.5),
+        pct(0.99), latency_us.empty() ? 0.0 : latency_us.back() / 1000.0, cpu_s());
     std::fflush(stdout);
   }
 };

@@ -52,8 +52,9 @@ std::vector<Event> make_events(size_t n) {
     const int d = int(i % kDevices);
     events[i].topic = "bench/d" + std::to_string(d) + "/state";
     char buf[160];
-    std::snprintf(buf, sizeof buf, "{\"dev\":\"d%d\",\"seq\":%zu,\"ts\":1768400000000000,\"temperature\":%.1f,\"battery\":%d}",
-                  d, i / kDevices + 1, 15.0 + double(i % 200) / 10, int(i % 100));
+    std::snprintf(buf, sizeof buf,
+                  "{\"dev\":\"d%d\",\"seq\":%zu,\"ts\":1768400000000000,\"temperature\":%.1f,\"battery\":%d}", d,
+                  i / kDevices + 1, 15.0 + double(i % 200) / 10, int(i % 100));
     events[i].payload = buf;
     events[i].qos = 1;
   }
@@ -118,9 +119,12 @@ void BM_trie_match_1000(benchmark::State& state) {
   for (uint32_t i = 0; i < 10; ++i) trie.add("other" + std::to_string(i) + "/#", 990 + i);
   std::vector<std::string> topics;
   for (int i = 0; i < 1000; ++i) {
-    if (i % 3 == 0) topics.push_back("site/d" + std::to_string(i * 7 % 1200) + "/state");
-    else if (i % 3 == 1) topics.push_back("site/x" + std::to_string(i) + "/sensor" + std::to_string(i % 120));
-    else topics.push_back("other" + std::to_string(i % 20) + "/a/b/c");
+    if (i % 3 == 0)
+      topics.push_back("site/d" + std::to_string(i * 7 % 1200) + "/state");
+    else if (i % 3 == 1)
+      topics.push_back("site/x" + std::to_string(i) + "/sensor" + std::to_string(i % 120));
+    else
+      topics.push_back("other" + std::to_string(i % 20) + "/a/b/c");
   }
   std::vector<uint32_t> out;
   size_t i = 0, matches = 0;
@@ -153,7 +157,8 @@ void BM_template(benchmark::State& state, const char* text) {
   state.SetItemsProcessed(int64_t(state.iterations()));
 }
 BENCHMARK_CAPTURE(BM_template, topic, "sites/{{ gateway.id }}/{{ topic[1] }}/state");
-BENCHMARK_CAPTURE(BM_template, payload_fields, "{{ topic[1] }} at {{ payload.temperature }} C, battery {{ payload.battery }}%");
+BENCHMARK_CAPTURE(BM_template, payload_fields,
+                  "{{ topic[1] }} at {{ payload.temperature }} C, battery {{ payload.battery }}%");
 
 // matches() on 64 KiB adversarial input (issue 9: linear time with RE2, p99
 // evaluation under 10 ms). "(a+)+b" on a run of 'a' without a 'b', and
@@ -211,8 +216,10 @@ void BM_matches_adversarial(benchmark::State& state, const char* pattern, char f
   state.counters["max_ms"] = ms.back();
   state.counters["cpu_p99_ms"] = at(cpu_ms, 0.99);
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(text.size()));
-  std::fprintf(stderr, "matches(%s, \"%s\") on 64 KiB: %zu evaluations, p50 %.3f ms, p99 %.3f ms, max %.3f ms, CPU p99 %.3f ms\n",
-               field.c_str(), pattern, ms.size(), at(ms, 0.50), at(ms, 0.99), ms.back(), at(cpu_ms, 0.99));
+  std::fprintf(
+      stderr,
+      "matches(%s, \"%s\") on 64 KiB: %zu evaluations, p50 %.3f ms, p99 %.3f ms, max %.3f ms, CPU p99 %.3f ms\n",
+      field.c_str(), pattern, ms.size(), at(ms, 0.50), at(ms, 0.99), ms.back(), at(cpu_ms, 0.99));
 }
 BENCHMARK_CAPTURE(BM_matches_adversarial, nested_plus_json, "(a+)+b", 'a', 'b', true);
 BENCHMARK_CAPTURE(BM_matches_adversarial, nested_plus_raw, "(a+)+b", 'a', 'b', false);

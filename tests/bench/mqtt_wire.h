@@ -45,9 +45,9 @@ class MqttWire {
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // latency runs: no Nagle delay
     std::string body;
     put_str(body, "MQTT");
-    body += char(4);                  // protocol level 3.1.1
-    body += char(clean ? 0x02 : 0);   // connect flags
-    body += char(0), body += char(0); // keepalive 0: off (runs are short, the socket is loopback)
+    body += char(4);                   // protocol level 3.1.1
+    body += char(clean ? 0x02 : 0);    // connect flags
+    body += char(0), body += char(0);  // keepalive 0: off (runs are short, the socket is loopback)
     put_str(body, client_id);
     packet(0x10, body);
     flush();
@@ -72,7 +72,7 @@ class MqttWire {
     std::string b;
     b += char(0), b += char(1);  // packet id 1
     put_str(b, filter);
-    b += char(1);                // QoS 1
+    b += char(1);  // QoS 1
     packet(0x82, b);
     flush();
     while (!subacked_) read_some(-1);
@@ -177,8 +177,7 @@ class MqttWire {
         if (body.size() < 3 || uint8_t(body[2]) == 0x80) fail("subscription refused");
         subacked_ = true;
         break;
-      default:
-        break;
+      default: break;
     }
   }
 

@@ -32,8 +32,8 @@ TEST_CASE("Does the upstream link log in with the password from password_file, a
   std::string cmd = "mosquitto_passwd -b -c '" + (dir / "passwd").string() + "' gateway s3cret >/dev/null 2>&1";
   REQUIRE(std::system(cmd.c_str()) == 0);
   MosquittoBroker local;
-  MosquittoBroker upstream(BrokerOptions{.extra_config = {"allow_anonymous false",
-                                                          "password_file " + (dir / "passwd").string()}});
+  MosquittoBroker upstream(
+      BrokerOptions{.extra_config = {"allow_anonymous false", "password_file " + (dir / "passwd").string()}});
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());
 
@@ -43,7 +43,7 @@ TEST_CASE("Does the upstream link log in with the password from password_file, a
     return dir / name;
   };
   Gateway good(auth_yaml(local.port(), upstream.port(), write_secret("good.pw", "s3cret")));
-  REQUIRE(good.start().ok());              // connected upstream with the password
+  REQUIRE(good.start().ok());  // connected upstream with the password
   REQUIRE(good.stop().ok());
   CHECK(good.log().find("s3cret") == std::string::npos);  // never logged
 

@@ -36,9 +36,10 @@ void publish_numbered(const std::string& uri, const std::string& topic, int n) {
 
 }  // namespace
 
-TEST_CASE("Does a persistent MQTT 5 session (clean start off, session expiry 1 day) on a broker with "
-          "persistence keep QoS 1 messages published while the subscriber is away, across a broker restart?",
-          "[integration][mosquitto][session]") {
+TEST_CASE(
+    "Does a persistent MQTT 5 session (clean start off, session expiry 1 day) on a broker with "
+    "persistence keep QoS 1 messages published while the subscriber is away, across a broker restart?",
+    "[integration][mosquitto][session]") {
   MosquittoBroker broker({.persistence = true});
   REQUIRE(broker.start().ok());
   park_durable_subscriber(broker.uri(), "durable-sub", "durable/#");

@@ -75,7 +75,7 @@ TEST_CASE("Does edgegw check point at the column of a mistake inside a route exp
         std::string::npos);
   CHECK(r.err.find(path + ":8:") != std::string::npos);  // the `to` template, in the same run
   auto run = run_edgegw({"run", "-c", path});
-  CHECK(run.code == 1);                                  // run refuses it too, before connecting
+  CHECK(run.code == 1);  // run refuses it too, before connecting
 }
 
 TEST_CASE("Does the shipped config check cleanly, and does version print the version?", "[integration][cli]") {

@@ -42,7 +42,8 @@ class FakeClock {
 };
 
 void publish(TestClient& c, int first, int count) {
-  for (int i = first; i < first + count; ++i) REQUIRE(c.publish("dev/" + std::to_string(i % 5), std::to_string(i), 1, false).ok());
+  for (int i = first; i < first + count; ++i)
+    REQUIRE(c.publish("dev/" + std::to_string(i % 5), std::to_string(i), 1, false).ok());
 }
 
 }  // namespace

@@ -34,7 +34,6 @@ void publish_range(TestClient& c, size_t first, size_t count) {
   REQUIRE(r->acked == count);
 }
 
-
 }  // namespace
 
 TEST_CASE("Do 20,000 QoS 1 messages published around an upstream outage all arrive, in order, after it?",
@@ -49,12 +48,12 @@ TEST_CASE("Do 20,000 QoS 1 messages published around an upstream outage all arri
   TestClient devices(local.uri(), "devices");
   REQUIRE(devices.connect().ok());
 
-  publish_range(devices, 0, 2000);                 // live
+  publish_range(devices, 0, 2000);  // live
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 20s));
-  REQUIRE(upstream.stop().ok());                   // outage
+  REQUIRE(upstream.stop().ok());  // outage
   publish_range(devices, 2000, 16000);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 16000; }, 30s));
-  REQUIRE(upstream.start().ok());                  // back: drains while live traffic flows
+  REQUIRE(upstream.start().ok());  // back: drains while live traffic flows
   publish_range(devices, 18000, 2000);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 60s));
 
@@ -64,10 +63,9 @@ TEST_CASE("Do 20,000 QoS 1 messages published around an upstream outage all arri
   REQUIRE(wait_until([&] { return check_sequences(c.received(), "sites/").distinct >= 20000; }, 60s));
   auto report = check_sequences(c.received(), "sites/");
   INFO("arrivals " << report.arrivals << ", duplicates " << report.duplicates);
-  CHECK(report.distinct == 20000);                 // 0 lost
+  CHECK(report.distinct == 20000);  // 0 lost
   CHECK(report.order_ok);
-  WARN("outage test: 20000 sent, " << report.distinct << " distinct arrived, " << report.duplicates
-                                   << " duplicates");
+  WARN("outage test: 20000 sent, " << report.distinct << " distinct arrived, " << report.duplicates << " duplicates");
   REQUIRE(gw.stop().ok());
 }
 
@@ -86,11 +84,11 @@ TEST_CASE("Does a gateway SIGTERM and restart during an upstream outage lose not
   publish_range(devices, 0, 5000);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 5000; }, 20s));
   auto t0 = std::chrono::steady_clock::now();
-  REQUIRE(gw.stop().ok());                         // flush = commit, not deliver
+  REQUIRE(gw.stop().ok());  // flush = commit, not deliver
   CHECK(std::chrono::steady_clock::now() - t0 < 10s);
-  CHECK(gw.upstream_backlog() == 5000);            // on disk while stopped
+  CHECK(gw.upstream_backlog() == 5000);  // on disk while stopped
 
-  publish_range(devices, 5000, 1000);              // queued by the local broker for our session
+  publish_range(devices, 5000, 1000);  // queued by the local broker for our session
   REQUIRE(gw.start(false).ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 6000; }, 20s));
   REQUIRE(upstream.start().ok());
@@ -155,7 +153,7 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
   Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
   REQUIRE(gw.start().ok());
 
-  constexpr size_t kTotal = 24000;                 // 12 s at 2,000 msg/s
+  constexpr size_t kTotal = 24000;  // 12 s at 2,000 msg/s
   std::atomic<size_t> accepted{0};
   std::atomic<bool> publisher_failed{false};
   // A jthread, so a failed REQUIRE below joins it instead of ending the
@@ -167,7 +165,7 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
       return;
     }
     auto start = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < kTotal; i += 100) {     // 100 per 50 ms = 2,000 msg/s
+    for (size_t i = 0; i < kTotal; i += 100) {  // 100 per 50 ms = 2,000 msg/s
       BulkPublish spec;
       spec.count = 100;
       spec.topic_of = [](size_t k) { return "dev/" + std::to_string(k % kDevices) + "/state"; };
@@ -185,7 +183,7 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
   std::mt19937 rng(12345);
   int kills = 0;
   for (; kills < 5 && accepted < kTotal; ++kills) {
-    size_t at = accepted + 1000 + rng() % 3000;    // a random moment in the stream
+    size_t at = accepted + 1000 + rng() % 3000;  // a random moment in the stream
     REQUIRE(wait_until([&] { return accepted >= at || publisher_failed; }, 20s));
     REQUIRE(gw.kill9().ok());
     REQUIRE(gw.start().ok());
@@ -195,7 +193,7 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
   CHECK(kills == 5);
   REQUIRE(wait_until([&] { return check_sequences(cloud.received(), "sites/").distinct >= kTotal; }, 60s));
   auto report = check_sequences(cloud.received(), "sites/");
-  CHECK(report.distinct == kTotal);                // 0 lost
+  CHECK(report.distinct == kTotal);  // 0 lost
   CHECK(report.order_ok);
   WARN("kill -9 x" << kills << " under 2,000 msg/s: " << kTotal << " accepted, " << report.distinct
                    << " distinct arrived, " << report.duplicates << " duplicates");

@@ -59,9 +59,21 @@ TEST_CASE("Does an offline rule fire when a Tasmota device's broker connection d
   // The device: a client whose last will is Tasmota's LWT "Offline".
   SpawnOptions opts;
   opts.binary = "/usr/bin/mosquitto_sub";
-  opts.args = {"-h", "127.0.0.1", "-p", std::to_string(local.port()), "-i", "tasmota_plug", "-t",
-               "cmnd/tasmota_plug/#", "--will-topic", "tele/tasmota_plug/LWT", "--will-payload", "Offline",
-               "--will-retain", "--will-qos", "1"};
+  opts.args = {"-h",
+               "127.0.0.1",
+               "-p",
+               std::to_string(local.port()),
+               "-i",
+               "tasmota_plug",
+               "-t",
+               "cmnd/tasmota_plug/#",
+               "--will-topic",
+               "tele/tasmota_plug/LWT",
+               "--will-payload",
+               "Offline",
+               "--will-retain",
+               "--will-qos",
+               "1"};
   opts.name = "tasmota_plug";
   auto device = ChildProcess::spawn(opts);
   REQUIRE(device.ok());
@@ -110,8 +122,7 @@ TEST_CASE("Does an offline rule fire when a static device goes silent, and onlin
   REQUIRE(boiler.publish("plant/boiler/flow", R"({"flow":61})", 1, false).ok());
   REQUIRE(watcher.wait_for_count(2, 10s));
   auto silent_for = std::chrono::steady_clock::now() - sent;
-  CHECK(alerts(watcher) ==
-        std::vector<std::string>{"alerts/boiler/online=message", "alerts/boiler/offline=silence"});
+  CHECK(alerts(watcher) == std::vector<std::string>{"alerts/boiler/online=message", "alerts/boiler/offline=silence"});
   // The gateway stamps a message in whole milliseconds, rounded down, so the
   // alert may come up to 1 ms before 2 s after `sent` (1999.95 ms was seen).
   CHECK(silent_for >= 2s - 1ms);

@@ -100,9 +100,10 @@ struct FullDiskRig {
     const auto start = std::chrono::steady_clock::now();
     CHECK(wait_until([&] { return check_sequences(c.received(), "sites/").distinct >= n; }, deadline, 50ms));
     auto report = check_sequences(c.received(), "sites/");
-    WARN(report.distinct << " of " << n << " arrived, " << report.duplicates << " duplicates, "
-                         << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
-                         << " ms after intake resumed");
+    WARN(report.distinct
+         << " of " << n << " arrived, " << report.duplicates << " duplicates, "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()
+         << " ms after intake resumed");
     CHECK(report.distinct == n);
     CHECK(report.order_ok);
   }

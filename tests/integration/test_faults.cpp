@@ -59,11 +59,13 @@ TEST_CASE("Is a silent dead uplink (no RST) noticed within 1.5 x keepalive, losi
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));
   auto joined = cloud.join();
   REQUIRE(joined.ok());
-  REQUIRE(wait_until([&] {
-    std::set<std::string> seen;
-    for (const auto& m : (*joined)->received()) seen.insert(m.payload);
-    return seen.size() == 300;
-  }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        std::set<std::string> seen;
+        for (const auto& m : (*joined)->received()) seen.insert(m.payload);
+        return seen.size() == 300;
+      },
+      20s));
   REQUIRE(gw.stop().ok());
 }
 
@@ -101,7 +103,7 @@ TEST_CASE("Does the uplink come back from cuts that catch publishes in the write
   INFO(distinct() << " of " << total << " arrived; outbox " << gw.upstream_backlog() << " row(s)");
   REQUIRE(all);
   WARN(cuts << " cuts, " << total << " events; " << count_of(gw.log(), "failed: return code -1")
-             << " publishes failed in the write; " << count_of(gw.log(), "a new Paho client") << " new clients");
+            << " publishes failed in the write; " << count_of(gw.log(), "a new Paho client") << " new clients");
   REQUIRE(gw.stop().ok());
 }
 
@@ -109,7 +111,7 @@ namespace {
 
 // Publishes payloads of `sizes` on dev/x, the last one 2 bytes long, and
 // returns what the cloud received on sites/dev/x once that one arrived.
-const std::vector<size_t> kFitting = {1, 256u << 10, 2};                      // max_payload: 256 KiB
+const std::vector<size_t> kFitting = {1, 256u << 10, 2};  // max_payload: 256 KiB
 const std::vector<size_t> kHostile = {1, 256u << 10, 2u << 20, 10u << 20, 2};
 struct Sizes {
   std::vector<size_t> arrived;
@@ -136,10 +138,12 @@ Sizes send_sizes(int local_mqtt_version, const std::vector<size_t>& sizes) {
   for (size_t size : sizes) {
     REQUIRE(devices.publish("dev/x", std::string(size, 'p'), 1, false).ok());
   }
-  REQUIRE(wait_until([&] {
-    auto got = cloud.received();
-    return !got.empty() && got.back().payload.size() == 2;
-  }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        auto got = cloud.received();
+        return !got.empty() && got.back().payload.size() == 2;
+      },
+      20s));
   Sizes out;
   for (const auto& m : cloud.received()) out.arrived.push_back(m.payload.size());
   out.hwm_growth_kib = gw.proc_status_kib("VmHWM") - hwm_before;
@@ -211,10 +215,12 @@ TEST_CASE("Does a corrupt outbox.db at start get quarantined, the gateway come u
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));
   auto joined = cloud.join();
   REQUIRE(joined.ok());
-  REQUIRE(wait_until([&] {
-    std::set<std::string> seen;
-    for (const auto& m : (*joined)->received()) seen.insert(m.payload);
-    return seen.size() == 25;
-  }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        std::set<std::string> seen;
+        for (const auto& m : (*joined)->received()) seen.insert(m.payload);
+        return seen.size() == 25;
+      },
+      20s));
   REQUIRE(gw.stop().ok());
 }

@@ -64,7 +64,7 @@ TEST_CASE("Does a local message reach the upstream on the mapped topic, byte-exa
   REQUIRE(by_topic.count("sites/it-gw/zigbee2mqtt/hallway"));
   const auto& z = by_topic["sites/it-gw/zigbee2mqtt/hallway"];
   CHECK(z.payload == binary);
-  CHECK(z.retained);                      // retain: keep (the default)
+  CHECK(z.retained);  // retain: keep (the default)
   CHECK(z.qos == 1);
   CHECK(user_property(z, "edgegw-msg-id").rfind("it-gw:", 0) == 0);
   REQUIRE(by_topic.count("meters/tasmota_1"));

@@ -38,8 +38,8 @@ class WebhookServer {
       }
       {
         std::lock_guard lock(mu_);
-        received_.push_back({req.method, req.path, req.body, req.get_header_value("Content-Type"),
-                             req.get_header_value("X-Site")});
+        received_.push_back(
+            {req.method, req.path, req.body, req.get_header_value("Content-Type"), req.get_header_value("X-Site")});
       }
       res.status = status.load();
       res.set_content("{}", "application/json");
@@ -105,18 +105,22 @@ std::string leak_rule(const std::string& url, int retries) {
          "      if: payload.water\n"
          "    then:\n"
          "      - http:\n"
-         "          url: \"" + url + "/{{ topic[1] }}\"\n"
+         "          url: \"" +
+         url +
+         "/{{ topic[1] }}\"\n"
          "          headers: {X-Site: \"{{ gateway.id }}\"}\n"
          "          body: {room: \"{{ topic[1] }}\", water: \"{{ payload.water }}\"}\n"
          "          timeout: 2s\n"
-         "          retries: " + std::to_string(retries) + "\n";
+         "          retries: " +
+         std::to_string(retries) + "\n";
 }
 
 // A gateway (no upstream) with the leak rule, backoff shortened for tests.
 std::unique_ptr<Gateway> leak_gateway(const MosquittoBroker& local, const std::string& url, int retries,
                                       int upstream_port = 0, const std::string& routes = "") {
   ::setenv("EDGEGW_HTTP_RETRY_BASE", "100ms", 1);  // inherited by the child
-  auto gw = std::make_unique<Gateway>(gateway_yaml(local.port(), upstream_port, routes, "rules:\n  paths: [rules.d]\n"));
+  auto gw =
+      std::make_unique<Gateway>(gateway_yaml(local.port(), upstream_port, routes, "rules:\n  paths: [rules.d]\n"));
   std::filesystem::create_directories(gw->dir() / "rules.d");
   std::ofstream(gw->dir() / "rules.d" / "leak.yaml") << leak_rule(url, retries);
   return gw;
@@ -191,9 +195,10 @@ TEST_CASE("Does a rule's http action reach a real webhook server when the rule f
   CHECK(dead.empty());
 }
 
-TEST_CASE("Does a call the server keeps refusing land in the dead letters, and does deadletters retry deliver it "
-          "once the server answers?",
-          "[integration][http][deadletters]") {
+TEST_CASE(
+    "Does a call the server keeps refusing land in the dead letters, and does deadletters retry deliver it "
+    "once the server answers?",
+    "[integration][http][deadletters]") {
   MosquittoBroker local;
   REQUIRE(local.start().ok());
   WebhookServer hooks;
@@ -206,7 +211,12 @@ TEST_CASE("Does a call the server keeps refusing land in the dead letters, and d
   REQUIRE(sensor.publish("sensors/cellar/leak", "{\"water\":true}", 1, false).ok());
 
   nlohmann::json dead;
-  REQUIRE(wait_until([&] { dead = deadletters(*gw); return dead.is_array() && dead.size() == 1; }, 15s));
+  REQUIRE(wait_until(
+      [&] {
+        dead = deadletters(*gw);
+        return dead.is_array() && dead.size() == 1;
+      },
+      15s));
   CHECK(hooks.count() == 2);  // the first attempt and its one retry
   CHECK(dead[0]["kind"] == "http");
   CHECK(dead[0]["reason"] == "HTTP 500");

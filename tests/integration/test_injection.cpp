@@ -63,7 +63,12 @@ std::vector<NameCase> payload_cases() {
       {"dot-dot is just text", quoted("../../etc"), "../../etc", E::forwarded},
       {"'$' inside a topic", quoted("$SYS"), "$SYS", E::forwarded},
       {"a space", quoted(" "), " ", E::forwarded},
-      {"UTF-8", quoted("k\xC3\xBC" "che/\xE2\x82\xAC/\xF0\x9F\x8C\xA1"), "k\xC3\xBC" "che/\xE2\x82\xAC/\xF0\x9F\x8C\xA1", E::forwarded},
+      {"UTF-8",
+       quoted("k\xC3\xBC"
+              "che/\xE2\x82\xAC/\xF0\x9F\x8C\xA1"),
+       "k\xC3\xBC"
+       "che/\xE2\x82\xAC/\xF0\x9F\x8C\xA1",
+       E::forwarded},
       {"an escaped u-umlaut", quoted("\\u00fc"), "\xC3\xBC", E::forwarded},
       {"a number", "42", "42", E::forwarded},
       {"a topic of exactly 65535 bytes", quoted(at_limit), at_limit, E::forwarded},
@@ -102,7 +107,10 @@ std::vector<NameCase> payload_cases() {
 std::vector<NameCase> level_cases() {
   return {
       {"'$' first in a level", "", "$x", Expect::forwarded},
-      {"UTF-8 level", "", "k\xC3\xBC" "che", Expect::forwarded},
+      {"UTF-8 level", "",
+       "k\xC3\xBC"
+       "che",
+       Expect::forwarded},
       {"quotes and braces", "", "a\"{{ b }}\"", Expect::forwarded},
       {"32 KB level, 64 KB topic", "", std::string(32'000, 'l'), Expect::forwarded},
       {"35 KB level, 70 KB topic", "", std::string(35'000, 'l'), Expect::rejected},
@@ -119,8 +127,10 @@ long id_of(const std::string& payload) {
 
 }  // namespace
 
-TEST_CASE("Do hostile device names in templated topics stay under the prefix, never cost a broker connection, and get counted?",
-          "[integration][hostile][injection]") {
+TEST_CASE(
+    "Do hostile device names in templated topics stay under the prefix, never cost a broker connection, and get "
+    "counted?",
+    "[integration][hostile][injection]") {
   MosquittoBroker local, upstream;
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());
@@ -142,8 +152,10 @@ TEST_CASE("Do hostile device names in templated topics stay under the prefix, ne
   const auto names = payload_cases();
   for (size_t i = 0; i < names.size(); ++i) {
     INFO(names[i].what);
-    REQUIRE(device.publish("names/n" + std::to_string(i), "{\"id\":" + std::to_string(i) + ",\"name\":" + names[i].json + "}")
-                .ok());
+    REQUIRE(
+        device
+            .publish("names/n" + std::to_string(i), "{\"id\":" + std::to_string(i) + ",\"name\":" + names[i].json + "}")
+            .ok());
   }
   const auto levels = level_cases();
   for (size_t i = 0; i < levels.size(); ++i) {
@@ -153,14 +165,16 @@ TEST_CASE("Do hostile device names in templated topics stay under the prefix, ne
   // Rows go upstream in order: once the last message's rows arrived, every
   // earlier one that was going to arrive has.
   REQUIRE(device.publish("names/end", "{\"id\":999,\"name\":\"end\"}").ok());
-  REQUIRE(wait_until([&] {
-    std::set<std::string> topics;
-    for (const auto& m : cloud.received()) topics.insert(m.topic);
-    return topics.count("cloud/end/x") && topics.count("cloud/r/end");
-  }, 20s));
+  REQUIRE(wait_until(
+      [&] {
+        std::set<std::string> topics;
+        for (const auto& m : cloud.received()) topics.insert(m.topic);
+        return topics.count("cloud/end/x") && topics.count("cloud/r/end");
+      },
+      20s));
 
   std::map<long, std::string> by_route, by_rule;  // id -> topic
-  std::map<std::string, std::string> by_level;     // payload -> topic
+  std::map<std::string, std::string> by_level;    // payload -> topic
   size_t outside = 0;
   for (const auto& m : cloud.received()) {
     if (m.topic == "edgegw/it-gw/status") continue;  // the gateway's own status
@@ -169,9 +183,12 @@ TEST_CASE("Do hostile device names in templated topics stay under the prefix, ne
       UNSCOPED_INFO("outside the prefix: '" << m.topic.substr(0, 80) << "'");
       continue;
     }
-    if (m.topic.rfind("cloud/t/", 0) == 0 && m.payload.size() > 1 && m.payload[0] == 't') by_level[m.payload] = m.topic;
-    else if (m.topic.rfind("cloud/r/", 0) == 0 && !m.payload.empty() && m.payload[0] == 'r') by_rule[id_of(m.payload)] = m.topic;
-    else by_route[id_of(m.payload)] = m.topic;
+    if (m.topic.rfind("cloud/t/", 0) == 0 && m.payload.size() > 1 && m.payload[0] == 't')
+      by_level[m.payload] = m.topic;
+    else if (m.topic.rfind("cloud/r/", 0) == 0 && !m.payload.empty() && m.payload[0] == 'r')
+      by_rule[id_of(m.payload)] = m.topic;
+    else
+      by_route[id_of(m.payload)] = m.topic;
   }
   CHECK(outside == 0);
 
@@ -219,7 +236,7 @@ TEST_CASE("Do hostile device names in templated topics stay under the prefix, ne
   CHECK(count_of(gw.log(), "link: disconnected") == 0);
   CHECK(count_of(upstream.log_text(), " as edgegw-it-gw (") == 1);
   CHECK(count_of(local.log_text(), " as edgegw-it-gw-local (") == 1);
-  CHECK(count_of(upstream.log_text(), "Client edgegw-it-gw ") == 0);          // "... disconnected due to ..."
-  CHECK(count_of(upstream.log_text(), "on client edgegw-it-gw,") == 0);      // "Socket error on client ..."
+  CHECK(count_of(upstream.log_text(), "Client edgegw-it-gw ") == 0);     // "... disconnected due to ..."
+  CHECK(count_of(upstream.log_text(), "on client edgegw-it-gw,") == 0);  // "Socket error on client ..."
   REQUIRE(gw.stop().ok());
 }

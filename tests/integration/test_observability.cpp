@@ -52,8 +52,7 @@ struct ObservedGateway {
     auto p = pick_free_port();
     REQUIRE(p.ok());
     port = *p;
-    std::string yaml = gateway_yaml(local_port, upstream_port, kRoutes,
-                                    "rules:\n  paths: [rules.d]\n" + extra);
+    std::string yaml = gateway_yaml(local_port, upstream_port, kRoutes, "rules:\n  paths: [rules.d]\n" + extra);
     yaml.replace(yaml.find("log_level: debug\n"), 17, "log_level: debug\n  max_payload: 1KiB\n");
     yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(port) + "\"");
     gw = std::make_unique<Gateway>(yaml);
@@ -165,11 +164,11 @@ TEST_CASE("Does the gateway announce itself to Home Assistant, retained on the l
   REQUIRE(wait_until([&] { return late.count() >= 6; }, 5s));
   std::map<std::string, ReceivedMessage> by_topic;
   for (const auto& m : late.received()) by_topic[m.topic] = m;
-  for (const char* t : {"homeassistant/binary_sensor/edgegw_it-gw/uplink/config",
-                        "homeassistant/sensor/edgegw_it-gw/outbox_depth/config",
-                        "homeassistant/sensor/edgegw_it-gw/events_per_second/config",
-                        "homeassistant/sensor/edgegw_it-gw/devices_offline/config", "edgegw/it-gw/state",
-                        "edgegw/it-gw/status"}) {
+  for (const char* t :
+       {"homeassistant/binary_sensor/edgegw_it-gw/uplink/config",
+        "homeassistant/sensor/edgegw_it-gw/outbox_depth/config",
+        "homeassistant/sensor/edgegw_it-gw/events_per_second/config",
+        "homeassistant/sensor/edgegw_it-gw/devices_offline/config", "edgegw/it-gw/state", "edgegw/it-gw/status"}) {
     INFO(t);
     REQUIRE(by_topic.count(t) == 1);
     CHECK(by_topic[t].retained);
@@ -257,11 +256,13 @@ TEST_CASE("Is a gateway that restarts into a backlog ready as soon as its local 
   REQUIRE(gw.start_until("local link: connected").ok());
   const auto started = std::chrono::steady_clock::now();
   size_t subacks_when_ready = 0;
-  REQUIRE(wait_until([&] {
-    if (health(og.port).rfind("200", 0) != 0) return false;
-    subacks_when_ready = count_of(gw.log(), subscribed);
-    return true;
-  }, 20s, 5ms));
+  REQUIRE(wait_until(
+      [&] {
+        if (health(og.port).rfind("200", 0) != 0) return false;
+        subacks_when_ready = count_of(gw.log(), subscribed);
+        return true;
+      },
+      20s, 5ms));
   const auto ready = std::chrono::steady_clock::now() - started;
   REQUIRE(wait_until([&] { return count_of(gw.log(), subscribed) == 2; }, 60s));
   const auto suback = std::chrono::steady_clock::now() - started;

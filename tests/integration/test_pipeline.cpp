@@ -52,11 +52,14 @@ struct Input {
   std::string topic, payload;
 };
 const std::vector<Input> kEvents = {
-    {"sensors/kitchen/temp", R"({"t":21})"},          {"sensors/kitchen/temp", R"({"t":27})"},
+    {"sensors/kitchen/temp", R"({"t":21})"},
+    {"sensors/kitchen/temp", R"({"t":27})"},
     {"zigbee2mqtt/hallway_motion", R"({"occupancy":true})"},
-    {"sensors/hall/temp", R"({"t":30})"},             {"sensors/kitchen/temp", R"({"t":26})"},
+    {"sensors/hall/temp", R"({"t":30})"},
+    {"sensors/kitchen/temp", R"({"t":26})"},
     {"zigbee2mqtt/hallway_motion", R"({"occupancy":true})"},
-    {"zigbee2mqtt/hallway_motion", R"({"occupancy":false})"}, {"sensors/hall/temp", R"({"t":22})"},
+    {"zigbee2mqtt/hallway_motion", R"({"occupancy":false})"},
+    {"sensors/hall/temp", R"({"t":22})"},
 };
 
 // "to topic" -> payloads in the order they were published there.

@@ -27,8 +27,8 @@ const std::string kRoutes = "  - from: \"dev/#\"\n    to: \"sites/{{ topic }}\"\
 //   CONNACK; sending it would get the connection dropped, so it is never sent.
 BrokerOptions picky_upstream(const std::filesystem::path& acl) {
   std::ofstream(acl) << "topic readwrite #\ntopic deny sites/dev/secret\n";
-  return BrokerOptions{.extra_config = {"acl_file " + acl.string(), "message_size_limit 100000",
-                                        "max_packet_size 200000"}};
+  return BrokerOptions{
+      .extra_config = {"acl_file " + acl.string(), "message_size_limit 100000", "max_packet_size 200000"}};
 }
 
 }  // namespace
@@ -103,11 +103,13 @@ TEST_CASE("Do poison rows go to the dead letters after one attempt, never blocki
   auto retried = gw.command({"deadletters", "retry", std::to_string(secret_id)});
   INFO(retried.out << retried.err);
   REQUIRE(retried.exit_code == 0);
-  REQUIRE(wait_until([&] {
-    for (const auto& m : fixed.received()) {
-      if (m.topic == "sites/dev/secret" && m.payload == "no") return true;
-    }
-    return false;
-  }, 30s));
+  REQUIRE(wait_until(
+      [&] {
+        for (const auto& m : fixed.received()) {
+          if (m.topic == "sites/dev/secret" && m.payload == "no") return true;
+        }
+        return false;
+      },
+      30s));
   REQUIRE(gw.stop().ok());
 }

@@ -155,7 +155,8 @@ TEST_CASE("Does saving a rule file apply it without SIGHUP, and a broken save ke
   };
   auto rule = [](const std::string& lamp) {
     return "rules:\n  - id: porch\n    when: {topic: porch/motion}\n    then:\n"
-           "      - publish: {to: local, topic: porch/" + lamp + "/set, payload: \"ON\"}\n";
+           "      - publish: {to: local, topic: porch/" +
+           lamp + "/set, payload: \"ON\"}\n";
   };
   save("porch.yaml", rule("a"));
   REQUIRE(gw.start().ok());
@@ -172,8 +173,8 @@ TEST_CASE("Does saving a rule file apply it without SIGHUP, and a broken save ke
   CHECK(light.received()[1].topic == "porch/b/set");
 
   save("porch.yaml", "rules:\n  - id: porch\n    when: {topic: [\n");  // broken: the old rule stays
-  REQUIRE(wait_until([&] { return gw.log().find("rule files changed: the rule files have errors") != std::string::npos; },
-                     5s));
+  REQUIRE(wait_until(
+      [&] { return gw.log().find("rule files changed: the rule files have errors") != std::string::npos; }, 5s));
   REQUIRE(sensor.publish("porch/motion", "3", 1, false).ok());
   REQUIRE(light.wait_for_count(3, 10s));
   CHECK(light.received()[2].topic == "porch/b/set");

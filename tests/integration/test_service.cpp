@@ -83,8 +83,10 @@ std::string status_lines(NotifyListener& n) {
 
 }  // namespace
 
-TEST_CASE("Under systemd's notify protocol, does edgegw feed the watchdog at half WATCHDOG_USEC and report its links in STATUS?",
-          "[integration][service]") {
+TEST_CASE(
+    "Under systemd's notify protocol, does edgegw feed the watchdog at half WATCHDOG_USEC and report its links in "
+    "STATUS?",
+    "[integration][service]") {
   MosquittoBroker local, upstream;
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());

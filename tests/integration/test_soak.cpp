@@ -177,8 +177,10 @@ TEST_CASE("Does the gateway resubscribe within 5 s of each local broker restart 
   REQUIRE(gw.stop().ok());
 }
 
-TEST_CASE("Does the gateway resubscribe within 5 s of each restart of a local broker that forgot its session (sessionPresent=0), losing nothing accepted while it was subscribed?",
-          "[integration][faults][broker-restarts][session-lost]") {
+TEST_CASE(
+    "Does the gateway resubscribe within 5 s of each restart of a local broker that forgot its session "
+    "(sessionPresent=0), losing nothing accepted while it was subscribed?",
+    "[integration][faults][broker-restarts][session-lost]") {
   // No persistence: each restart forgets the gateway's session and its
   // subscription, so the gateway is answered sessionPresent=0 and must
   // subscribe again. The broker logs each SUBSCRIBE ("log_type subscribe":
@@ -246,8 +248,9 @@ TEST_CASE("Does the gateway resubscribe within 5 s of each restart of a local br
   const size_t before = stream.accepted_count();
   REQUIRE(wait_until([&] { return stream.accepted_count() >= before + 200; }, 20s));
   stream.stop();
-  WARN(n << " restarts without persistence: slowest resubscribe " << slowest.count() << " ms after the broker was back; "
-         << stream.uncounted() << " messages acknowledged while the gate was closed not counted");
+  WARN(n << " restarts without persistence: slowest resubscribe " << slowest.count()
+         << " ms after the broker was back; " << stream.uncounted()
+         << " messages acknowledged while the gate was closed not counted");
   expect_all_arrived(stream, cloud, 60s);
   REQUIRE(gw.stop().ok());
 }
@@ -268,8 +271,10 @@ double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::ste
 
 }  // namespace
 
-TEST_CASE("Does the backlog of a long upstream outage at 50 events/s drain while live events keep flowing with bounded latency, losing nothing?",
-          "[integration][faults][upstream-outage]") {
+TEST_CASE(
+    "Does the backlog of a long upstream outage at 50 events/s drain while live events keep flowing with bounded "
+    "latency, losing nothing?",
+    "[integration][faults][upstream-outage]") {
   using Clock = std::chrono::steady_clock;
   const auto outage = std::getenv("EDGEGW_SOAK") ? 300s : 20s;
   constexpr int kRate = 50;
@@ -301,10 +306,10 @@ TEST_CASE("Does the backlog of a long upstream outage at 50 events/s drain while
   {
     TestClient history(local.uri(), "history");
     REQUIRE(history.connect().ok());
-    auto burst = history.publish_many(
-        {.count = kHistory,
-         .topic_of = [](size_t i) { return "dev/h" + std::to_string(i % kDevices) + "/state"; },
-         .payload_of = [](size_t i) { return "history:" + std::to_string(i); }});
+    auto burst =
+        history.publish_many({.count = kHistory,
+                              .topic_of = [](size_t i) { return "dev/h" + std::to_string(i % kDevices) + "/state"; },
+                              .payload_of = [](size_t i) { return "history:" + std::to_string(i); }});
     REQUIRE(burst.ok());
     for (size_t i = 0; i < kHistory; ++i) history_sent.insert("history:" + std::to_string(i));
   }
@@ -331,8 +336,8 @@ TEST_CASE("Does the backlog of a long upstream outage at 50 events/s drain while
     return n;
   };
   const bool all_arrived = wait_until([&] { return missing() == 0; }, 300s, 100ms);
-  INFO(missing() << " of " << queued.size() << " queued events missing upstream; outbox "
-                 << gw.upstream_backlog() << " row(s); " << cloud.received().size() << " received");
+  INFO(missing() << " of " << queued.size() << " queued events missing upstream; outbox " << gw.upstream_backlog()
+                 << " row(s); " << cloud.received().size() << " received");
   REQUIRE(all_arrived);
   // Five more seconds of live traffic after the drain.
   const size_t drained_at = stream.accepted_count();
@@ -436,7 +441,8 @@ TEST_CASE("Do reloads with broken rule files under a stream keep the old rules e
   std::filesystem::create_directories(file.parent_path());
   auto rule = [](const std::string& tag) {
     return "rules:\n  - id: probe\n    when: {topic: probe/in, if: 'matches(payload, \"^p\")'}\n    then:\n"
-           "      - publish: {to: local, topic: probe/out, payload: \"" + tag + " {{ payload }}\"}\n";
+           "      - publish: {to: local, topic: probe/out, payload: \"" +
+           tag + " {{ payload }}\"}\n";
   };
   const std::string valid = rule("v0");
   std::ofstream(file) << valid;
@@ -444,12 +450,12 @@ TEST_CASE("Do reloads with broken rule files under a stream keep the old rules e
   Stream stream(local.uri(), 200);
 
   const std::vector<std::function<void()>> broken = {
-      [&] { std::ofstream(file) << "rules:\n  - id: probe\n    when: {topic: [\n"; },               // syntax
-      [&] { std::ofstream(file) << rule("x").replace(rule("x").find("^p"), 2, "(p"); },             // bad regex
-      [&] { std::filesystem::remove(file); },                                                       // missing
-      [&] { std::ofstream(file, std::ios::trunc); },                                                // empty
-      [&] { std::ofstream(file) << valid << std::string(10u << 20, '#') << "\n  - {\n"; },          // 10 MiB
-      [&] { std::ofstream(file) << valid.substr(0, valid.size() / 2); },                            // truncated
+      [&] { std::ofstream(file) << "rules:\n  - id: probe\n    when: {topic: [\n"; },       // syntax
+      [&] { std::ofstream(file) << rule("x").replace(rule("x").find("^p"), 2, "(p"); },     // bad regex
+      [&] { std::filesystem::remove(file); },                                               // missing
+      [&] { std::ofstream(file, std::ios::trunc); },                                        // empty
+      [&] { std::ofstream(file) << valid << std::string(10u << 20, '#') << "\n  - {\n"; },  // 10 MiB
+      [&] { std::ofstream(file) << valid.substr(0, valid.size() / 2); },                    // truncated
   };
   const int n = rounds(12, 100);
   size_t fired = 0;
@@ -469,7 +475,8 @@ TEST_CASE("Do reloads with broken rule files under a stream keep the old rules e
   const auto saved = std::chrono::steady_clock::now();
   REQUIRE(wait_until([&] { return count_of(gw.log(), "rule(s) loaded") > loads; }, 5s));
   const auto took = std::chrono::steady_clock::now() - saved;
-  WARN("a valid save took effect after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+  WARN("a valid save took effect after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                                         << " ms");
   CHECK(took < 1s);
   REQUIRE(probe.publish("probe/in", "pz", 1, false).ok());
   REQUIRE(probe.wait_for_count(++fired, 10s));
@@ -498,10 +505,13 @@ TEST_CASE("Does kill -9 twenty times under a 200 events/s stream lose nothing, w
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open_v2((gw.state_dir() / "outbox.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     std::string verdict;
-    sqlite3_exec(db, "PRAGMA quick_check", [](void* out, int, char** v, char**) {
-      *static_cast<std::string*>(out) += v[0] ? v[0] : "";
-      return 0;
-    }, &verdict, nullptr);
+    sqlite3_exec(
+        db, "PRAGMA quick_check",
+        [](void* out, int, char** v, char**) {
+          *static_cast<std::string*>(out) += v[0] ? v[0] : "";
+          return 0;
+        },
+        &verdict, nullptr);
     sqlite3_close(db);
     INFO("kill " << i + 1);
     CHECK(verdict == "ok");
@@ -556,7 +566,8 @@ TEST_CASE("Does a full disk under a stream hold intake without a crash, and resu
     const uint64_t fill = disk.free_bytes() - (1u << 20);  // leave 1 MiB: under journal_max
     std::ofstream out(filler, std::ios::binary);
     std::string chunk(1u << 20, 'f');
-    for (uint64_t done = 0; done < fill; done += chunk.size()) out.write(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), fill - done)));
+    for (uint64_t done = 0; done < fill; done += chunk.size())
+      out.write(chunk.data(), static_cast<std::streamsize>(std::min<uint64_t>(chunk.size(), fill - done)));
   }
   REQUIRE(wait_until([&] { return gw.log().find("state_dir is low on space") != std::string::npos; }, 10s));
   const size_t held_at = stream.accepted_count();

@@ -36,8 +36,14 @@ Page load(const std::string& url, const std::filesystem::path& dir, const std::s
           const std::string& screenshot = "") {
   SpawnOptions opts;
   opts.binary = kChromium;
-  opts.args = {"--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-extensions",
-               "--enable-logging=stderr", "--v=0", "--user-data-dir=" + (dir / ("profile-" + name)).string(),
+  opts.args = {"--headless",
+               "--disable-gpu",
+               "--no-sandbox",
+               "--no-first-run",
+               "--disable-extensions",
+               "--enable-logging=stderr",
+               "--v=0",
+               "--user-data-dir=" + (dir / ("profile-" + name)).string(),
                "--virtual-time-budget=5000"};
   if (screenshot.empty()) {
     opts.args.push_back("--dump-dom");

@@ -60,15 +60,15 @@ bool make_cert(const TempDir& dir, const std::string& name, Cert kind) {
   std::string cmd = "cd '" + dir.path().string() + "' && ( [ -f ca.key ] || openssl req -x509 " + key +
                     " -days 2 -subj /CN=edgegw-test-ca -keyout ca.key -out ca.crt ) && ";
   if (kind == Cert::self_signed) {
-    cmd += "openssl req -x509 " + key + " -days 2 -subj /CN=" + name + " -addext subjectAltName=" + san +
-           " -keyout " + name + ".key -out " + name + ".crt && ! openssl verify -CAfile ca.crt " + name + ".crt";
+    cmd += "openssl req -x509 " + key + " -days 2 -subj /CN=" + name + " -addext subjectAltName=" + san + " -keyout " +
+           name + ".key -out " + name + ".crt && ! openssl verify -CAfile ca.crt " + name + ".crt";
   } else {
     // libfaketime puts openssl's clock 10 days back: a 2-day certificate
     // signed "then" ended 8 days ago (OpenSSL 3.0's x509 has no -not_after).
     const std::string past = kind == Cert::expired ? std::string("LD_PRELOAD=") + kFaketime + " FAKETIME=-10d " : "";
-    cmd += "openssl req " + key + " -subj /CN=" + name + " -keyout " + name + ".key -out " + name + ".csr && " +
-           past + "openssl x509 -req -in " + name + ".csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile " +
-           name + ".ext -out " + name + ".crt && ";
+    cmd += "openssl req " + key + " -subj /CN=" + name + " -keyout " + name + ".key -out " + name + ".csr && " + past +
+           "openssl x509 -req -in " + name + ".csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile " + name +
+           ".ext -out " + name + ".crt && ";
     cmd += kind == Cert::expired ? "! openssl x509 -checkend 0 -noout -in " + name + ".crt"
                                  : "openssl verify -CAfile ca.crt " + name + ".crt";
   }
@@ -140,7 +140,8 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
   auto plain_port = pick_free_port();
   REQUIRE(plain_port.ok());
   MosquittoBroker local;
-  MosquittoBroker upstream(BrokerOptions{.persistence = true, .extra_config = tls_listener(certs, "served", *plain_port)});
+  MosquittoBroker upstream(
+      BrokerOptions{.persistence = true, .extra_config = tls_listener(certs, "served", *plain_port)});
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());
   Cloud cloud("tcp://127.0.0.1:" + std::to_string(*plain_port), "dev/#");
@@ -157,7 +158,8 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
   TestClient device(local.uri(), "device");
   REQUIRE(device.connect().ok());
   const int kEvents = 5;
-  for (int i = 0; i < kEvents; ++i) REQUIRE(device.publish("dev/" + std::to_string(i), "e" + std::to_string(i), 1, false).ok());
+  for (int i = 0; i < kEvents; ++i)
+    REQUIRE(device.publish("dev/" + std::to_string(i), "e" + std::to_string(i), 1, false).ok());
   const std::string refused = refusal_line(upstream.port());
   const bool logged = wait_until([&] { return gw.log().find(refused + reason) != std::string::npos; }, 10s);
   INFO(gw.log());
@@ -181,17 +183,20 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
   // The same broker, on the same port, now presents the valid certificate.
   REQUIRE(copy_cert(certs, "good", "served"));
   REQUIRE(upstream.restart().ok());
-  const bool reconnected = wait_until([&] { return gw.log().find("upstream link: connected") != std::string::npos; }, 10s);
+  const bool reconnected =
+      wait_until([&] { return gw.log().find("upstream link: connected") != std::string::npos; }, 10s);
   INFO(gw.log());
   REQUIRE(reconnected);
   auto joined = cloud.join();
   REQUIRE(joined.ok());
   std::set<std::string> arrived;
-  REQUIRE(wait_until([&] {
-    arrived.clear();
-    for (const auto& m : (*joined)->received()) arrived.insert(m.payload);
-    return arrived.size() == kEvents;
-  }, 10s));
+  REQUIRE(wait_until(
+      [&] {
+        arrived.clear();
+        for (const auto& m : (*joined)->received()) arrived.insert(m.payload);
+        return arrived.size() == kEvents;
+      },
+      10s));
   CHECK(gw.upstream_backlog() == 0);
   CHECK(wait_until([&] { return api_tls_error(*http_port).empty(); }, 5s));  // cleared by the connect
   REQUIRE(gw.stop().ok());
@@ -250,21 +255,25 @@ TEST_CASE("Does the upstream link refuse a certificate issued for another host, 
   REQUIRE(insecure.stop().ok());
 }
 
-TEST_CASE("Does the upstream link refuse a wrong-host certificate, logging the host mismatch, and deliver the queue once "
-          "the broker presents a valid one?",
-          "[integration][tls][tls-refusals]") {
+TEST_CASE(
+    "Does the upstream link refuse a wrong-host certificate, logging the host mismatch, and deliver the queue once "
+    "the broker presents a valid one?",
+    "[integration][tls][tls-refusals]") {
   check_refused_then_delivered(Cert::wrong_host, kWrongHostReason);
 }
 
-TEST_CASE("Does the upstream link refuse a self-signed certificate, logging that it is self-signed, and deliver the queue once "
-          "the broker presents a valid one?",
-          "[integration][tls][tls-refusals]") {
+TEST_CASE(
+    "Does the upstream link refuse a self-signed certificate, logging that it is self-signed, and deliver the queue "
+    "once "
+    "the broker presents a valid one?",
+    "[integration][tls][tls-refusals]") {
   check_refused_then_delivered(Cert::self_signed, kSelfSignedReason);
 }
 
-TEST_CASE("Does the upstream link refuse an expired certificate, logging that it expired, and deliver the queue once "
-          "the broker presents a valid one?",
-          "[integration][tls][tls-refusals]") {
+TEST_CASE(
+    "Does the upstream link refuse an expired certificate, logging that it expired, and deliver the queue once "
+    "the broker presents a valid one?",
+    "[integration][tls][tls-refusals]") {
   check_refused_then_delivered(Cert::expired, kExpiredReason);
 }
 
@@ -298,9 +307,10 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-TEST_CASE("Does the TLS probe name why a handshake fails: the host, the issuer, the dates, a closed port, a silent "
-          "server?",
-          "[integration][tls][tls-probe]") {
+TEST_CASE(
+    "Does the TLS probe name why a handshake fails: the host, the issuer, the dates, a closed port, a silent "
+    "server?",
+    "[integration][tls][tls-probe]") {
   using edgegw::gateway::probe_tls;
   using edgegw::gateway::TlsProbeOutcome;
   using edgegw::gateway::TlsProbeResult;
@@ -331,8 +341,9 @@ TEST_CASE("Does the TLS probe name why a handshake fails: the host, the issuer, 
   TlsTarget unverified = target;
   unverified.verify = false;
   CHECK(probe_tls(unverified, 3s) == TlsProbeResult{});  // verify: false takes any certificate, as the link does
-  CHECK(probe("self", target) == TlsProbeResult{TlsProbeOutcome::verify,
-                                                "certificate verify failed: self-signed certificate (subject CN=self)"});
+  CHECK(
+      probe("self", target) ==
+      TlsProbeResult{TlsProbeOutcome::verify, "certificate verify failed: self-signed certificate (subject CN=self)"});
   const TlsProbeResult expired = probe("old", target);
   CHECK(expired.outcome == TlsProbeOutcome::verify);
   CHECK(expired.reason.find(kExpiredReason) == 0);
@@ -365,7 +376,7 @@ TEST_CASE("Does the TLS probe name why a handshake fails: the host, the issuer, 
     edgegw::gateway::TlsProber prober(to_silent, 10s, [&](TlsProbeResult) { done_called = true; });
     REQUIRE(prober.start());
     CHECK_FALSE(prober.start());  // one at a time
-  }  // the destructor cancels and joins
+  }                               // the destructor cancels and joins
   CHECK(seconds_since(t0) < 1.0);
   CHECK_FALSE(done_called);
 }
@@ -468,8 +479,8 @@ TEST_CASE("Do repeated TLS connect/drop cycles of the upstream leave the gateway
   // A socket Paho closed a moment ago may still be listed: wait for it.
   const bool fds_back = wait_until([&] { return (fds_after = open_fds(gw.pid())) <= fds_before; }, 5s, 20ms);
   const long rss_after = gw.proc_status_kib("VmRSS");
-  WARN(cycles << " TLS connect/drop cycles in " << secs << " s: fds " << fds_before << " -> " << fds_after
-              << ", VmRSS " << rss_before << " -> " << rss_after << " KiB (" << (rss_after - rss_before) << " KiB)");
+  WARN(cycles << " TLS connect/drop cycles in " << secs << " s: fds " << fds_before << " -> " << fds_after << ", VmRSS "
+              << rss_before << " -> " << rss_after << " KiB (" << (rss_after - rss_before) << " KiB)");
   CHECK(log.count(0) == static_cast<size_t>(cycles) + 3);
   CHECK(fds_back);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -13,8 +13,7 @@ class FakeClock final : public Clock {
  public:
   // 2026-01-01T00:00:00Z on the wall; the monotonic clock starts at an
   // arbitrary non-zero point, as steady_clock does.
-  explicit FakeClock(TimePoint wall = from_unix_ms(1'767'225'600'000),
-                     MonoTime mono = MonoTime(std::chrono::hours(1)))
+  explicit FakeClock(TimePoint wall = from_unix_ms(1'767'225'600'000), MonoTime mono = MonoTime(std::chrono::hours(1)))
       : wall_(wall), mono_(mono) {}
 
   TimePoint now() const override { return wall_; }

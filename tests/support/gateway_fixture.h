@@ -53,7 +53,7 @@ class Gateway {
   // Extra environment for the next start()s ("NAME=VALUE"), e.g. LD_PRELOAD.
   void set_env(std::vector<std::string> env) { env_ = std::move(env); }
 
-  std::string log() const;            // stderr of every run so far
+  std::string log() const;  // stderr of every run so far
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::filesystem::path config_path() const { return dir_ / "gateway.yaml"; }
   std::filesystem::path state_dir() const { return dir_ / "state"; }
@@ -86,7 +86,6 @@ class Cloud {
 
 // gateway.yaml for a local and an upstream broker on loopback ports, with
 // `routes` (a YAML list, indented by two spaces) and extra sections appended.
-std::string gateway_yaml(int local_port, int upstream_port, const std::string& routes,
-                         const std::string& extra = "");
+std::string gateway_yaml(int local_port, int upstream_port, const std::string& routes, const std::string& extra = "");
 
 }  // namespace edgegw::testing

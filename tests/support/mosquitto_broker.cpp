@@ -81,9 +81,11 @@ Status MosquittoBroker::write_config(int port) const {
   conf << "# written by edgegw's MosquittoBroker test support\n"
        << "listener " << port << " " << kLoopback << "\n"
        << "allow_anonymous true\n"
-       << "persistence " << (opts_.persistence ? "true" : "false") << "\n"
+       << "persistence " << (opts_.persistence ? "true" : "false")
+       << "\n"
        // Mosquitto requires the trailing slash on a directory.
-       << "persistence_location " << dir().string() << "/\n"
+       << "persistence_location " << dir().string()
+       << "/\n"
        // design.md: the local broker must queue the gateway's events while it
        // is away, including QoS 0 (Mosquitto's defaults are 1000 and off).
        << "max_queued_messages 1000000\n"
@@ -113,10 +115,8 @@ bool MosquittoBroker::accepts_connection() const {
 Status MosquittoBroker::start_on(int port) {
   if (auto s = write_config(port); !s.ok()) return s;
   const auto log_offset = log_text().size();  // earlier runs' lines do not count
-  auto child = ChildProcess::spawn({.binary = opts_.binary,
-                                    .args = {"-c", config_path().string()},
-                                    .output_dir = dir(),
-                                    .name = "mosquitto"});
+  auto child = ChildProcess::spawn(
+      {.binary = opts_.binary, .args = {"-c", config_path().string()}, .output_dir = dir(), .name = "mosquitto"});
   if (!child.ok()) return child.status();
   process_.emplace(std::move(child).value());
   port_ = port;

@@ -26,7 +26,7 @@
 namespace edgegw::testing {
 
 struct BrokerOptions {
-  bool persistence = false;               // persistence true, in the broker's temp dir
+  bool persistence = false;                 // persistence true, in the broker's temp dir
   std::vector<std::string> extra_config{};  // lines appended to mosquitto.conf
   std::chrono::milliseconds start_deadline{10'000};
   std::chrono::milliseconds stop_deadline{10'000};  // SIGTERM grace before SIGKILL
@@ -54,16 +54,16 @@ class MosquittoBroker {
   Status restart();
 
   bool running();
-  int port() const { return port_; }      // 0 until the first start
-  std::string uri() const;                // "tcp://127.0.0.1:PORT"
-  pid_t pid() const;                      // -1 when never started
+  int port() const { return port_; }  // 0 until the first start
+  std::string uri() const;            // "tcp://127.0.0.1:PORT"
+  pid_t pid() const;                  // -1 when never started
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::filesystem::path config_path() const { return dir_ / "mosquitto.conf"; }
   std::filesystem::path log_path() const { return dir_ / "mosquitto.log"; }
-  std::string log_text() const;           // the whole log, all runs
+  std::string log_text() const;  // the whole log, all runs
 
  private:
-  Status start_on(int port);              // one attempt on one port
+  Status start_on(int port);  // one attempt on one port
   Status write_config(int port) const;
   bool accepts_connection() const;
   std::string log_tail() const;

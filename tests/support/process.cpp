@@ -50,8 +50,8 @@ ExitStatus decode(int wstatus) {
 
 // Runs in the forked child: only async-signal-safe calls until execve, since
 // the parent has other threads (Paho) whose locks may be held at fork time.
-[[noreturn]] void exec_child(pid_t parent, int out_fd, int err_fd, int in_fd, int report_fd,
-                             const char* cwd, char* const* argv, char* const* envp) {
+[[noreturn]] void exec_child(pid_t parent, int out_fd, int err_fd, int in_fd, int report_fd, const char* cwd,
+                             char* const* argv, char* const* envp) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // parent died before prctl took effect
   // Paho ignores SIGPIPE and test threads may block signals; the child must
@@ -62,8 +62,7 @@ ExitStatus decode(int wstatus) {
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0 ||
-      (cwd != nullptr && ::chdir(cwd) != 0)) {
+  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0 || (cwd != nullptr && ::chdir(cwd) != 0)) {
     const int err = errno;
     (void)!::write(report_fd, &err, sizeof err);
     ::_exit(127);
@@ -150,8 +149,8 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& opts) {
   const pid_t pid = ::fork();
   if (pid < 0) return Status::error(ctx, "fork: " + errno_text(errno));
   if (pid == 0) {
-    exec_child(parent, fds.out, fds.err, fds.in, fds.report[1], cwd.empty() ? nullptr : cwd.c_str(),
-               argv.data(), envp.data());
+    exec_child(parent, fds.out, fds.err, fds.in, fds.report[1], cwd.empty() ? nullptr : cwd.c_str(), argv.data(),
+               envp.data());
   }
   if (const int child_errno = await_exec(fds); child_errno != 0) {
     int wstatus = 0;
@@ -241,8 +240,7 @@ std::string ChildProcess::stdout_text() const { return read_file_text(stdout_pat
 std::string ChildProcess::stderr_text() const { return read_file_text(stderr_path_); }
 
 bool ChildProcess::output_contains(std::string_view needle) const {
-  return stdout_text().find(needle) != std::string::npos ||
-         stderr_text().find(needle) != std::string::npos;
+  return stdout_text().find(needle) != std::string::npos || stderr_text().find(needle) != std::string::npos;
 }
 
 bool ChildProcess::wait_for_output(std::string_view needle, std::chrono::milliseconds deadline) {

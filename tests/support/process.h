@@ -35,10 +35,10 @@ struct ExitStatus {
 };
 
 struct SpawnOptions {
-  std::filesystem::path binary{};     // run as is; absolute paths recommended
-  std::vector<std::string> args{};    // argv[1..]; argv[0] is `binary`
-  std::vector<std::string> env{};     // "NAME=VALUE" overrides the inherited value; "NAME" unsets it
-  bool inherit_env = true;            // start from this process's environment
+  std::filesystem::path binary{};       // run as is; absolute paths recommended
+  std::vector<std::string> args{};      // argv[1..]; argv[0] is `binary`
+  std::vector<std::string> env{};       // "NAME=VALUE" overrides the inherited value; "NAME" unsets it
+  bool inherit_env = true;              // start from this process's environment
   std::filesystem::path working_dir{};  // empty: inherit
   // Where <name>.stdout and <name>.stderr are written; empty: a TempDir owned
   // by the ChildProcess (removed with it).

@@ -22,9 +22,7 @@ struct SequenceReport {
   std::string first_order_violation;
 };
 
-inline std::string seq_payload(size_t device, size_t seq) {
-  return std::to_string(device) + ":" + std::to_string(seq);
-}
+inline std::string seq_payload(size_t device, size_t seq) { return std::to_string(device) + ":" + std::to_string(seq); }
 
 inline SequenceReport check_sequences(const std::vector<ReceivedMessage>& msgs, const std::string& topic_prefix) {
   SequenceReport r;
@@ -41,7 +39,8 @@ inline SequenceReport check_sequences(const std::vector<ReceivedMessage>& msgs, 
     auto it = last_first.find(device);
     if (it != last_first.end() && seq < it->second && r.order_ok) {
       r.order_ok = false;
-      r.first_order_violation = "device " + device + ": " + std::to_string(seq) + " after " + std::to_string(it->second);
+      r.first_order_violation =
+          "device " + device + ": " + std::to_string(seq) + " after " + std::to_string(it->second);
     }
     last_first[device] = std::max(seq, it == last_first.end() ? seq : it->second);
   }

@@ -93,7 +93,8 @@ TestClient::TestClient(std::string server_uri, std::string client_id, MqttVersio
   }
   // Paho's thread: copy the message out and return, never block here.
   client_->set_message_callback([this](mqtt::const_message_ptr m) {
-    ReceivedMessage r{m->get_topic(), m->to_string(), m->get_qos(), m->is_retained(), {}, std::chrono::steady_clock::now()};
+    ReceivedMessage r{
+        m->get_topic(), m->to_string(), m->get_qos(), m->is_retained(), {}, std::chrono::steady_clock::now()};
     try {
       r.user_properties = user_properties_of(*m);
     } catch (const std::exception&) {
@@ -130,8 +131,8 @@ Result<ConnectResult> TestClient::connect(const ConnectOptions& opts) {
     co.set_clean_session(opts.clean_start);
   }
   co.set_keep_alive_interval(opts.keep_alive);
-  co.set_connect_timeout(std::max<std::chrono::seconds>(
-      std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(timeout_)));
+  co.set_connect_timeout(std::max<std::chrono::seconds>(std::chrono::seconds(1),
+                                                        std::chrono::duration_cast<std::chrono::seconds>(timeout_)));
   try {
     auto tok = client_->connect(co);
     if (!tok->wait_for(timeout_)) return Status::error(ctx, timeout_text(timeout_));
@@ -240,8 +241,8 @@ Result<BulkResult> TestClient::publish_many(const BulkPublish& spec) {
   r.elapsed = std::chrono::steady_clock::now() - start;
   if (r.acked == spec.count) return r;
   if (error.empty()) error = r.failed > 0 ? "publishes failed" : "deadline passed";
-  return Status::error(ctx, error + ": " + std::to_string(r.acked) + " of " + std::to_string(spec.count) +
-                                " acked, " + std::to_string(r.failed) + " failed");
+  return Status::error(ctx, error + ": " + std::to_string(r.acked) + " of " + std::to_string(spec.count) + " acked, " +
+                                std::to_string(r.failed) + " failed");
 }
 
 std::vector<ReceivedMessage> TestClient::received() const {

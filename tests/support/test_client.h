@@ -43,7 +43,7 @@ struct ReceivedMessage {
 };
 
 struct ConnectOptions {
-  bool clean_start = true;  // MQTT 5 Clean Start; clean session for 3.1.1
+  bool clean_start = true;                 // MQTT 5 Clean Start; clean session for 3.1.1
   std::chrono::seconds session_expiry{0};  // MQTT 5 only
   std::chrono::seconds keep_alive{30};
 };
@@ -96,8 +96,8 @@ class TestClient {
   bool is_connected() const;
 
   // Waits for completion: PUBACK for QoS 1, PUBCOMP for QoS 2, the write for QoS 0.
-  Status publish(const std::string& topic, const std::string& payload, int qos = 1,
-                 bool retain = false, const UserProperties& user_properties = {});
+  Status publish(const std::string& topic, const std::string& payload, int qos = 1, bool retain = false,
+                 const UserProperties& user_properties = {});
   // Waits for the SUBACK; fails if the broker refused the filter.
   Status subscribe(const std::string& filter, int qos = 1, const SubscribeOptions& opts = {});
   Status unsubscribe(const std::string& filter);

@@ -88,7 +88,9 @@ inline std::vector<std::string> segment_names(const JournalOptions& o) {
   return v;
 }
 
-inline fs::path segment(const JournalOptions& o, uint64_t first) { return fs::path(o.dir) / fmt::segment_file_name(first); }
+inline fs::path segment(const JournalOptions& o, uint64_t first) {
+  return fs::path(o.dir) / fmt::segment_file_name(first);
+}
 
 inline void overwrite(const fs::path& p, uint64_t offset, const std::string& bytes) {
   std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);

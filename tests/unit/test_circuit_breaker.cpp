@@ -23,8 +23,7 @@ void fail_times(CircuitBreaker& b, int n, MonoTime now) {
 
 }  // namespace
 
-TEST_CASE("Does the breaker stay closed through four failures and open at the fifth in a row?",
-          "[http][breaker]") {
+TEST_CASE("Does the breaker stay closed through four failures and open at the fifth in a row?", "[http][breaker]") {
   CircuitBreaker b;
   fail_times(b, 4, at(1s));
   CHECK(b.state() == CircuitBreaker::State::closed);
@@ -98,9 +97,9 @@ TEST_CASE("Does the retry delay double from the base up to the cap, jittered to 
   CHECK(retry_delay(1, base, cap, 0.0) == Duration(750ms));
   CHECK(retry_delay(2, base, cap, 0.0) == Duration(1500ms));
   CHECK(retry_delay(3, base, cap, 0.0) == Duration(3s));
-  CHECK(retry_delay(4, base, cap, 0.5) == Duration(7s));  // 8 s x 0.875
-  CHECK(retry_delay(9, base, cap, 0.0) == Duration(192s));  // 256 s x 0.75
-  CHECK(retry_delay(10, base, cap, 0.0) == Duration(225s));  // capped at 300 s
+  CHECK(retry_delay(4, base, cap, 0.5) == Duration(7s));      // 8 s x 0.875
+  CHECK(retry_delay(9, base, cap, 0.0) == Duration(192s));    // 256 s x 0.75
+  CHECK(retry_delay(10, base, cap, 0.0) == Duration(225s));   // capped at 300 s
   CHECK(retry_delay(100, base, cap, 0.0) == Duration(225s));  // no overflow far out
   for (int n = 1; n < 30; ++n) {
     REQUIRE(retry_delay(n, base, cap, 0.99) <= cap);

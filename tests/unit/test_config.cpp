@@ -89,8 +89,7 @@ TEST_CASE("Is a YAML syntax error reported at its line and column, with no Confi
 TEST_CASE("Is a missing config file an error naming the file?", "[config]") {
   Diagnostics diags;
   CHECK_FALSE(load_config("/nonexistent/gateway.yaml", diags));
-  CHECK(diags.format_all() ==
-        "/nonexistent/gateway.yaml: error: cannot open config file: No such file or directory\n");
+  CHECK(diags.format_all() == "/nonexistent/gateway.yaml: error: cannot open config file: No such file or directory\n");
 }
 
 TEST_CASE("Does an empty config take every default of the design?", "[config]") {
@@ -121,7 +120,8 @@ TEST_CASE("Does an empty config take every default of the design?", "[config]") 
   CHECK((b.when_full == WhenFull::drop_oldest && !b.sync_full && b.journal_max == 64ull << 20));
   CHECK(cfg->rule_paths == std::vector<std::string>{"/etc/edgegw/rules.d"});
   CHECK(cfg->devices.profiles == std::vector<std::string>{"zigbee2mqtt", "tasmota", "shelly", "homeassistant"});
-  CHECK((cfg->devices.zigbee2mqtt_base_topic == "zigbee2mqtt" && cfg->devices.tasmota_full_topic == "%prefix%/%topic%/"));
+  CHECK(
+      (cfg->devices.zigbee2mqtt_base_topic == "zigbee2mqtt" && cfg->devices.tasmota_full_topic == "%prefix%/%topic%/"));
   CHECK((cfg->devices.offline_after == 10min && cfg->devices.static_devices.empty()));
   CHECK((cfg->homeassistant.prefix == "homeassistant" && cfg->homeassistant.discovery == Discovery::automatic));
   CHECK((cfg->http.listen == "127.0.0.1:8088" && cfg->http.host == "127.0.0.1" && cfg->http.port == 8088));
@@ -145,8 +145,8 @@ std::string summary(const Config& c) {
     << b.sync_full << ' ' << b.journal_max << '\n';
   for (const auto& p : c.rule_paths) o << p << '\n';
   for (const auto& p : c.devices.profiles) o << p << ' ';
-  o << c.devices.zigbee2mqtt_base_topic << ' ' << c.devices.tasmota_full_topic << ' '
-    << c.devices.offline_after.count() << ' ' << c.devices.static_devices.size() << '\n';
+  o << c.devices.zigbee2mqtt_base_topic << ' ' << c.devices.tasmota_full_topic << ' ' << c.devices.offline_after.count()
+    << ' ' << c.devices.static_devices.size() << '\n';
   o << c.homeassistant.prefix << ' ' << static_cast<int>(c.homeassistant.discovery) << '\n';
   o << c.http.listen << ' ' << c.http.host << ' ' << c.http.port << '\n';
   return o.str();
@@ -154,8 +154,8 @@ std::string summary(const Config& c) {
 
 TEST_CASE("Does the shipped config/gateway.yaml load without errors and hold exactly the defaults?", "[config]") {
   Diagnostics shipped_diags, empty_diags;
-  auto shipped = load_config((fs::path(EDGEGW_FIXTURES) / ".." / ".." / "config" / "gateway.yaml").string(),
-                             shipped_diags);
+  auto shipped =
+      load_config((fs::path(EDGEGW_FIXTURES) / ".." / ".." / "config" / "gateway.yaml").string(), shipped_diags);
   auto empty = load_config((kFixtures / "good" / "minimal.yaml").string(), empty_diags);
   REQUIRE(shipped);
   REQUIRE(empty);
@@ -290,10 +290,11 @@ TEST_CASE("Are paths resolved against the config file's folder, not the working 
   TempDir dir;
   fs::create_directories(dir.path() / "etc" / "state");
   dir.write("etc/keys/pw", "x", fs::perms(0600));
-  const std::string cfg_path = dir.write("etc/gateway.yaml",
-                                         "gateway: {state_dir: state}\n"
-                                         "local: {url: 'mqtts://localhost', password_file: keys/pw, tls: {ca_file: ../ca.pem}}\n"
-                                         "rules: {paths: [rules.d, /abs/rules]}\n");
+  const std::string cfg_path =
+      dir.write("etc/gateway.yaml",
+                "gateway: {state_dir: state}\n"
+                "local: {url: 'mqtts://localhost', password_file: keys/pw, tls: {ca_file: ../ca.pem}}\n"
+                "rules: {paths: [rules.d, /abs/rules]}\n");
   dir.write("ca.pem", "x");
   Diagnostics diags;
   auto cfg = load_config(cfg_path, diags);
@@ -357,7 +358,8 @@ TEST_CASE("Does check warn when the local mosquitto.conf cannot queue the gatewa
   const std::string conf = dir.write("mosquitto.conf",
                                      "# comment\n"
                                      "max_queued_messages 1000\n"
-                                     "include_dir " + (dir.path() / "conf.d").string() + "\n");
+                                     "include_dir " +
+                                         (dir.path() / "conf.d").string() + "\n");
   SECTION("defaults and a too-low limit are reported") {
     Diagnostics diags;
     mosquitto_conf_hints(cfg, diags, conf);

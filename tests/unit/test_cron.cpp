@@ -76,8 +76,7 @@ TEST_CASE("Do steps, lists and ranges give the next matching minute?", "[rules][
   CHECK(next("0 12 * * 7", utc(2026, 1, 17, 9, 55)) == utc(2026, 1, 18, 12, 0));  // 7 = Sunday
 }
 
-TEST_CASE("Does a cron with both day fields restricted fire on either, as Vixie cron does?",
-          "[rules][cron]") {
+TEST_CASE("Does a cron with both day fields restricted fire on either, as Vixie cron does?", "[rules][cron]") {
   TzGuard tz("UTC");
   // The 20th or any Monday: from Saturday the 17th, Monday the 19th comes first.
   CHECK(next("0 0 20 * 1", utc(2026, 1, 17, 0, 0)) == utc(2026, 1, 19, 0, 0));
@@ -102,8 +101,7 @@ TEST_CASE("Does cron use the local time zone, and skip a time DST leaves out?", 
 
 TEST_CASE("Does a bad cron text say which field is wrong, at its column?", "[rules][cron]") {
   CHECK(parse_error("0 7 * *") == "8: cron needs 5 fields (minute hour day-of-month month day-of-week), found 4");
-  CHECK(parse_error("0 25 * * *") ==
-        "3: bad cron hour field '25' (allowed 0-23, *, lists, ranges, steps)");
+  CHECK(parse_error("0 25 * * *") == "3: bad cron hour field '25' (allowed 0-23, *, lists, ranges, steps)");
   CHECK(parse_error("*/0 * * * *").rfind("1: bad cron minute field '*/0'", 0) == 0);
   CHECK(parse_error("0 0 * 1-13 *").rfind("7: bad cron month field", 0) == 0);
   CHECK(parse_error("0 0 * * 5-1").rfind("9: bad cron day of week field", 0) == 0);

@@ -149,9 +149,10 @@ TEST_CASE("Does Tasmota telemetry merge and its LWT set availability?", "[device
   Fixture f;
   CHECK(f.feed("tele/tasmota_1A2B3C/LWT", "Online", 0s, /*retained=*/true) == Names{"tasmota_1A2B3C:online"});
   CHECK(f.device("tasmota_1A2B3C").reason == Reason::last_will);
-  f.feed("tele/tasmota_1A2B3C/SENSOR",
-         R"({"Time":"2026-11-22T07:00:00","AM2301":{"Temperature":21.3,"Humidity":45.2,"DewPoint":8.9},"TempUnit":"C"})",
-         1s);
+  f.feed(
+      "tele/tasmota_1A2B3C/SENSOR",
+      R"({"Time":"2026-11-22T07:00:00","AM2301":{"Temperature":21.3,"Humidity":45.2,"DewPoint":8.9},"TempUnit":"C"})",
+      1s);
   f.feed("tele/tasmota_1A2B3C/STATE", R"({"Time":"2026-11-22T07:00:05","Uptime":"0T01:02:03","POWER":"OFF"})", 2s);
   CHECK(f.feed("stat/tasmota_1A2B3C/POWER", "ON", 3s) == Names{"tasmota_1A2B3C:state"});
   CHECK(f.device("tasmota_1A2B3C").state ==
@@ -167,8 +168,8 @@ TEST_CASE("Does a Shelly Gen2 device merge status per component and NotifyStatus
   Fixture f;
   const std::string id = "shellyplus1-a8032ab12345";
   CHECK(f.feed(id + "/online", "true") == Names{id + ":online"});
-  f.feed(id + "/status/switch:0",
-         R"({"id":0,"source":"init","output":false,"temperature":{"tC":45.1,"tF":113.2}})", 1s);
+  f.feed(id + "/status/switch:0", R"({"id":0,"source":"init","output":false,"temperature":{"tC":45.1,"tF":113.2}})",
+         1s);
   f.feed(id + "/status/sys", R"({"mac":"A8032AB12345","restart_required":false,"uptime":120})", 2s);
   f.feed(id + "/events/rpc",
          R"({"src":"shellyplus1-a8032ab12345","dst":"shellyplus1-a8032ab12345/events","method":"NotifyStatus",)"
@@ -177,10 +178,12 @@ TEST_CASE("Does a Shelly Gen2 device merge status per component and NotifyStatus
   CHECK(f.device(id).state ==
         R"({"switch:0":{"id":0,"source":"button","output":true,"temperature":{"tC":45.1,"tF":113.2}},)"
         R"("sys":{"mac":"A8032AB12345","restart_required":false,"uptime":120}})");
-  CHECK(f.feed(id + "/events/rpc",
-               R"({"src":"x","method":"NotifyEvent","params":{"ts":1.0,"events":[{"component":"input:0","event":"single_push"}]}})",
-               4s)
-            .empty());
+  CHECK(
+      f.feed(
+           id + "/events/rpc",
+           R"({"src":"x","method":"NotifyEvent","params":{"ts":1.0,"events":[{"component":"input:0","event":"single_push"}]}})",
+           4s)
+          .empty());
   CHECK(f.feed(id + "/online", "false", 5s) == Names{id + ":offline"});
   CHECK(f.device(id).reason == Reason::last_will);
 }
@@ -257,8 +260,7 @@ TEST_CASE("Does a silent device go offline once and come back online once?", "[d
 
 TEST_CASE("Does a retained first message (a replay) leave a device's liveness unknown?", "[devices][silence]") {
   Fixture f;
-  CHECK(f.feed("zigbee2mqtt/old_sensor", R"({"temperature":5})", 0s, /*retained=*/true) ==
-        Names{"old_sensor:state"});
+  CHECK(f.feed("zigbee2mqtt/old_sensor", R"({"temperature":5})", 0s, /*retained=*/true) == Names{"old_sensor:state"});
   CHECK_FALSE(f.device("old_sensor").online);
   CHECK(f.device("old_sensor").reason == Reason::unknown);
   CHECK(f.silence(10min).empty());  // never seen online: no offline event
@@ -275,8 +277,7 @@ TEST_CASE("Does a device that publishes with retain still count as alive after i
   CHECK(f.silence(11min) == Names{"retainer:offline"});
 }
 
-TEST_CASE("Does a restored device count silence from the start, not from its last message?",
-          "[devices][silence]") {
+TEST_CASE("Does a restored device count silence from the start, not from its last message?", "[devices][silence]") {
   Fixture f;
   Device d;
   d.id = "freezer";

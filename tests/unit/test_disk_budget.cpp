@@ -71,7 +71,8 @@ TEST_CASE("Is a batch committed only when usable space plus SQLite's free pages 
 
 TEST_CASE("Does a burst of any size get a look before it crosses the hold line?", "[disk]") {
   const uint64_t line = 1 * MiB;
-  for (uint64_t chunk : {uint64_t{1}, 4 * KiB, 64 * KiB, 256 * KiB, 512 * KiB}) {  // a batch is at most line / 2 (DiskSizing)
+  for (uint64_t chunk :
+       {uint64_t{1}, 4 * KiB, 64 * KiB, 256 * KiB, 512 * KiB}) {  // a batch is at most line / 2 (DiskSizing)
     DiskBudget b({.hold_below = line, .reserve = 0});
     uint64_t disk_free = 64 * MiB;  // the real file system
     b.observe(disk_free, 0, 0);

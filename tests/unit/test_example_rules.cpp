@@ -38,8 +38,10 @@ class ScopedUtc {
     ::tzset();
   }
   ~ScopedUtc() {
-    if (saved_) ::setenv("TZ", saved_->c_str(), 1);
-    else ::unsetenv("TZ");
+    if (saved_)
+      ::setenv("TZ", saved_->c_str(), 1);
+    else
+      ::unsetenv("TZ");
     ::tzset();
   }
 
@@ -95,8 +97,8 @@ TEST_CASE("Does each shipped rule example, enabled, print exactly the effects it
 
   ScopedUtc utc;
   std::ostringstream out, err;
-  const int code = gateway::run_test_command(tmp.file("gateway.yaml"), (dir / "events.jsonl").string(), until,
-                                             kRealNow, out, err);
+  const int code =
+      gateway::run_test_command(tmp.file("gateway.yaml"), (dir / "events.jsonl").string(), until, kRealNow, out, err);
   INFO("stderr:\n" << err.str());
   CHECK(code == 0);
   const auto got = lines_of(out.str());

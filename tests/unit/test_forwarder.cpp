@@ -62,7 +62,7 @@ TEST_CASE("Does a row leave the outbox only when the upstream acknowledged it?",
   Forwarder fwd(Link::upstream, outbox, up, 8);
   int64_t seq = add(outbox, "site/1/temp");
   REQUIRE(fwd.pump().ok());
-  CHECK(up.sent.empty());                  // offline: nothing sent, nothing lost
+  CHECK(up.sent.empty());  // offline: nothing sent, nothing lost
   fwd.on_connected(false);
   REQUIRE(fwd.pump().ok());
   REQUIRE(up.sent.size() == 1);
@@ -70,7 +70,7 @@ TEST_CASE("Does a row leave the outbox only when the upstream acknowledged it?",
   ack(fwd, outbox, seq);
   CHECK(outbox.stats(Link::upstream).messages == 0);
   REQUIRE(fwd.pump().ok());
-  CHECK(up.sent.size() == 1);              // not sent twice
+  CHECK(up.sent.size() == 1);  // not sent twice
 }
 
 TEST_CASE("Are rows sent in order with at most max_inflight unacknowledged?", "[runtime][forwarder]") {
@@ -102,8 +102,7 @@ TEST_CASE("Do high-priority rows drain before normal ones?", "[runtime][forwarde
   CHECK(up.seqs() == std::vector<int64_t>{h1, h2, n1, n2});
 }
 
-TEST_CASE("After a reconnect with the session present, is only a failed delivery sent again?",
-          "[runtime][forwarder]") {
+TEST_CASE("After a reconnect with the session present, is only a failed delivery sent again?", "[runtime][forwarder]") {
   testing::MemoryOutbox outbox;
   FakePublisher up;
   Forwarder fwd(Link::upstream, outbox, up, 10);
@@ -112,7 +111,7 @@ TEST_CASE("After a reconnect with the session present, is only a failed delivery
   REQUIRE(fwd.pump().ok());
   REQUIRE(up.sent.size() == 3);
   fwd.on_disconnected();
-  fwd.on_failed(b);                        // Paho gave up on b; it still holds a and c
+  fwd.on_failed(b);  // Paho gave up on b; it still holds a and c
   up.sent.clear();
   fwd.on_connected(/*session_present=*/true);
   REQUIRE(fwd.pump().ok());
@@ -147,7 +146,7 @@ TEST_CASE("Is an acknowledged row whose removal is not committed yet never sent 
   fwd.on_connected(false);
   REQUIRE(fwd.pump().ok());
   int64_t created_ms = 0;
-  REQUIRE(fwd.on_acked(a, created_ms));    // PUBACK seen; the remove is still in the engine's batch
+  REQUIRE(fwd.on_acked(a, created_ms));  // PUBACK seen; the remove is still in the engine's batch
   fwd.on_disconnected();
   up.sent.clear();
   fwd.on_connected(false);
@@ -155,8 +154,7 @@ TEST_CASE("Is an acknowledged row whose removal is not committed yet never sent 
   CHECK(up.seqs() == std::vector<int64_t>{b});
 }
 
-TEST_CASE("When the client refuses a row, does it stay queued and go out on the next pump?",
-          "[runtime][forwarder]") {
+TEST_CASE("When the client refuses a row, does it stay queued and go out on the next pump?", "[runtime][forwarder]") {
   testing::MemoryOutbox outbox;
   FakePublisher up;
   Forwarder fwd(Link::upstream, outbox, up, 10);
@@ -220,17 +218,16 @@ TEST_CASE("Are rows that waited through an outage marked replayed, and live ones
   CHECK_FALSE(up.sent[1].replayed);
 }
 
-TEST_CASE("Does the window shrink to the broker's Receive Maximum, never above max_inflight?",
-          "[runtime][forwarder]") {
+TEST_CASE("Does the window shrink to the broker's Receive Maximum, never above max_inflight?", "[runtime][forwarder]") {
   testing::MemoryOutbox outbox;
   FakePublisher up;
   Forwarder fwd(Link::upstream, outbox, up, 64);
   for (int i = 0; i < 100; ++i) add(outbox, "t");
-  fwd.limit_window(20);                    // Mosquitto's default max_inflight_messages
+  fwd.limit_window(20);  // Mosquitto's default max_inflight_messages
   fwd.on_connected(false);
   REQUIRE(fwd.pump().ok());
   CHECK(fwd.inflight() == 20);
-  fwd.limit_window(65535);                 // no limit announced: the configured window
+  fwd.limit_window(65535);  // no limit announced: the configured window
   REQUIRE(fwd.pump().ok());
   CHECK(fwd.inflight() == 64);
 }

@@ -53,7 +53,8 @@ TEST_CASE("Are expressions nested 100,000 deep a compile error, not a stack over
 TEST_CASE("Is a rule file nested 100,000 deep an error, not a stack overflow?", "[rules][fuzz]") {
   constexpr size_t kDepth = 100'000;
   const std::string deep = std::string(kDepth, '[') + std::string(kDepth, ']');
-  const auto flow = load_and_compile("rules:\n  - id: r\n    when: {topic: a/b}\n    then:\n      - publish: {topic: x, payload: " + deep + "}\n");
+  const auto flow = load_and_compile(
+      "rules:\n  - id: r\n    when: {topic: a/b}\n    then:\n      - publish: {topic: x, payload: " + deep + "}\n");
   CHECK(flow.has_errors());
   const auto root = load_and_compile(deep);
   CHECK(root.has_errors());
@@ -64,7 +65,8 @@ TEST_CASE("Does a payload nested as deep as YAML allows still compile and finger
   // recursion (reader, payload compiler, fingerprint) must cope.
   constexpr size_t kDepth = 400;  // yaml-cpp 0.7 refuses about 500
   const std::string deep = std::string(kDepth, '[') + "1" + std::string(kDepth, ']');
-  const auto diags = load_and_compile("rules:\n  - id: r\n    when: {topic: a/b}\n    then:\n      - publish: {topic: x, payload: " + deep + "}\n");
+  const auto diags = load_and_compile(
+      "rules:\n  - id: r\n    when: {topic: a/b}\n    then:\n      - publish: {topic: x, payload: " + deep + "}\n");
   INFO(diags.format_all());
   CHECK_FALSE(diags.has_errors());
 }
@@ -82,8 +84,8 @@ TEST_CASE("Is a whole-number index beyond int64_t a load error as a literal and 
   rules::testing::Env env(R"({"list": [10, 20, 30], "big": 5.5e84, "huge": 1e308, "neg": -1e300,)"
                           R"( "min": -9223372036854775808, "zero": -0.0})");
   CHECK(eval("payload.list[payload.big]", env).is_null());
-  CHECK(eval("payload.list[payload.huge * 10]", env).is_null());  // +inf
-  CHECK(eval("payload.list[-(payload.huge * 10)]", env).is_null());  // -inf
+  CHECK(eval("payload.list[payload.huge * 10]", env).is_null());                      // +inf
+  CHECK(eval("payload.list[-(payload.huge * 10)]", env).is_null());                   // -inf
   CHECK(eval("payload.list[payload.huge * 10 - payload.huge * 10]", env).is_null());  // NaN
   CHECK(eval("payload.list[payload.neg]", env).is_null());
   CHECK(eval("payload.list[payload.min]", env).is_null());

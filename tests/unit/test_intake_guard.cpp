@@ -32,8 +32,15 @@ struct CapturedLog {
 struct LocalLink {
   LocalLink()
       : forwarder(Link::local, outbox, publisher, 8),
-        supervisor(LinkSupervisor::Parts{Link::local, "tcp://localhost:1883", control, forwarder, clock, metrics,
-                                         std::make_shared<spdlog::logger>("test"), nullptr, {}},
+        supervisor(LinkSupervisor::Parts{Link::local,
+                                         "tcp://localhost:1883",
+                                         control,
+                                         forwarder,
+                                         clock,
+                                         metrics,
+                                         std::make_shared<spdlog::logger>("test"),
+                                         nullptr,
+                                         {}},
                    LinkSupervisor::Options{1s, 1s, {{"#", 1}}, "online"}) {}
   testing::FakeClock clock;
   testing::MemoryOutbox outbox;
@@ -63,7 +70,7 @@ TEST_CASE("Is the local link held down over journal_max and let go only under ha
   CHECK(l.control.disconnects == std::vector<Duration>{Duration::zero()});  // at once
   guard.check(2000, false);
   CHECK(l.control.disconnects.size() == 1);  // once
-  guard.check(500, false);  // half is not under half
+  guard.check(500, false);                   // half is not under half
   CHECK(guard.paused());
   guard.check(499, false);
   CHECK_FALSE(guard.paused());

@@ -27,8 +27,7 @@ TEST_CASE("Does an empty journal open with nothing to read and number the first 
   CHECK(seqs(read_all(*j)) == std::vector<uint64_t>{1});
   CHECK(j->caught_up());
   CHECK((fs::status(o.dir).permissions() & fs::perms::all) == fs::perms::owner_all);
-  CHECK((fs::status(segment(o, 1)).permissions() & fs::perms::all) ==
-        (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK((fs::status(segment(o, 1)).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
 }
 
 TEST_CASE("Does every field of a record come back as it was appended?", "[journal]") {
@@ -148,7 +147,7 @@ TEST_CASE("Does the journal roll over to new segments and release only wholly co
   auto j = open_ok(o, 0);
   append_n(*j, 10);
   CHECK(segment_names(o) == std::vector<std::string>{fmt::segment_file_name(1), fmt::segment_file_name(4),
-                                                      fmt::segment_file_name(7), fmt::segment_file_name(10)});
+                                                     fmt::segment_file_name(7), fmt::segment_file_name(10)});
   CHECK(j->backlog_bytes() == 10 * kFrame);
   std::vector<JournalRecord> rs;
   for (int i = 0; i < 10; ++i) REQUIRE(j->read_next(rs, 1, 1 << 20).ok());  // one record per batch

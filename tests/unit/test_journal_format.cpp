@@ -37,8 +37,7 @@ TEST_CASE("Does crc32c give the same value in pieces, unaligned, and on both pat
   }
   for (size_t start = 0; start < 8; ++start) {
     for (size_t len = 0; len < 80; ++len) {
-      CHECK(crc32c_extend(0, data.data() + start, len) ==
-            detail::crc32c_extend_portable(0, data.data() + start, len));
+      CHECK(crc32c_extend(0, data.data() + start, len) == detail::crc32c_extend_portable(0, data.data() + start, len));
     }
   }
   CHECK(detail::crc32c_extend_portable(0, data.data(), data.size()) == whole);

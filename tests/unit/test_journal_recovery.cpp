@@ -34,7 +34,8 @@ TEST_CASE("Does a torn tail get cut at open, with numbering and reading continui
   CHECK(seqs(read_all(*j)) == iota(1, 3));
 }
 
-TEST_CASE("Is a last record with a corrupt byte cut without calling it mid-journal corruption?", "[journal][recovery]") {
+TEST_CASE("Is a last record with a corrupt byte cut without calling it mid-journal corruption?",
+          "[journal][recovery]") {
   TempDir t;
   auto o = options(t);
   append_n(*open_ok(o, 0), 3);
@@ -46,7 +47,8 @@ TEST_CASE("Is a last record with a corrupt byte cut without calling it mid-journ
   CHECK(append_ok(*j, "a", "b") == 3);
 }
 
-TEST_CASE("Does a corrupt record in the middle of the last segment cut everything after it, and say so?", "[journal][recovery]") {
+TEST_CASE("Does a corrupt record in the middle of the last segment cut everything after it, and say so?",
+          "[journal][recovery]") {
   TempDir t;
   auto o = options(t);
   append_n(*open_ok(o, 0), 5);
@@ -61,7 +63,8 @@ TEST_CASE("Does a corrupt record in the middle of the last segment cut everythin
   CHECK(append_ok(*j, "a", "b") == 3);
 }
 
-TEST_CASE("Is a tail of zeros (pages a power cut never wrote) cut as torn, and non-zero garbage as corruption?", "[journal][recovery]") {
+TEST_CASE("Is a tail of zeros (pages a power cut never wrote) cut as torn, and non-zero garbage as corruption?",
+          "[journal][recovery]") {
   TempDir t;
   auto o = options(t);
   append_n(*open_ok(o, 0), 3);
@@ -82,7 +85,8 @@ TEST_CASE("Is a tail of zeros (pages a power cut never wrote) cut as torn, and n
   }
 }
 
-TEST_CASE("Does a corrupt record in an earlier segment count the records lost and skip to the next segment?", "[journal][recovery]") {
+TEST_CASE("Does a corrupt record in an earlier segment count the records lost and skip to the next segment?",
+          "[journal][recovery]") {
   TempDir t;
   auto o = options(t, kHeader + 3 * kFrame - 1);
   append_n(*open_ok(o, 0), 7);

@@ -56,7 +56,7 @@ TEST_CASE("Does a link reconnect only once its backoff has run out?", "[runtime]
   CHECK(rig.control.connects == 1);
   CHECK(rig.supervisor.phase() == LinkSupervisor::Phase::connecting);
   rig.supervisor.drive();
-  CHECK(rig.control.connects == 1);  // one connect at a time
+  CHECK(rig.control.connects == 1);                             // one connect at a time
   CHECK_FALSE(rig.supervisor.next_deadline(rig.clock.mono()));  // waits on the outcome, not on time
 
   rig.supervisor.on_event(ConnectFailed{Link::upstream, "refused"});

@@ -97,11 +97,11 @@ TEST_CASE("Are Prometheus label values and help texts escaped as the 0.0.4 text 
 TEST_CASE("Is the delivery latency histogram cumulative, with +Inf equal to the count and the sum in seconds?",
           "[observability]") {
   LatencyHistogram h;
-  h.observe(1);       // le 0.001
-  h.observe(3);       // le 0.005
+  h.observe(1);  // le 0.001
+  h.observe(3);  // le 0.005
   h.observe(3);
   h.observe(7'200'000);  // two hours: only +Inf
-  h.observe(-5);      // a clock step back counts as 0
+  h.observe(-5);         // a clock step back counts as 0
   PromText p;
   p.histogram("edgegw_delivery_latency_seconds", "help", h);
   const std::string& t = p.text();
@@ -115,8 +115,7 @@ TEST_CASE("Is the delivery latency histogram cumulative, with +Inf equal to the 
   CHECK(contains(t, "edgegw_delivery_latency_seconds_sum 7200.007\n"));
 }
 
-TEST_CASE("Does the backlog history keep one sample per interval for the last hour, oldest first?",
-          "[observability]") {
+TEST_CASE("Does the backlog history keep one sample per interval for the last hour, oldest first?", "[observability]") {
   BacklogHistory h(30'000, 4);
   CHECK(h.samples().empty());
   h.add(1'000, 5);
@@ -316,7 +315,8 @@ TEST_CASE("Are the Home Assistant configs retained on the local broker, availabl
   CHECK(h.published.size() == 6);
 }
 
-TEST_CASE("Is discovery off when configured off, even after a Home Assistant topic?", "[observability][homeassistant]") {
+TEST_CASE("Is discovery off when configured off, even after a Home Assistant topic?",
+          "[observability][homeassistant]") {
   StatusOptions opt;
   opt.ha = HaMode::off;
   CollectorHarness h(opt);

@@ -30,8 +30,8 @@ namespace fs = std::filesystem;
 
 using testing::TempDir;
 
-OutboxRow row(std::string topic, std::string payload = "x", int64_t created_ms = 1000,
-              Link link = Link::upstream, Priority p = Priority::normal) {
+OutboxRow row(std::string topic, std::string payload = "x", int64_t created_ms = 1000, Link link = Link::upstream,
+              Priority p = Priority::normal) {
   OutboxRow r;
   r.link = link;
   r.topic = std::move(topic);
@@ -116,8 +116,8 @@ struct MemoryFixture {
 
 // ---- the contract, on both stores --------------------------------------------
 
-TEMPLATE_TEST_CASE("Does seq keep growing, never reused, after the queue drains and the store reopens?",
-                   "[outbox]", SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Does seq keep growing, never reused, after the queue drains and the store reopens?", "[outbox]",
+                   SqliteFixture, MemoryFixture) {
   TestType fx;
   Outbox& ob = fx.open();
   int64_t a = add(ob, row("t/a"));
@@ -134,8 +134,8 @@ TEMPLATE_TEST_CASE("Does seq keep growing, never reused, after the queue drains 
   CHECK(add(again, row("t/d")) > c);
 }
 
-TEMPLATE_TEST_CASE("Does read() page through one queue in seq order, priorities apart?", "[outbox]",
-                   SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Does read() page through one queue in seq order, priorities apart?", "[outbox]", SqliteFixture,
+                   MemoryFixture) {
   TestType fx;
   Outbox& ob = fx.open();
   for (int i = 0; i < 5; ++i) {
@@ -153,12 +153,11 @@ TEMPLATE_TEST_CASE("Does read() page through one queue in seq order, priorities 
   CHECK(read_all(ob, Link::local).empty());
 }
 
-TEMPLATE_TEST_CASE("Does a row come back byte-exact with every field?", "[outbox]", SqliteFixture,
-                   MemoryFixture) {
+TEMPLATE_TEST_CASE("Does a row come back byte-exact with every field?", "[outbox]", SqliteFixture, MemoryFixture) {
   TestType fx;
   Outbox& ob = fx.open();
-  OutboxRow in = row("sites/a/\xc3\xa9t\xc3\xa9", std::string("\0\xff{\"a\":1}\n", 11), 1234567, Link::local,
-                     Priority::high);
+  OutboxRow in =
+      row("sites/a/\xc3\xa9t\xc3\xa9", std::string("\0\xff{\"a\":1}\n", 11), 1234567, Link::local, Priority::high);
   in.qos = 0;
   in.retain = true;
   in.latest_only = true;
@@ -182,8 +181,8 @@ TEMPLATE_TEST_CASE("Does a row come back byte-exact with every field?", "[outbox
   CHECK(fx.reopen().stats(Link::local).bytes == in.topic.size() + in.payload.size() + 5);
 }
 
-TEMPLATE_TEST_CASE("Are the links separate queues with their own stats and limits?", "[outbox]",
-                   SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Are the links separate queues with their own stats and limits?", "[outbox]", SqliteFixture,
+                   MemoryFixture) {
   TestType fx;
   Outbox& ob = fx.open(limits(2, 1 << 20, WhenFull::reject_new));
   add(ob, row("up/1", "aa", 100));
@@ -224,8 +223,8 @@ TEMPLATE_TEST_CASE("Is removing an unknown or already removed seq harmless?", "[
   CHECK(ob.size(Link::upstream) == 0);
 }
 
-TEMPLATE_TEST_CASE("Does drop_oldest make room from the oldest normal rows first, and count them?",
-                   "[outbox]", SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Does drop_oldest make room from the oldest normal rows first, and count them?", "[outbox]",
+                   SqliteFixture, MemoryFixture) {
   TestType fx;
   Outbox& ob = fx.open(limits(3, 1 << 20, WhenFull::drop_oldest));
   add(ob, row("h/1", "x", 1, Link::upstream, Priority::high));
@@ -263,8 +262,8 @@ TEMPLATE_TEST_CASE("Does reject_new refuse a row on a full queue, keep the rest,
   CHECK(fx.reopen().counters(Link::upstream).rejected_full == 1);
 }
 
-TEMPLATE_TEST_CASE("Does max_bytes count topic plus payload bytes, under both policies?", "[outbox]",
-                   SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Does max_bytes count topic plus payload bytes, under both policies?", "[outbox]", SqliteFixture,
+                   MemoryFixture) {
   TestType fx;
   const std::string p29(29, 'p');  // + the 1-byte topic: 30 bytes a row
   SECTION("drop_oldest drops until the new row fits") {
@@ -300,12 +299,12 @@ TEMPLATE_TEST_CASE("Does max_bytes count topic plus payload bytes, under both po
   }
 }
 
-TEMPLATE_TEST_CASE("Does a latest_only row replace only the older latest_only rows of its link and topic?",
-                   "[outbox]", SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Does a latest_only row replace only the older latest_only rows of its link and topic?", "[outbox]",
+                   SqliteFixture, MemoryFixture) {
   TestType fx;
   Outbox& ob = fx.open();
   add(ob, latest("th/1", "20"), true);
-  add(ob, row("th/1", "keep_all row"), true);       // not latest_only: never replaced
+  add(ob, row("th/1", "keep_all row"), true);  // not latest_only: never replaced
   add(ob, latest("th/2", "other topic"), true);
   add(ob, latest("th/1", "local", Link::local), true);
   auto r = ob.append(latest("th/1", "21"), true);
@@ -326,12 +325,12 @@ TEMPLATE_TEST_CASE("Does a latest_only row replace only the older latest_only ro
   CHECK(ob.counters(Link::upstream).dropped_full == 0);
 }
 
-TEMPLATE_TEST_CASE("Is a latest_only row's predecessor kept when reject_new refuses the new one?",
-                   "[outbox]", SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Is a latest_only row's predecessor kept when reject_new refuses the new one?", "[outbox]",
+                   SqliteFixture, MemoryFixture) {
   TestType fx;
   Outbox& ob = fx.open(limits(1000, 100, WhenFull::reject_new));
-  add(ob, latest("a", std::string(29, 'p')), true);  // 30 bytes
-  add(ob, row("b", std::string(59, 'p')));           // 60 bytes
+  add(ob, latest("a", std::string(29, 'p')), true);             // 30 bytes
+  add(ob, row("b", std::string(59, 'p')));                      // 60 bytes
   auto r = ob.append(latest("a", std::string(44, 'p')), true);  // 45 > 100 - 60
   REQUIRE(r.ok());
   CHECK_FALSE(r->stored);
@@ -344,8 +343,8 @@ TEMPLATE_TEST_CASE("Is a latest_only row's predecessor kept when reject_new refu
   CHECK(ob.stats(Link::upstream).bytes == 100);
 }
 
-TEMPLATE_TEST_CASE("Does expire() remove rows older than max_age from each queue, and count them?",
-                   "[outbox]", SqliteFixture, MemoryFixture) {
+TEMPLATE_TEST_CASE("Does expire() remove rows older than max_age from each queue, and count them?", "[outbox]",
+                   SqliteFixture, MemoryFixture) {
   TestType fx;
   const int64_t hour = 3600'000;
   OutboxLimits l;
@@ -464,8 +463,7 @@ TEMPLATE_TEST_CASE("Can a backlog of 200k rows be read page by page in order?", 
 
 // ---- the fake's own failure injection ---------------------------------------------
 
-TEST_CASE("Does the fake roll a batch back when a write in it fails, as the real store does?",
-          "[outbox][fake]") {
+TEST_CASE("Does the fake roll a batch back when a write in it fails, as the real store does?", "[outbox][fake]") {
   testing::MemoryOutbox ob;
   add(ob, row("kept"));
   REQUIRE(ob.begin().ok());

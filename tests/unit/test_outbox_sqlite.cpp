@@ -36,8 +36,7 @@ std::unique_ptr<SqliteOutbox> open_ok(const std::string& path, OutboxOptions opt
   return std::move(*r);
 }
 
-OutboxRow row(std::string topic, std::string payload = "x", int64_t created_ms = 1000,
-              Link link = Link::upstream) {
+OutboxRow row(std::string topic, std::string payload = "x", int64_t created_ms = 1000, Link link = Link::upstream) {
   OutboxRow r;
   r.link = link;
   r.topic = std::move(topic);
@@ -88,7 +87,7 @@ TEST_CASE("Do committed rows, counters and the journal position survive a reopen
   TempDir dir;
   {
     auto ob = open_ok(dir.file("outbox.db"));
-    add(*ob, row("t/1"));                      // outside begin/commit: its own transaction
+    add(*ob, row("t/1"));  // outside begin/commit: its own transaction
     REQUIRE(ob->set_journal_position(41).ok());
     REQUIRE(ob->begin().ok());
     add(*ob, row("t/2", "yz", 2000, Link::local));
@@ -278,21 +277,20 @@ TEST_CASE("Is a file that is not a database moved aside and replaced by a fresh 
   }
 }
 
-TEST_CASE("Does quick_check at open catch a damaged page that opening alone would not read?",
-          "[outbox][sqlite]") {
+TEST_CASE("Does quick_check at open catch a damaged page that opening alone would not read?", "[outbox][sqlite]") {
   TempDir dir;
   const std::string path = dir.file("outbox.db");
   {
     auto ob = open_ok(path);
     add(*ob, row("t/1"));
-  }  // the last connection checkpoints the WAL into the file on close
+  }                  // the last connection checkpoints the WAL into the file on close
   int64_t page = 0;  // the (empty) state table's only page: nothing but quick_check reads it
   {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
     sqlite3_stmt* stmt = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = 'state'", -1, &stmt,
-                               nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = 'state'", -1, &stmt, nullptr) ==
+            SQLITE_OK);
     REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
     page = sqlite3_column_int64(stmt, 0);
     sqlite3_finalize(stmt);
@@ -333,8 +331,7 @@ TEST_CASE("Is an outbox written by a newer edgegw refused, and left alone?", "[o
   CHECK(quarantined_in(dir).empty());
 }
 
-TEST_CASE("Does a full database fail cleanly, roll the batch back, and recover once rows leave?",
-          "[outbox][sqlite]") {
+TEST_CASE("Does a full database fail cleanly, roll the batch back, and recover once rows leave?", "[outbox][sqlite]") {
   TempDir dir;
   OutboxOptions options;
   options.max_db_bytes = 256 << 10;  // the cap: SQLITE_FULL at a logical limit
@@ -418,7 +415,10 @@ TEST_CASE("Does `edgegw buffer stats` report each link, and refuse a missing fil
 
 TEST_CASE("Does `edgegw buffer purge` refuse an invalid topic filter?", "[outbox][cli]") {
   TempDir dir;
-  { auto ob = open_ok(dir.file("outbox.db")); add(*ob, row("a/b")); }
+  {
+    auto ob = open_ok(dir.file("outbox.db"));
+    add(*ob, row("a/b"));
+  }
   std::ostringstream out, err;
   CHECK(buffer_purge(dir.file("outbox.db"), out, err, std::nullopt, std::string("a/#/b")) == 1);
   CHECK(err.str() == "edgegw buffer: outbox.db: invalid topic filter 'a/#/b'\n");

@@ -9,8 +9,7 @@ using namespace edgegw::rules::testing;
 
 namespace {
 
-RouteSpec route(std::string from, std::optional<std::string> to = std::nullopt,
-                Direction direction = Direction::out) {
+RouteSpec route(std::string from, std::optional<std::string> to = std::nullopt, Direction direction = Direction::out) {
   RouteSpec r;
   r.from = std::move(from);
   r.to = std::move(to);
@@ -101,8 +100,8 @@ TEST_CASE("Do the retain modes keep, force or clear the flag?", "[rules][routes]
   const Routes routes = compile_ok({keep, always, never});
   for (bool received : {false, true}) {
     INFO("received retained: " << received);
-    for (const auto& [topic, expected] : {std::pair<std::string, bool>{"a/keep", received},
-                                          {"a/always", true}, {"a/never", false}}) {
+    for (const auto& [topic, expected] :
+         {std::pair<std::string, bool>{"a/keep", received}, {"a/always", true}, {"a/never", false}}) {
       Env env("1", topic);
       env.event.retained = received;
       const auto out = run(routes, env);
@@ -155,8 +154,9 @@ TEST_CASE("Is a route whose topic renders badly skipped and counted, not the oth
   CHECK(out[0].topic == "dev/a");
   CHECK(outcome.enqueued == 1);
   CHECK(outcome.bad_topics == 1);
-  CHECK(outcome.last_error.starts_with("route:dev/+: topic template 'rooms/{{ payload.room }}/state': "
-                                       "rendered topic 'rooms//state' has an empty level"));
+  CHECK(
+      outcome.last_error.starts_with("route:dev/+: topic template 'rooms/{{ payload.room }}/state': "
+                                     "rendered topic 'rooms//state' has an empty level"));
   Env plus(R"({"room": "+"})", "dev/a");
   run(routes, plus, &outcome);
   CHECK(outcome.bad_topics == 1);

@@ -7,8 +7,7 @@ using namespace edgegw::rules;
 using namespace edgegw::rules::testing;
 using namespace std::chrono_literals;
 
-TEST_CASE("Does a topic rule publish its rendered payload with the documented defaults?",
-          "[rules][engine]") {
+TEST_CASE("Does a topic rule publish its rendered payload with the documented defaults?", "[rules][engine]") {
   auto spec = topic_rule("r", "sensors/+/temp", {publish_action("alerts/{{ topic[1] }}", "t={{ payload.t }}")});
   Harness h({spec});
   h.event(0s, "sensors/kitchen/temp", R"({"t": 21.5})");
@@ -26,8 +25,7 @@ TEST_CASE("Does a topic rule publish its rendered payload with the documented de
   CHECK_FALSE(p.forward);
 }
 
-TEST_CASE("Does forward send the payload byte-exact upstream, keeping the retain flag?",
-          "[rules][engine]") {
+TEST_CASE("Does forward send the payload byte-exact upstream, keeping the retain flag?", "[rules][engine]") {
   ActionSpec fwd;
   fwd.kind = ActionKind::forward;
   ActionSpec renamed = fwd;
@@ -53,8 +51,7 @@ TEST_CASE("Does forward send the payload byte-exact upstream, keeping the retain
   CHECK(h.parser.parse_count() == 0);  // nothing read a field
 }
 
-TEST_CASE("Does a false `if` skip the rule, and only the matching rules fire, in rule order?",
-          "[rules][engine]") {
+TEST_CASE("Does a false `if` skip the rule, and only the matching rules fire, in rule order?", "[rules][engine]") {
   auto hot = topic_rule("hot", "s/#", {log_action("hot {{ payload.t }}")});
   hot.when.condition = loc("payload.t > 25");
   auto any = topic_rule("any", "s/+", {log_action("any")});
@@ -65,8 +62,7 @@ TEST_CASE("Does a false `if` skip the rule, and only the matching rules fire, in
   CHECK(h.take() == Lines{"0 any log any", "1 hot log hot 30", "1 any log any"});
 }
 
-TEST_CASE("Does throttle pass the first event per key and drop the rest until D passed?",
-          "[rules][engine]") {
+TEST_CASE("Does throttle pass the first event per key and drop the rest until D passed?", "[rules][engine]") {
   auto spec = topic_rule("t", "door/+", {log_action("{{ topic }}")});
   spec.throttle = 10s;
   Harness h({spec});
@@ -93,8 +89,7 @@ TEST_CASE("Does debounce run once the key was quiet for D, with the last event?"
   CHECK(h.take() == Lines{"8 d log btn/b=x", "11 d log btn/a=3"});
 }
 
-TEST_CASE("Does dedupe drop a byte-equal payload within D per key, and pass it after D?",
-          "[rules][engine]") {
+TEST_CASE("Does dedupe drop a byte-equal payload within D per key, and pass it after D?", "[rules][engine]") {
   auto spec = topic_rule("dd", "m/+", {log_action("{{ topic }} {{ payload }}")});
   spec.dedupe = 1min;
   Harness h({spec});
@@ -102,10 +97,10 @@ TEST_CASE("Does dedupe drop a byte-equal payload within D per key, and pass it a
   h.event(10s, "m/a", "on");
   h.event(11s, "m/b", "on");
   h.event(12s, "m/a", "off");
-  h.event(13s, "m/a", "on");   // differs from the last passed ("off")
-  h.event(74s, "m/a", "on");   // D after the last passed
-  CHECK(h.take() == Lines{"0 dd log m/a on", "11 dd log m/b on", "12 dd log m/a off",
-                          "13 dd log m/a on", "74 dd log m/a on"});
+  h.event(13s, "m/a", "on");  // differs from the last passed ("off")
+  h.event(74s, "m/a", "on");  // D after the last passed
+  CHECK(h.take() ==
+        Lines{"0 dd log m/a on", "11 dd log m/b on", "12 dd log m/a off", "13 dd log m/a on", "74 dd log m/a on"});
 }
 
 TEST_CASE("Does `key` partition the windows instead of the topic?", "[rules][engine]") {
@@ -119,8 +114,7 @@ TEST_CASE("Does `key` partition the windows instead of the topic?", "[rules][eng
   CHECK(h.take() == Lines{"0 k log hall", "2 k log bath"});
 }
 
-TEST_CASE("Does `for` fire once after the condition held D, reset on false, and not re-fire?",
-          "[rules][engine]") {
+TEST_CASE("Does `for` fire once after the condition held D, reset on false, and not re-fire?", "[rules][engine]") {
   auto spec = topic_rule("f", "freezer/+", {log_action("{{ topic }} {{ payload.t }}")});
   spec.when.condition = loc("payload.t > -10");
   spec.when.for_duration = 10min;
@@ -142,9 +136,10 @@ TEST_CASE("Does `for` fire once after the condition held D, reset on false, and 
 }
 
 TEST_CASE("Does a delay chain continue at each due time with the same event?", "[rules][engine]") {
-  auto spec = topic_rule("light", "motion", {publish_action("light/set", "ON {{ payload }}"), delay_action(2min),
-                                             publish_action("light/set", "OFF {{ payload }}"),
-                                             delay_action(30s), log_action("done {{ payload }}")});
+  auto spec = topic_rule(
+      "light", "motion",
+      {publish_action("light/set", "ON {{ payload }}"), delay_action(2min),
+       publish_action("light/set", "OFF {{ payload }}"), delay_action(30s), log_action("done {{ payload }}")});
   Harness h({spec});
   h.event(0s, "motion", "m1");
   CHECK(h.take() == Lines{"0 light publish local light/set ON m1"});
@@ -155,7 +150,8 @@ TEST_CASE("Does a delay chain continue at each due time with the same event?", "
 }
 
 TEST_CASE("Does mode single ignore a trigger while the rule waits in a delay?", "[rules][engine]") {
-  auto spec = topic_rule("s", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
+  auto spec =
+      topic_rule("s", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
   Harness h({spec});
   h.event(0s, "go", "1");
   h.event(30s, "go", "2");
@@ -166,7 +162,8 @@ TEST_CASE("Does mode single ignore a trigger while the rule waits in a delay?", 
 }
 
 TEST_CASE("Does mode restart cancel the running actions and start anew?", "[rules][engine]") {
-  auto spec = topic_rule("r", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
+  auto spec =
+      topic_rule("r", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
   spec.mode = Mode::restart;
   Harness h({spec});
   h.event(0s, "go", "1");
@@ -176,7 +173,8 @@ TEST_CASE("Does mode restart cancel the running actions and start anew?", "[rule
 }
 
 TEST_CASE("Does mode queued run a trigger after the current run finishes?", "[rules][engine]") {
-  auto spec = topic_rule("q", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
+  auto spec =
+      topic_rule("q", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
   spec.mode = Mode::queued;
   Harness h({spec});
   h.event(0s, "go", "1");
@@ -188,7 +186,8 @@ TEST_CASE("Does mode queued run a trigger after the current run finishes?", "[ru
 }
 
 TEST_CASE("Does mode parallel run every trigger concurrently?", "[rules][engine]") {
-  auto spec = topic_rule("p", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
+  auto spec =
+      topic_rule("p", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
   spec.mode = Mode::parallel;
   Harness h({spec});
   h.event(0s, "go", "1");
@@ -197,8 +196,7 @@ TEST_CASE("Does mode parallel run every trigger concurrently?", "[rules][engine]
   CHECK(h.take() == Lines{"0 p log start 1", "10 p log start 2", "60 p log end 1", "70 p log end 2"});
 }
 
-TEST_CASE("Do timers of different rules fire in due-time order, each at its due time?",
-          "[rules][engine]") {
+TEST_CASE("Do timers of different rules fire in due-time order, each at its due time?", "[rules][engine]") {
   auto a = topic_rule("a", "x", {delay_action(3s), log_action("a")});
   auto b = topic_rule("b", "x", {delay_action(1s), log_action("b")});
   auto c = topic_rule("c", "x", {log_action("c")});
@@ -211,8 +209,7 @@ TEST_CASE("Do timers of different rules fire in due-time order, each at its due 
   CHECK(h.take() == Lines{"1 b log b", "1 d log d", "2 c log c", "3 a log a"});
 }
 
-TEST_CASE("Do `every` and `cron` rules fire on schedule, with the due time as `at`?",
-          "[rules][engine]") {
+TEST_CASE("Do `every` and `cron` rules fire on schedule, with the due time as `at`?", "[rules][engine]") {
   RuleSpec every;
   every.id = "tick";
   every.when.every = 1min;
@@ -250,8 +247,7 @@ TEST_CASE("Do gateway and device triggers fire only for their event?", "[rules][
   CHECK(h.take() == Lines{"0 gw log down", "0 dev log offline z2m/hall/availability"});
 }
 
-TEST_CASE("Does a `from: upstream` trigger see only upstream events, and a local one only local?",
-          "[rules][engine]") {
+TEST_CASE("Does a `from: upstream` trigger see only upstream events, and a local one only local?", "[rules][engine]") {
   auto up = topic_rule("up", "cmd/#", {log_action("up")});
   up.when.from_upstream = true;
   auto local = topic_rule("local", "cmd/#", {log_action("local")});
@@ -298,12 +294,11 @@ TEST_CASE("Does `set` give typed values: numbers stay numbers, maps become objec
   set.values.emplace_back("n", PayloadSpec{3.0, {}});
   Harness h({topic_rule("s", "t", {set})});
   h.event(0s, "t", R"({"t": 21.5})");
-  CHECK(h.take() == Lines{"0 s set temp=21.5", "0 s set label=\"t=21.5\"", R"(0 s set obj={"t":21.5,"on":true})",
-                          "0 s set n=3"});
+  CHECK(h.take() ==
+        Lines{"0 s set temp=21.5", "0 s set label=\"t=21.5\"", R"(0 s set obj={"t":21.5,"on":true})", "0 s set n=3"});
 }
 
-TEST_CASE("Does a reload keep the state of unchanged rules and drop that of changed ones?",
-          "[rules][engine]") {
+TEST_CASE("Does a reload keep the state of unchanged rules and drop that of changed ones?", "[rules][engine]") {
   auto same = topic_rule("same", "a", {log_action("same")});
   same.throttle = 1h;
   auto changed = topic_rule("changed", "a", {log_action("changed")});

@@ -19,9 +19,7 @@ std::vector<std::string> errors(const std::vector<RuleSpec>& specs, bool has_ups
   return lines;
 }
 
-RuleSpec ok_rule(std::string id, int line = 3) {
-  return topic_rule(std::move(id), "a/b", {log_action("hi")}, line);
-}
+RuleSpec ok_rule(std::string id, int line = 3) { return topic_rule(std::move(id), "a/b", {log_action("hi")}, line); }
 
 }  // namespace
 
@@ -54,14 +52,14 @@ TEST_CASE("Are template, topic, filter and cron errors all reported in one pass,
   CHECK(lines[2].find("rules[0].then[0].publish.payload") != std::string::npos);
   CHECK(lines[3].rfind("rules.yaml:7:", 0) == 0);
   CHECK(lines[3].find("rules[0].key: ") != std::string::npos);
-  CHECK(lines[4] == "rules.yaml:21:21: error: rules[1].when.cron: bad cron day of week field '8' "
-                    "(allowed 0-7, *, lists, ranges, steps)");
+  CHECK(lines[4] ==
+        "rules.yaml:21:21: error: rules[1].when.cron: bad cron day of week field '8' "
+        "(allowed 0-7, *, lists, ranges, steps)");
   CHECK(lines[5].rfind("rules.yaml:8:", 0) == 0);
   CHECK(lines[5].find("rules[1].then[1].log: ") != std::string::npos);
 }
 
-TEST_CASE("Is a duplicate id an error at the second, naming the first's file and line?",
-          "[rules][engine][compile]") {
+TEST_CASE("Is a duplicate id an error at the second, naming the first's file and line?", "[rules][engine][compile]") {
   auto first = ok_rule("same", 3);
   auto second = ok_rule("same", 30);
   second.pos.file = second.id_pos.file = "other.yaml";
@@ -70,8 +68,7 @@ TEST_CASE("Is a duplicate id an error at the second, naming the first's file and
   CHECK(lines[0] == "other.yaml:30:9: error: rules[0].id: duplicate rule id 'same' (first defined at rules.yaml:3)");
 }
 
-TEST_CASE("Must a trigger have exactly one kind, with known device and gateway events?",
-          "[rules][engine][compile]") {
+TEST_CASE("Must a trigger have exactly one kind, with known device and gateway events?", "[rules][engine][compile]") {
   auto none = ok_rule("none");
   none.when.topics.clear();
   auto two = ok_rule("two");
@@ -85,11 +82,15 @@ TEST_CASE("Must a trigger have exactly one kind, with known device and gateway e
   gw.when.gateway_event = "exploded";
   const auto lines = errors({none, two, dev, gw});
   REQUIRE(lines.size() == 4);
-  CHECK(lines[0] == "rules.yaml:4:7: error: rules[0].when: a trigger needs one of topic, device, every, cron or gateway");
-  CHECK(lines[1] == "rules.yaml:4:7: error: rules[1].when: a trigger has exactly one of topic, device, every, cron or gateway");
-  CHECK(lines[2] == "rules.yaml:4:7: error: rules[2].when.event: unknown device event 'gone' (online, offline or state)");
-  CHECK(lines[3] == "rules.yaml:4:7: error: rules[3].when.gateway: unknown gateway event 'exploded' "
-                    "(upstream_down, upstream_up or started)");
+  CHECK(lines[0] ==
+        "rules.yaml:4:7: error: rules[0].when: a trigger needs one of topic, device, every, cron or gateway");
+  CHECK(lines[1] ==
+        "rules.yaml:4:7: error: rules[1].when: a trigger has exactly one of topic, device, every, cron or gateway");
+  CHECK(lines[2] ==
+        "rules.yaml:4:7: error: rules[2].when.event: unknown device event 'gone' (online, offline or state)");
+  CHECK(lines[3] ==
+        "rules.yaml:4:7: error: rules[3].when.gateway: unknown gateway event 'exploded' "
+        "(upstream_down, upstream_up or started)");
 }
 
 TEST_CASE("Do upstream publishes, forwards and `from: upstream` need an upstream?", "[rules][engine][compile]") {
@@ -104,9 +105,13 @@ TEST_CASE("Do upstream publishes, forwards and `from: upstream` need an upstream
   CHECK(errors({pub, forward, from, local}, true).empty());
   const auto lines = errors({pub, forward, from, local}, false);
   REQUIRE(lines.size() == 3);
-  CHECK(lines[0] == "rules.yaml:8:9: error: rules[0].then[0].publish: publish to upstream needs an upstream section in gateway.yaml");
-  CHECK(lines[1] == "rules.yaml:12:9: error: rules[1].then[0].forward: forward needs an upstream section in gateway.yaml");
-  CHECK(lines[2] == "rules.yaml:4:7: error: rules[2].when.from: 'from: upstream' needs an upstream section in gateway.yaml");
+  CHECK(
+      lines[0] ==
+      "rules.yaml:8:9: error: rules[0].then[0].publish: publish to upstream needs an upstream section in gateway.yaml");
+  CHECK(lines[1] ==
+        "rules.yaml:12:9: error: rules[1].then[0].forward: forward needs an upstream section in gateway.yaml");
+  CHECK(lines[2] ==
+        "rules.yaml:4:7: error: rules[2].when.from: 'from: upstream' needs an upstream section in gateway.yaml");
 }
 
 TEST_CASE("Is a disabled rule that needs an upstream only a warning without one?", "[rules][engine][compile]") {
@@ -134,7 +139,8 @@ TEST_CASE("Are bad action fields (qos, log level, http) reported?", "[rules][eng
   const auto lines = errors({topic_rule("r", "a", {p, l, http})});
   REQUIRE(lines.size() == 4);
   CHECK(lines[0] == "rules.yaml:8:9: error: rules[0].then[0].publish.qos: must be 0, 1 or 2, not 3");
-  CHECK(lines[1] == "rules.yaml:8:9: error: rules[0].then[1].log.level: unknown level 'loud' (trace, debug, info, warn or error)");
+  CHECK(lines[1] ==
+        "rules.yaml:8:9: error: rules[0].then[1].log.level: unknown level 'loud' (trace, debug, info, warn or error)");
   CHECK(lines[2] == "rules.yaml:14:9: error: rules[0].then[2].http.method: unknown method 'DELETE' (POST, PUT or GET)");
   CHECK(lines[3] == "rules.yaml:14:9: error: rules[0].then[2].http.url: an http action needs a url");
 }

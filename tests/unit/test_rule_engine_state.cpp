@@ -16,16 +16,17 @@ namespace {
 std::map<std::string, std::string> stored(Engine& engine, std::map<std::string, std::string> rows = {}) {
   for (const auto& id : engine.dirty()) {
     std::string bytes = engine.save_state(id);
-    if (bytes.empty()) rows.erase(id);
-    else rows[id] = std::move(bytes);
+    if (bytes.empty())
+      rows.erase(id);
+    else
+      rows[id] = std::move(bytes);
   }
   engine.clear_dirty();
   return rows;
 }
 
 // A new engine (the restarted gateway) with `rows` restored, ticked at `at`.
-std::unique_ptr<Harness> restarted(const std::vector<RuleSpec>& specs,
-                                   const std::map<std::string, std::string>& rows) {
+std::unique_ptr<Harness> restarted(const std::vector<RuleSpec>& specs, const std::map<std::string, std::string>& rows) {
   auto h = std::make_unique<Harness>(specs);
   for (const auto& [id, bytes] : rows) REQUIRE(h->engine.restore_state(id, bytes));
   return h;
@@ -35,8 +36,9 @@ std::unique_ptr<Harness> restarted(const std::vector<RuleSpec>& specs,
 
 TEST_CASE("Does a pending delay resume after a restart, at its own due time, with its event?",
           "[rules][engine][state]") {
-  auto spec = topic_rule("light", "motion", {publish_action("light/set", "ON {{ payload }}"), delay_action(2min),
-                                             publish_action("light/set", "OFF {{ payload }}")});
+  auto spec = topic_rule("light", "motion",
+                         {publish_action("light/set", "ON {{ payload }}"), delay_action(2min),
+                          publish_action("light/set", "OFF {{ payload }}")});
   Harness before({spec});
   before.event(0s, "motion", "m1");
   CHECK(before.take() == Lines{"0 light publish local light/set ON m1"});
@@ -64,8 +66,7 @@ TEST_CASE("Does a throttle window survive a restart?", "[rules][engine][state]")
   CHECK(after->take() == Lines{"60 t log door/b", "600 t log door/a"});
 }
 
-TEST_CASE("Does a `for` spell keep counting across a restart, and not re-fire once fired?",
-          "[rules][engine][state]") {
+TEST_CASE("Does a `for` spell keep counting across a restart, and not re-fire once fired?", "[rules][engine][state]") {
   auto spec = topic_rule("f", "freezer/+", {log_action("{{ topic }} {{ payload.t }}")});
   spec.when.condition = loc("payload.t > -10");
   spec.when.for_duration = 10min;
@@ -82,7 +83,8 @@ TEST_CASE("Does a `for` spell keep counting across a restart, and not re-fire on
 }
 
 TEST_CASE("Do queued triggers and a debounce wait survive a restart?", "[rules][engine][state]") {
-  auto queued = topic_rule("q", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
+  auto queued =
+      topic_rule("q", "go", {log_action("start {{ payload }}"), delay_action(1min), log_action("end {{ payload }}")});
   queued.mode = Mode::queued;
   auto deb = topic_rule("d", "btn", {log_action("pressed {{ payload }}")});
   deb.debounce = 5s;
@@ -115,13 +117,12 @@ TEST_CASE("Is saved state refused when the rule changed, was removed, or the byt
     CHECK_FALSE(same.engine.restore_state("w", bytes.substr(0, cut)));
   }
   std::string flipped = bytes;
-  flipped[flipped.size() - 20] = '\x7f';  // inside the event's trailing fields: still decodes or is refused
+  flipped[flipped.size() - 20] = '\x7f';    // inside the event's trailing fields: still decodes or is refused
   same.engine.restore_state("w", flipped);  // must not crash; the outcome depends on the byte
   CHECK(changed.engine.pending_timers() == 0);
 }
 
-TEST_CASE("Does a reload mark the dropped rules dirty, so their stored state goes?",
-          "[rules][engine][state]") {
+TEST_CASE("Does a reload mark the dropped rules dirty, so their stored state goes?", "[rules][engine][state]") {
   auto keep = topic_rule("keep", "a", {log_action("keep")});
   keep.throttle = 1h;
   auto drop = topic_rule("drop", "a", {log_action("drop")});
@@ -136,8 +137,7 @@ TEST_CASE("Does a reload mark the dropped rules dirty, so their stored state goe
   CHECK(rows.count("keep") == 1);
 }
 
-TEST_CASE("Are keys whose windows are over forgotten, so quiet topics cost nothing?",
-          "[rules][engine][state]") {
+TEST_CASE("Are keys whose windows are over forgotten, so quiet topics cost nothing?", "[rules][engine][state]") {
   auto spec = topic_rule("t", "s/+", {log_action("{{ topic }}")});
   spec.throttle = 30s;
   Harness h({spec});
@@ -150,7 +150,7 @@ TEST_CASE("Are keys whose windows are over forgotten, so quiet topics cost nothi
   rows = stored(h.engine, rows);
   REQUIRE(rows.count("t") == 1);
   CHECK(rows.at("t").size() * 10 < before);
-  h.event(62s, "s/1", "");  // a forgotten key passes again, as it would have anyway
+  h.event(62s, "s/1", "");     // a forgotten key passes again, as it would have anyway
   h.event(62s, "s/keep", "");  // a kept one is still throttled
   CHECK(h.take() == Lines{"62 t log s/1"});
 }

@@ -54,8 +54,7 @@ inline ActionSpec delay_action(Duration d) {
   return a;
 }
 
-inline RuleSpec topic_rule(std::string id, std::string filter, std::vector<ActionSpec> then,
-                           int line = 3) {
+inline RuleSpec topic_rule(std::string id, std::string filter, std::vector<ActionSpec> then, int line = 3) {
   RuleSpec r;
   r.id = std::move(id);
   r.pos = {"rules.yaml", line, 5};
@@ -66,8 +65,7 @@ inline RuleSpec topic_rule(std::string id, std::string filter, std::vector<Actio
   return r;
 }
 
-inline std::shared_ptr<const RuleSet> compile_rules(const std::vector<RuleSpec>& specs,
-                                                    bool has_upstream = true) {
+inline std::shared_ptr<const RuleSet> compile_rules(const std::vector<RuleSpec>& specs, bool has_upstream = true) {
   Diagnostics diag;
   auto set = RuleSet::compile(specs, diag, has_upstream);
   INFO(diag.format_all());
@@ -82,12 +80,14 @@ inline std::string describe(const TimedDecision& d) {
   std::string out = ms % 1000 == 0 ? std::to_string(ms / 1000) : std::to_string(ms / 1000.0);
   struct V {
     std::string operator()(const Publish& p) const {
-      return p.msg.origin + (p.forward ? " forward " : " publish ") + std::string(link_name(p.msg.link)) +
-             " " + p.msg.topic + " " + p.msg.payload;
+      return p.msg.origin + (p.forward ? " forward " : " publish ") + std::string(link_name(p.msg.link)) + " " +
+             p.msg.topic + " " + p.msg.payload;
     }
     std::string operator()(const SetState& s) const { return s.rule + " set " + s.name + "=" + s.value.to_json(); }
     std::string operator()(const LogLine& l) const { return l.rule + " log " + l.message; }
-    std::string operator()(const HttpCall& h) const { return h.rule + " http " + h.method + " " + h.url + " " + h.body; }
+    std::string operator()(const HttpCall& h) const {
+      return h.rule + " http " + h.method + " " + h.url + " " + h.body;
+    }
   };
   return out + " " + std::visit(V{}, d.decision);
 }

@@ -300,15 +300,16 @@ TEST_CASE("Is a trigger that failed to read not blamed again for its from or eve
 
 TEST_CASE("Do unquoted numbers, words and nulls in payloads follow the YAML 1.2 core schema?", "[rule_loader]") {
   Diagnostics diags;
-  auto specs = load_rule_text("r.yaml",
-                              "rules:\n"
-                              "  - id: a\n"
-                              "    when: {topic: x}\n"
-                              "    then:\n"
-                              "      - publish: {topic: y, payload: [1e3, +2, .5, -7, 0x1F, yes, off, ~, '', 1_000, .inf]}\n"
-                              "      - publish: {topic: y, payload: 42}\n"
-                              "      - publish: {topic: y}\n",
-                              diags);
+  auto specs =
+      load_rule_text("r.yaml",
+                     "rules:\n"
+                     "  - id: a\n"
+                     "    when: {topic: x}\n"
+                     "    then:\n"
+                     "      - publish: {topic: y, payload: [1e3, +2, .5, -7, 0x1F, yes, off, ~, '', 1_000, .inf]}\n"
+                     "      - publish: {topic: y, payload: 42}\n"
+                     "      - publish: {topic: y}\n",
+                     diags);
   INFO(diags.format_all());
   REQUIRE(specs.size() == 1);
   const auto& list = std::get<PayloadSpec::List>(specs[0].then[0].payload.value);

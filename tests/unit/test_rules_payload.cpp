@@ -91,8 +91,8 @@ TEST_CASE("Do malformed payloads never crash evaluation?", "[rules][payload][rob
       "",
   };
   std::vector<Expression> exprs;
-  for (const char* text : {"payload.temp > 20", "payload.list[1].a == 'b'", "len(payload) > 0",
-                           "payload", "str(payload.list)", "payload.s + 'x'", "changed(payload.temp)"}) {
+  for (const char* text : {"payload.temp > 20", "payload.list[1].a == 'b'", "len(payload) > 0", "payload",
+                           "str(payload.list)", "payload.s + 'x'", "changed(payload.temp)"}) {
     auto e = Expression::compile(text);
     REQUIRE(e);
     exprs.push_back(std::move(e).value());
@@ -106,9 +106,13 @@ TEST_CASE("Do malformed payloads never crash evaluation?", "[rules][payload][rob
       const size_t at = raw.empty() ? 0 : rng() % raw.size();
       const char byte = static_cast<char>(rng() % 256);
       switch (rng() % 3) {
-        case 0: if (!raw.empty()) raw[at] = byte; break;
+        case 0:
+          if (!raw.empty()) raw[at] = byte;
+          break;
         case 1: raw.insert(raw.begin() + static_cast<std::ptrdiff_t>(at), byte); break;
-        default: if (!raw.empty()) raw.erase(at, 1); break;
+        default:
+          if (!raw.empty()) raw.erase(at, 1);
+          break;
       }
     }
     Env env(raw);

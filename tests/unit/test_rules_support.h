@@ -80,8 +80,6 @@ inline Value boolean(bool b) { return Value::from_bool(b); }
 namespace Catch {
 template <>
 struct StringMaker<edgegw::rules::Value> {
-  static std::string convert(const edgegw::rules::Value& v) {
-    return v.is_null() ? "null" : v.to_json();
-  }
+  static std::string convert(const edgegw::rules::Value& v) { return v.is_null() ? "null" : v.to_json(); }
 };
 }  // namespace Catch

@@ -18,8 +18,8 @@ namespace {
 
 using namespace edgegw;
 using namespace edgegw::gateway;
-using testing::TempDir;
 using testing::row;
+using testing::TempDir;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -53,14 +53,16 @@ TEST_CASE("Does a database at its max_db_bytes cap fail with StatusCode::full, i
   REQUIRE(ob.ok());
   const std::string payload(2000, 'p');
   Status failed;
-  for (int i = 0; i < 1000 && failed.ok(); ++i) failed = (*ob)->append(row("t/" + std::to_string(i), payload), false).status();
+  for (int i = 0; i < 1000 && failed.ok(); ++i)
+    failed = (*ob)->append(row("t/" + std::to_string(i), payload), false).status();
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.code() == StatusCode::full);
 
   for (int64_t seq = 1; seq <= 20; ++seq) REQUIRE((*ob)->remove(seq).ok());
   REQUIRE((*ob)->begin().ok());
   Status in_batch;
-  for (int i = 0; i < 1000 && in_batch.ok(); ++i) in_batch = (*ob)->append(row("b/" + std::to_string(i), payload), false).status();
+  for (int i = 0; i < 1000 && in_batch.ok(); ++i)
+    in_batch = (*ob)->append(row("b/" + std::to_string(i), payload), false).status();
   CHECK(in_batch.code() == StatusCode::full);
   Status commit = (*ob)->commit();
   CHECK(commit.code() == StatusCode::full);

@@ -16,9 +16,9 @@ namespace {
 
 using namespace edgegw;
 using namespace edgegw::gateway;
-using testing::TempDir;
 using testing::open_ok;
 using testing::row;
+using testing::TempDir;
 
 HttpRow hook(int64_t now_ms) {
   HttpRow r;
@@ -117,9 +117,10 @@ TEST_CASE("When the queue fails inside a batch, do the other tables' writes in i
   write_every_table(*ob, 7);
   Status failed;
   const std::string payload(2000, 'p');
-  for (int i = 0; i < 1000 && failed.ok(); ++i) failed = ob->append(row("b/" + std::to_string(i), payload), false).status();
+  for (int i = 0; i < 1000 && failed.ok(); ++i)
+    failed = ob->append(row("b/" + std::to_string(i), payload), false).status();
   REQUIRE(failed.code() == StatusCode::full);
-  CHECK(ob->journal_position() == 0);                          // back at begin()
+  CHECK(ob->journal_position() == 0);                                  // back at begin()
   CHECK(ob->put_state("late", "1", 2000).code() == StatusCode::full);  // the batch is over
   CHECK(ob->http_insert(hook(2000)).status().code() == StatusCode::full);
   CHECK(ob->commit().code() == StatusCode::full);

@@ -173,7 +173,9 @@ TEST_CASE("Does a value that would write control characters, bad UTF-8 or a '$' 
         "error: rendered topic 'x/a\\x07b' contains the control character 0x07");
   CHECK(render_topic("{{ payload.sys }}/x", env) ==
         "error: rendered topic '$SYS/x' starts with '$', which a value may not write");
-  CHECK(render_topic("$share/{{ payload.uml }}", env) == "$share/k\xC3\xBC" "che");  // the text may write '$'
+  CHECK(render_topic("$share/{{ payload.uml }}", env) ==
+        "$share/k\xC3\xBC"
+        "che");                                                 // the text may write '$'
   CHECK(render_topic("x/{{ payload.sys }}", env) == "x/$SYS");  // not the first level: an ordinary name
   Env raw("");
   raw.event.payload = "\xFF\xFEname";  // not JSON: `payload` is the raw text

@@ -16,7 +16,7 @@ TEST_CASE("Is a TLS refusal logged once per reason, again when it changes, and a
   for (Duration at : {Duration(100ms), Duration(500ms), Duration(10s), Duration(59s)}) {
     CHECK_FALSE(limit.should_log("certificate has expired", t0 + at));
   }
-  CHECK(limit.should_log("connection refused", t0 + 59s));       // a change: at once
+  CHECK(limit.should_log("connection refused", t0 + 59s));           // a change: at once
   CHECK(limit.should_log("certificate has expired", t0 + 59500ms));  // and back: a change too
   CHECK_FALSE(limit.should_log("certificate has expired", t0 + 119s));
   CHECK(limit.should_log("certificate has expired", t0 + 119500ms));  // a minute unchanged

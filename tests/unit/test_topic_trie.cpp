@@ -44,8 +44,7 @@ TEST_CASE("Do leading wildcards skip $SYS topics while exact $ filters match?", 
   CHECK(match(trie, "sys/broker/uptime") == std::vector<uint32_t>{0, 1});
 }
 
-TEST_CASE("Does a value under two matching filters come back once, and do empty levels count?",
-          "[rules][trie]") {
+TEST_CASE("Does a value under two matching filters come back once, and do empty levels count?", "[rules][trie]") {
   TopicTrie trie;
   trie.add("s/+", 7);
   trie.add("s/#", 7);
@@ -75,8 +74,8 @@ TEST_CASE("Does the trie agree with topic_matches over many filters and topics?"
     REQUIRE(edgegw::valid_topic_filter(filters[i]));
     trie.add(filters[i], static_cast<uint32_t>(i));
   }
-  const std::vector<std::string> topics = {"a/b", "a/b/c", "$x/b", "$x/a/c", "/", "a//c",
-                                           "b/a/c/d", "a", "$x", "c/c/c"};
+  const std::vector<std::string> topics = {"a/b",  "a/b/c",   "$x/b", "$x/a/c", "/",
+                                           "a//c", "b/a/c/d", "a",    "$x",     "c/c/c"};
   for (const auto& topic : topics) {
     std::vector<uint32_t> expected;
     for (size_t i = 0; i < filters.size(); ++i) {

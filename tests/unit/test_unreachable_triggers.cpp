@@ -34,15 +34,18 @@ std::string warnings(const std::vector<RuleSpec>& specs, const std::vector<Route
 }
 
 // Rule 0 publishes `topic` on `to`; rule 1 triggers on `filter` (from `from`).
-std::string chain(const std::string& to, const std::string& topic, const std::string& from,
-                  const std::string& filter) {
+std::string chain(const std::string& to, const std::string& topic, const std::string& from, const std::string& filter) {
   return "rules:\n"
          "  - id: scene\n"
          "    when: {topic: phones/leave}\n"
          "    then:\n"
-         "      - publish: {to: " + to + ", topic: \"" + topic + "\", payload: 'ON'}\n"
+         "      - publish: {to: " +
+         to + ", topic: \"" + topic +
+         "\", payload: 'ON'}\n"
          "  - id: follow\n"
-         "    when: {topic: \"" + filter + "\", from: " + from + "}\n"
+         "    when: {topic: \"" +
+         filter + "\", from: " + from +
+         "}\n"
          "    then: [{log: seen}]\n";
 }
 
@@ -115,14 +118,16 @@ TEST_CASE("Does edgegw check print the warning and still pass?", "[rules][check]
   testing::TempDir dir;
   REQUIRE(dir.ok());
   // No http.listen: the unit test binary has no HTTP module next to it.
-  std::ofstream(dir / "gateway.yaml") << "gateway: {id: pi, state_dir: .}\nrules: {paths: [r.yaml]}\nhttp: {listen: \"\"}\n";
+  std::ofstream(dir / "gateway.yaml")
+      << "gateway: {id: pi, state_dir: .}\nrules: {paths: [r.yaml]}\nhttp: {listen: \"\"}\n";
   std::ofstream(dir / "r.yaml") << chain("local", "home/alarm/set", "local", "home/alarm/set");
   std::ostringstream out, err;
   CHECK(gateway::run_check(dir.file("gateway.yaml"), out, err, dir.file("no-mosquitto.conf")) == 0);
-  CHECK(err.str() == dir.file("r.yaml") + ":7:20: warning: rules[1].when.topic: 'home/alarm/set' only matches "
-                                          "topics that rules[0] ('scene') then[0] publishes on the local broker, and "
-                                          "the gateway never receives its own publishes (No Local): they do not fire "
-                                          "this rule, only other clients' messages do\n");
+  CHECK(err.str() == dir.file("r.yaml") +
+                         ":7:20: warning: rules[1].when.topic: 'home/alarm/set' only matches "
+                         "topics that rules[0] ('scene') then[0] publishes on the local broker, and "
+                         "the gateway never receives its own publishes (No Local): they do not fire "
+                         "this rule, only other clients' messages do\n");
   CHECK(out.str().find(": ok (0 route(s), 2 rule(s) in 1 file(s))") != std::string::npos);
 
   std::ofstream(dir / "gateway.yaml", std::ios::app) << "local: {mqtt_version: 3}\n";
