@@ -26,6 +26,17 @@ std::string token_reason(const mqtt::token& tok) {
   return msg;
 }
 
+mqtt::ssl_options ssl_options_of(const LinkSettings& s) {
+  mqtt::ssl_options ssl;
+  if (!s.ca_file.empty()) ssl.set_trust_store(s.ca_file);
+  if (!s.cert_file.empty()) ssl.set_key_store(s.cert_file);
+  if (!s.key_file.empty()) ssl.set_private_key(s.key_file);
+  // Paho's default checks the chain but not the host name (verify=0).
+  ssl.set_enable_server_cert_auth(s.tls_verify);
+  ssl.set_verify(s.tls_verify);
+  return ssl;
+}
+
 }  // namespace
 
 // The action listeners Paho calls on its thread. Each only pushes an event.
@@ -222,16 +233,7 @@ Status MqttLink::connect() {
     if (!s.will_topic.empty()) {
       opts.set_will(mqtt::will_options(s.will_topic, s.will_payload, 1, true));
     }
-    if (s.tls) {
-      mqtt::ssl_options ssl;
-      if (!s.ca_file.empty()) ssl.set_trust_store(s.ca_file);
-      if (!s.cert_file.empty()) ssl.set_key_store(s.cert_file);
-      if (!s.key_file.empty()) ssl.set_private_key(s.key_file);
-      // Paho's default checks the chain but not the host name (verify=0).
-      ssl.set_enable_server_cert_auth(s.tls_verify);
-      ssl.set_verify(s.tls_verify);
-      opts.set_ssl(ssl);
-    }
+    if (s.tls) opts.set_ssl(ssl_options_of(s));
     client_->connect(opts, nullptr, listeners_->connect);
   } catch (const mqtt::exception& e) {
     return Status::error(std::string(link_name(link_)) + " link", e.what());
