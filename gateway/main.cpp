@@ -34,122 +34,137 @@ std::optional<edgegw::Link> parse_link(const std::string& s) {
   return std::nullopt;
 }
 
+int64_t now_ms() { return edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch())); }
+
+// Every option's value and every subcommand, as CLI11 fills them in.
+struct Cli {
+  std::string config_path = gw::kDefaultConfigPath;
+  std::string mosquitto_conf = gw::kMosquittoConfPath;
+  std::string events_path, until_text, link_text, topic_filter;
+  size_t limit = 50;
+  bool json = false;
+  std::vector<int64_t> dead_ids;
+  bool dead_all = false;
+  CLI::App *run = nullptr, *check = nullptr, *version = nullptr, *test = nullptr, *devices = nullptr;
+  CLI::App *buffer = nullptr, *stats = nullptr, *list = nullptr, *purge = nullptr;
+  CLI::App *dead = nullptr, *dead_retry = nullptr, *dead_purge = nullptr;
+};
+
+// run, check, version and test.
+void add_gateway_commands(CLI::App& app, Cli& c) {
+  c.run = app.add_subcommand("run", "run the gateway in the foreground (systemd Type=notify)");
+  c.run->add_option("-c,--config", c.config_path, "gateway config file");
+  c.check = app.add_subcommand("check", "validate the config and all rules");
+  c.check->add_option("-c,--config", c.config_path, "gateway config file");
+  c.check->add_option("--mosquitto-conf", c.mosquitto_conf, "the local broker's mosquitto.conf, for queueing advice");
+  c.version = app.add_subcommand("version", "print the version");
+  c.test = app.add_subcommand("test", "dry run: feed events through the rules, print the effects as JSON lines");
+  c.test->add_option("-c,--config", c.config_path, "gateway config file");
+  c.test->add_option("--events", c.events_path, "events, one JSON object per line")->required();
+  c.test->add_option("--until", c.until_text, "run the simulated clock to this RFC 3339 time after the last event")
+      ->check([](const std::string& s) {
+        return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z";
+      });
+}
+
+void add_buffer_commands(CLI::App& app, Cli& c) {
+  c.buffer = app.add_subcommand("buffer", "inspect the outbox");
+  c.buffer->require_subcommand(1);
+  c.stats = c.buffer->add_subcommand("stats", "rows, bytes and drops per link");
+  c.list = c.buffer->add_subcommand("list", "the oldest rows waiting");
+  c.purge = c.buffer->add_subcommand("purge", "delete waiting rows (counted as purged)");
+  for (auto* sub : {c.stats, c.list, c.purge}) sub->add_option("-c,--config", c.config_path, "gateway config file");
+  c.stats->add_flag("--json", c.json, "JSON output");
+  c.list->add_flag("--json", c.json, "JSON output");
+  c.list->add_option("--limit", c.limit, "rows to show");
+  for (auto* sub : {c.list, c.purge}) {
+    sub->add_option("--link", c.link_text, "local or upstream")->check(CLI::IsMember({"local", "upstream"}));
+  }
+  c.purge->add_option("--topic", c.topic_filter, "only rows whose topic matches this MQTT filter");
+}
+
+// `edgegw deadletters` alone lists them.
+void add_deadletter_commands(CLI::App& app, Cli& c) {
+  c.dead = app.add_subcommand("deadletters", "webhook calls that finally failed, outbox rows the broker refused");
+  c.dead->require_subcommand(0, 1);
+  c.dead->add_option("-c,--config", c.config_path, "gateway config file");
+  auto* dead_list = c.dead->add_subcommand("list", "the dead letters, oldest first");
+  c.dead_retry = c.dead->add_subcommand("retry", "queue them again (attempts start from 0)");
+  c.dead_purge = c.dead->add_subcommand("purge", "delete them");
+  dead_list->add_flag("--json", c.json, "JSON output");
+  dead_list->add_option("--limit", c.limit, "rows to show");
+  for (auto* sub : {dead_list, c.dead_retry, c.dead_purge}) {
+    sub->add_option("-c,--config", c.config_path, "gateway config file");
+  }
+  for (auto* sub : {c.dead_retry, c.dead_purge}) {
+    sub->add_option("ids", c.dead_ids, "dead letter ids");
+    sub->add_flag("--all", c.dead_all, "every dead letter");
+  }
+}
+
+void add_devices_command(CLI::App& app, Cli& c) {
+  c.devices = app.add_subcommand("devices", "the device registry: online/offline, last seen, messages");
+  c.devices->add_option("-c,--config", c.config_path, "gateway config file");
+  c.devices->add_flag("--json", c.json, "JSON output");
+}
+
+int buffer_command(const Cli& c, const std::string& db) {
+  auto link = parse_link(c.link_text);
+  if (c.stats->parsed()) return gw::buffer_stats(db, std::cout, std::cerr, now_ms(), c.json);
+  if (c.list->parsed()) return gw::buffer_list(db, std::cout, std::cerr, now_ms(), c.limit, link, c.json);
+  std::optional<std::string> filter;
+  if (!c.topic_filter.empty()) filter = c.topic_filter;
+  return gw::buffer_purge(db, std::cout, std::cerr, link, filter);
+}
+
+int deadletters_command(const Cli& c, const std::string& db) {
+  if (c.dead_retry->parsed()) return gw::deadletters_retry(db, std::cout, std::cerr, c.dead_ids, c.dead_all, now_ms());
+  if (c.dead_purge->parsed()) return gw::deadletters_purge(db, std::cout, std::cerr, c.dead_ids, c.dead_all);
+  return gw::deadletters_list(db, std::cout, std::cerr, c.limit, c.json);
+}
+
+// The commands that read the config first.
+int config_command(const Cli& c) {
+  auto cfg = load_or_report(c.config_path);
+  if (!cfg) return 1;
+  if (c.run->parsed()) return gw::run_daemon(*cfg);
+  const std::string db = cfg->gateway.state_dir + "/outbox.db";
+  if (c.devices->parsed()) return gw::devices_command(db, std::cout, std::cerr, now_ms(), c.json);
+  if (c.buffer->parsed()) return buffer_command(c, db);
+  return deadletters_command(c, db);
+}
+
+int dispatch(const Cli& c) {
+  if (c.version->parsed()) {
+    std::cout << "edgegw " << EDGEGW_VERSION << "\n" << gw::describe(gw::paho_c_info()) << "\n";
+    return 0;
+  }
+  if (c.test->parsed()) {
+    std::optional<edgegw::TimePoint> until;
+    if (!c.until_text.empty()) until = gw::parse_rfc3339(c.until_text);
+    return gw::run_test_command(c.config_path, c.events_path, until, std::cout, std::cerr);
+  }
+  if (c.check->parsed()) return gw::run_check(c.config_path, std::cout, std::cerr, c.mosquitto_conf);
+  if (c.run->parsed() || c.devices->parsed() || c.buffer->parsed() || c.dead->parsed()) return config_command(c);
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"edgegw — MQTT edge gateway"};
   app.require_subcommand(1);
-  std::string config_path = gw::kDefaultConfigPath;
-
-  auto* run = app.add_subcommand("run", "run the gateway in the foreground (systemd Type=notify)");
-  run->add_option("-c,--config", config_path, "gateway config file");
-
-  auto* check = app.add_subcommand("check", "validate the config and all rules");
-  check->add_option("-c,--config", config_path, "gateway config file");
-  std::string mosquitto_conf = gw::kMosquittoConfPath;
-  check->add_option("--mosquitto-conf", mosquitto_conf, "the local broker's mosquitto.conf, for queueing advice");
-
-  app.add_subcommand("version", "print the version");
-
-  auto* test = app.add_subcommand("test", "dry run: feed events through the rules, print the effects as JSON lines");
-  test->add_option("-c,--config", config_path, "gateway config file");
-  std::string events_path;
-  test->add_option("--events", events_path, "events, one JSON object per line")->required();
-  std::string until_text;
-  test->add_option("--until", until_text, "run the simulated clock to this RFC 3339 time after the last event")
-      ->check([](const std::string& s) {
-        return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z";
-      });
-
-  auto* buffer = app.add_subcommand("buffer", "inspect the outbox");
-  buffer->require_subcommand(1);
-  bool json = false;
-  std::string link_text;
-  std::string topic_filter;
-  size_t limit = 50;
-  auto* stats = buffer->add_subcommand("stats", "rows, bytes and drops per link");
-  auto* list = buffer->add_subcommand("list", "the oldest rows waiting");
-  auto* purge = buffer->add_subcommand("purge", "delete waiting rows (counted as purged)");
-  for (auto* sub : {stats, list, purge}) {
-    sub->add_option("-c,--config", config_path, "gateway config file");
-  }
-  stats->add_flag("--json", json, "JSON output");
-  list->add_flag("--json", json, "JSON output");
-  list->add_option("--limit", limit, "rows to show");
-  list->add_option("--link", link_text, "local or upstream")->check(CLI::IsMember({"local", "upstream"}));
-  purge->add_option("--link", link_text, "local or upstream")->check(CLI::IsMember({"local", "upstream"}));
-  purge->add_option("--topic", topic_filter, "only rows whose topic matches this MQTT filter");
-
-  // `edgegw deadletters` alone lists them.
-  auto* dead = app.add_subcommand("deadletters", "webhook calls that finally failed, outbox rows the broker refused");
-  dead->require_subcommand(0, 1);
-  dead->add_option("-c,--config", config_path, "gateway config file");
-  auto* dead_list = dead->add_subcommand("list", "the dead letters, oldest first");
-  auto* dead_retry = dead->add_subcommand("retry", "queue them again (attempts start from 0)");
-  auto* dead_purge = dead->add_subcommand("purge", "delete them");
-  std::vector<int64_t> dead_ids;
-  bool dead_all = false;
-  dead_list->add_flag("--json", json, "JSON output");
-  dead_list->add_option("--limit", limit, "rows to show");
-  for (auto* sub : {dead_list, dead_retry, dead_purge})
-    sub->add_option("-c,--config", config_path, "gateway config file");
-  for (auto* sub : {dead_retry, dead_purge}) {
-    sub->add_option("ids", dead_ids, "dead letter ids");
-    sub->add_flag("--all", dead_all, "every dead letter");
-  }
-  auto* devices = app.add_subcommand("devices", "the device registry: online/offline, last seen, messages");
-  devices->add_option("-c,--config", config_path, "gateway config file");
-  devices->add_flag("--json", json, "JSON output");
-
+  Cli cli;
+  add_gateway_commands(app, cli);
+  add_buffer_commands(app, cli);
+  add_deadletter_commands(app, cli);
+  add_devices_command(app, cli);
   CLI11_PARSE(app, argc, argv);
-
   try {
-    if (app.got_subcommand("version")) {
-      std::cout << "edgegw " << EDGEGW_VERSION << "\n" << gw::describe(gw::paho_c_info()) << "\n";
-      return 0;
-    }
-    if (run->parsed()) {
-      auto cfg = load_or_report(config_path);
-      if (!cfg) return 1;
-      return gw::run_daemon(*cfg);
-    }
-    if (test->parsed()) {
-      std::optional<edgegw::TimePoint> until;
-      if (!until_text.empty()) until = gw::parse_rfc3339(until_text);
-      return gw::run_test_command(config_path, events_path, until, std::cout, std::cerr);
-    }
-    if (devices->parsed()) {
-      auto cfg = load_or_report(config_path);
-      if (!cfg) return 1;
-      int64_t now_ms = edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
-      return gw::devices_command(cfg->gateway.state_dir + "/outbox.db", std::cout, std::cerr, now_ms, json);
-    }
-    if (check->parsed()) return gw::run_check(config_path, std::cout, std::cerr, mosquitto_conf);
-    if (buffer->parsed()) {
-      auto cfg = load_or_report(config_path);
-      if (!cfg) return 1;
-      std::string db = cfg->gateway.state_dir + "/outbox.db";
-      auto link = parse_link(link_text);
-      int64_t now_ms = edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
-      if (stats->parsed()) return gw::buffer_stats(db, std::cout, std::cerr, now_ms, json);
-      if (list->parsed()) return gw::buffer_list(db, std::cout, std::cerr, now_ms, limit, link, json);
-      std::optional<std::string> filter;
-      if (!topic_filter.empty()) filter = topic_filter;
-      return gw::buffer_purge(db, std::cout, std::cerr, link, filter);
-    }
-    if (dead->parsed()) {
-      auto cfg = load_or_report(config_path);
-      if (!cfg) return 1;
-      std::string db = cfg->gateway.state_dir + "/outbox.db";
-      int64_t now_ms = edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
-      if (dead_retry->parsed()) return gw::deadletters_retry(db, std::cout, std::cerr, dead_ids, dead_all, now_ms);
-      if (dead_purge->parsed()) return gw::deadletters_purge(db, std::cout, std::cerr, dead_ids, dead_all);
-      return gw::deadletters_list(db, std::cout, std::cerr, limit, json);
-    }
+    return dispatch(cli);
   } catch (const std::exception& e) {
     // The one last catch: log and exit non-zero so systemd restarts us.
     std::cerr << "edgegw: fatal: " << e.what() << "\n";
     return 1;
   }
-  return 1;
 }
