@@ -65,6 +65,28 @@ bool Registry::decode_availability(const Match& m, std::string_view payload, boo
   }
 }
 
+namespace {
+
+// A Shelly Gen2 NotifyStatus: each component carries only what changed, so
+// it is merged one level deeper than a report. False: no `params` object.
+bool shelly_updates(dom::parser& scratch, const std::string& state, dom::object& obj, JsonMembers& updates) {
+  dom::object params;
+  if (obj["params"].get_object().get(params) != simdjson::SUCCESS) return false;
+  for (auto field : params) {
+    dom::object comp;
+    if (field.key == "ts") continue;
+    if (field.value.get_object().get(comp) != simdjson::SUCCESS) {
+      updates.emplace_back(std::string(field.key), simdjson::minify(field.value));
+      continue;
+    }
+    std::string old = member_text(scratch, state, field.key);
+    updates.emplace_back(std::string(field.key), merge_members(scratch, old, members_of(comp)));
+  }
+  return true;
+}
+
+}  // namespace
+
 bool Registry::decode_state(Device& d, const Match& m, std::string_view payload, bool& changed) {
   dom::element doc;
   dom::object obj;
@@ -102,21 +124,8 @@ bool Registry::decode_state(Device& d, const Match& m, std::string_view payload,
     case Decode::shelly_rpc: {
       if (!object) return false;
       std::string method = string_at(obj, "method");
-      dom::object params;
       if (method != "NotifyStatus" && method != "NotifyFullStatus") return true;  // NotifyEvent, ...
-      if (obj["params"].get_object().get(params) != simdjson::SUCCESS) return false;
-      // A notification carries only what changed in each component: merge
-      // one level deeper than a report.
-      for (auto field : params) {
-        dom::object comp;
-        if (field.key == "ts") continue;
-        if (field.value.get_object().get(comp) != simdjson::SUCCESS) {
-          updates.emplace_back(std::string(field.key), simdjson::minify(field.value));
-          continue;
-        }
-        std::string old = member_text(impl_->scratch, d.state, field.key);
-        updates.emplace_back(std::string(field.key), merge_members(impl_->scratch, old, members_of(comp)));
-      }
+      if (!shelly_updates(impl_->scratch, d.state, obj, updates)) return false;
       break;
     }
     default: return true;

@@ -155,6 +155,26 @@ std::string Engine::save_state(std::string_view rule_id) const {
   return w.take();
 }
 
+namespace {
+
+// The per-key windows and spells, as the state was saved.
+template <class KeyMap>
+void read_keys(Reader& r, KeyMap& keys) {
+  for (uint64_t n = r.count(19); n > 0 && r.ok(); --n) {  // 19: the smallest key state
+    std::string key = r.str();
+    typename KeyMap::mapped_type ks;
+    ks.throttle_passed = r.opt_time();
+    ks.dedupe_passed = r.opt_time();
+    ks.dedupe_payload = r.str();
+    uint8_t flags = r.u8();
+    ks.spell = (flags & 1) != 0;
+    ks.spell_fired = (flags & 2) != 0;
+    keys.emplace(std::move(key), std::move(ks));
+  }
+}
+
+}  // namespace
+
 bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
   const std::string id(rule_id);
   const int64_t index = rules_->index_of(id);
@@ -164,17 +184,7 @@ bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
   if (r.u8() != kVersion || r.str() != rule.fingerprint || !r.ok()) return false;
 
   RuleState st;
-  for (uint64_t n = r.count(19); n > 0 && r.ok(); --n) {  // 19: the smallest key state
-    std::string key = r.str();
-    KeyState ks;
-    ks.throttle_passed = r.opt_time();
-    ks.dedupe_passed = r.opt_time();
-    ks.dedupe_payload = r.str();
-    uint8_t flags = r.u8();
-    ks.spell = (flags & 1) != 0;
-    ks.spell_fired = (flags & 2) != 0;
-    st.keys.emplace(std::move(key), std::move(ks));
-  }
+  read_keys(r, st.keys);
   std::vector<std::pair<TimePoint, Timer>> timers;
   for (uint64_t n = r.count(68); n > 0 && r.ok(); --n) {  // 68: the smallest timer
     Timer t;
