@@ -78,7 +78,7 @@ class SqliteQueue {
   };
   using Links = std::array<LinkState, 2>;
   struct Statements {  // prepared once at open
-    sql::Stmt insert, remove, to_deadletter, read, list;
+    sql::Stmt insert, row_of, remove, to_deadletter, read, list;
     sql::Stmt latest_size, replace_latest, drop_oldest, first_young, delete_below, head_created, add_counters;
   };
   static constexpr int64_t kDeleteChunk = 1000;  // rows per bulk DELETE (expiry, purge)
@@ -90,8 +90,9 @@ class SqliteQueue {
 
   // Writes (sqlite_queue_write.cpp).
   Status append_locked(const OutboxRow& row, bool replace_latest, AppendResult& result);
+  Status remove_locked(int64_t seq);
   Status insert_locked(const OutboxRow& row, AppendResult& result);
-  // Steps a DELETE ... RETURNING link, bytes, seq; updates the stats, counts
+  // Steps a DELETE ... RETURNING (or a SELECT of) link, bytes, seq; updates the stats, counts
   // per link, and raises *max_seq to the highest seq deleted.
   Status delete_rows(sql::Run& run, std::array<uint64_t, 2>& counts, int64_t* max_seq = nullptr);
   Status drop_for(Link link, uint64_t bytes, AppendResult& result);

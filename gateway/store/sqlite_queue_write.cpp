@@ -136,11 +136,21 @@ Result<AppendResult> SqliteQueue::append(const OutboxRow& row, bool replace_late
 Status SqliteQueue::remove(int64_t seq) {
   bool own = false;
   if (Status s = txn_.start_write(own); !s.ok()) return s;
+  return txn_.finish_write(own, remove_locked(seq));
+}
+
+// The row's size first (delete_rows counts what the SELECT returns), then
+// the DELETE; a row that is gone already (expired, purged) counts nothing.
+Status SqliteQueue::remove_locked(int64_t seq) {
   std::array<uint64_t, 2> counts{};
+  {
+    sql::Run run = stmts_->row_of.run();
+    run.bind(1, seq);
+    if (Status s = delete_rows(run, counts); !s.ok()) return s;
+  }
   sql::Run run = stmts_->remove.run();
   run.bind(1, seq);
-  Status s = delete_rows(run, counts);
-  return txn_.finish_write(own, std::move(s));
+  return run.run_to_done();
 }
 
 Status SqliteQueue::deadletter(int64_t seq, const std::string& reason, int64_t now_ms) {
@@ -152,12 +162,7 @@ Status SqliteQueue::deadletter(int64_t seq, const std::string& reason, int64_t n
     run.bind(1, seq).bind_text(2, reason).bind(3, now_ms);
     s = run.run_to_done();
   }
-  if (s.ok()) {
-    std::array<uint64_t, 2> counts{};
-    sql::Run run = stmts_->remove.run();
-    run.bind(1, seq);
-    s = delete_rows(run, counts);
-  }
+  if (s.ok()) s = remove_locked(seq);
   return txn_.finish_write(own, std::move(s));
 }
 
