@@ -12,6 +12,9 @@
 //   strings, every algorithm), 1.3 MiB of RSS even when no link uses TLS.
 //   OpenSSL 3 initialises itself on first use, so Paho is told not to; an
 //   mqtts:// link works the same (tests/integration/test_tls.cpp).
+// - Paho C: its trace ring records only errors, as a build for performance
+//   does (by default every protocol event is formatted into it, under a
+//   global mutex).
 //
 // Never fails (a setting that is refused keeps its default).
 #pragma once
