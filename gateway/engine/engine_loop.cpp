@@ -89,6 +89,7 @@ int EngineLoop::run() {
     handle_link_events();
     if (http_) http_->take_results(p_.clock.mono());
     take_journal();
+    pacer_.turn_done(p_.clock.mono());
     run_timers(p_.clock.mono());
     if (p_.status) p_.status->on_loop(p_.outbox, rules_.engine());
   }
@@ -98,6 +99,7 @@ int EngineLoop::run() {
 
 // Sleeps until an fd is ready or the next deadline (at most a second).
 void EngineLoop::wait_for_work() {
+  if (Duration d = pacer_.wait(p_.clock.mono()); d > Duration::zero()) gather(d);
   const MonoTime now = p_.clock.mono();
   auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline(now) - now);
   pollfd fds[3] = {{p_.wake.fd(), POLLIN, 0},
@@ -108,6 +110,16 @@ void EngineLoop::wait_for_work() {
   p_.wake.drain();
   if (p_.signal_fd >= 0 && (fds[1].revents & POLLIN)) handle_signals();
   if (p_.rule_watch && (fds[2].revents & POLLIN) && p_.rule_watch->changed()) timers_.files_changed(p_.clock.mono());
+}
+
+// After a turn that moved a stream's worth of rows, the next ones gather
+// for a moment (batch_pacer.h). Only a signal cuts the wait short; the
+// poll after it handles the signal.
+void EngineLoop::gather(Duration d) {
+  pollfd fd{p_.signal_fd, POLLIN, 0};
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  ::ppoll(&fd, 1, &ts, nullptr);
 }
 
 // Takes everything that is there, in batches; batches grow with load.

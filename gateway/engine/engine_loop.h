@@ -29,6 +29,7 @@
 #include "gateway/base/metrics.h"
 #include "gateway/config/rule_watch.h"
 #include "gateway/engine/backlog_log.h"
+#include "gateway/engine/batch_pacer.h"
 #include "gateway/engine/clock_watch.h"
 #include "gateway/engine/device_tracker.h"
 #include "gateway/engine/engine_timers.h"
@@ -117,6 +118,7 @@ class EngineLoop {
 
   // The scheduler (engine_loop.cpp).
   void wait_for_work();
+  void gather(Duration d);
   void take_journal();
   void handle_signals();
   void handle_link_events();
@@ -167,6 +169,7 @@ class EngineLoop {
 
   // Reused per batch: no allocation once warm.
   JournalBatch batch_;                         // read from the journal, not yet committed
+  BatchPacer pacer_;                           // a stream's rows gather for a moment between turns
   rules::JsonParser parser_;                   // reused for every event's payload
   std::vector<rules::TimedDecision> pending_;  // from timers and gateway events, for the next batch
   MemoryLookups lookups_;                      // state.NAME and previous payloads

@@ -47,6 +47,7 @@ Status EngineLoop::commit_batch(size_t take) {
     return s;
   }
   committed_seq_ = last;
+  pacer_.committed(take);
   batch_committed(take);
   if (with_records) pending_.clear();
   count_committed(tally);
@@ -128,6 +129,7 @@ void EngineLoop::count_removed() {
     if (!forwarders_[li]) continue;
     auto removed = forwarders_[li]->committed();
     Metrics::add(p_.metrics.delivered[li], removed.delivered.size());
+    pacer_.committed(removed.delivered.size() + removed.deadlettered.size());
     if (removed.deadlettered.empty()) continue;
     Metrics::add(p_.metrics.deadlettered[li], removed.deadlettered.size());
     for (const auto& p : removed.deadlettered) {
