@@ -104,6 +104,26 @@ std::vector<std::string> tls_listener(const TempDir& certs, const std::string& n
   return lines;
 }
 
+// A valid certificate `good`; a plain local broker and an upstream whose
+// TLS listener presents it, with a plain listener (plain_uri()) for the
+// test's own subscriber.
+struct GoodTls {
+  GoodTls() { REQUIRE(made); }
+  std::string plain_uri() const { return "tcp://127.0.0.1:" + std::to_string(*plain_port); }
+  void start() {
+    REQUIRE(plain_port.ok());
+    REQUIRE(local.start().ok());
+    REQUIRE(upstream.start().ok());
+  }
+
+  TempDir certs{"edgegw-certs"};
+  bool made = make_cert(certs, "good", Cert::valid);
+  edgegw::Result<int> plain_port = pick_free_port();
+  MosquittoBroker local;
+  MosquittoBroker upstream{
+      BrokerOptions{.extra_config = tls_listener(certs, "good", plain_port.ok() ? *plain_port : 0)}};
+};
+
 // What the gateway logs for each refusal: Paho's line says only "return code
 // -1 (Failure)"; the line after it comes from the link's own OpenSSL probe.
 std::string refusal_line(int port) {
@@ -206,24 +226,18 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
 
 TEST_CASE("Does the upstream link connect over TLS to a broker whose certificate matches its host?",
           "[integration][tls]") {
-  TempDir certs("edgegw-certs");
-  REQUIRE(make_cert(certs, "good", Cert::valid));
-  auto plain_port = pick_free_port();
-  REQUIRE(plain_port.ok());
-  MosquittoBroker local;
   // The TLS listener for the gateway, and a plain one for the test's subscriber.
-  MosquittoBroker upstream(BrokerOptions{.extra_config = tls_listener(certs, "good", *plain_port)});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud("tcp://127.0.0.1:" + std::to_string(*plain_port), "cloud");
+  GoodTls tls;
+  tls.start();
+  TestClient cloud(tls.plain_uri(), "cloud");
   REQUIRE(cloud.connect().ok());
   REQUIRE(cloud.subscribe("dev/#", 1).ok());
-  Gateway gw(tls_yaml(local.port(), upstream.port(), certs, true));
+  Gateway gw(tls_yaml(tls.local.port(), tls.upstream.port(), tls.certs, true));
   REQUIRE(gw.start().ok());
   CHECK(gw.log().find("upstream link: connected to ssl://127.0.0.1") != std::string::npos);
   CHECK(gw.log().find("upstream link: cannot connect") == std::string::npos);
   CHECK(gw.log().find("upstream link: TLS connect to") == std::string::npos);
-  TestClient device(local.uri(), "device");
+  TestClient device(tls.local.uri(), "device");
   REQUIRE(device.connect().ok());
   REQUIRE(device.publish("dev/1", "over tls", 1, false).ok());
   REQUIRE(cloud.wait_for_count(1, 10s));
@@ -496,22 +510,16 @@ TEST_CASE("Do repeated TLS connect/drop cycles of the upstream leave the gateway
 // failed in its write, freed twice): the client must be retired, not destroyed.
 TEST_CASE("Does a TLS uplink come back from cuts that catch publishes in the write, losing nothing?",
           "[integration][tls][cut-mid-publish]") {
-  TempDir certs("edgegw-certs");
-  REQUIRE(make_cert(certs, "good", Cert::valid));
-  auto plain_port = pick_free_port();
-  REQUIRE(plain_port.ok());
-  MosquittoBroker local;
-  MosquittoBroker upstream(BrokerOptions{.extra_config = tls_listener(certs, "good", *plain_port)});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TcpProxy wire(upstream.port());
+  GoodTls tls;
+  tls.start();
+  TcpProxy wire(tls.upstream.port());
   REQUIRE(wire.start().ok());
-  TestClient cloud("tcp://127.0.0.1:" + std::to_string(*plain_port), "cloud");
+  TestClient cloud(tls.plain_uri(), "cloud");
   REQUIRE(cloud.connect().ok());
   REQUIRE(cloud.subscribe("dev/#", 1).ok());
-  Gateway gw(tls_yaml(local.port(), wire.port(), certs, true));
+  Gateway gw(tls_yaml(tls.local.port(), wire.port(), tls.certs, true));
   REQUIRE(gw.start().ok());
-  BackToBack devices(local.uri());
+  BackToBack devices(tls.local.uri());
   const std::string stuck = cut_cycles(wire, gw, cloud, 10);
   devices.stop();
   INFO(stuck << "\n" << last_lines(gw.log(), 12));
