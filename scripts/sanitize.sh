@@ -16,7 +16,7 @@
 #       "wide": 23, see below).
 #   scripts/sanitize.sh tls-cycles
 #       build-asan-int/: EDGEGW_TLS_CYCLES (default 1000) TLS connect/drop
-#       cycles of the upstream under ASan/LSan (test_tls.cpp, [tls-cycles]).
+#       cycles of the upstream under ASan/LSan (test_tls_cycles.cpp, [tls-cycles]).
 #   scripts/sanitize.sh report TREE
 #       only the summary of TREE/sanitizer/ (after an interrupted run).
 #

@@ -32,12 +32,12 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options)
       clock_watch_(p_.clock),
       backlog_log_(p_.log, opt_.max_messages) {
   pipeline_.set_devices(p_.devices);
-  auto make_link = [&](MqttLink& l, size_t max_inflight, LinkSupervisor::Options o) {
+  auto make_link = [&](LinkPort& l, size_t max_inflight, LinkSupervisor::Options o) {
     const int li = static_cast<int>(l.link());
     forwarders_[li] = std::make_unique<Forwarder>(l.link(), p_.outbox, l, max_inflight);
     links_[li] = std::make_unique<LinkSupervisor>(
-        LinkSupervisor::Parts{l.link(), l.settings().server_uri, l, *forwarders_[li], p_.clock, p_.metrics, p_.log,
-                              p_.status, [this](std::string_view name) { gateway_event(name); }},
+        LinkSupervisor::Parts{l.link(), l.server_uri(), l, *forwarders_[li], p_.clock, p_.metrics, p_.log, p_.status,
+                              [this](std::string_view name) { gateway_event(name); }},
         std::move(o));
   };
   make_link(
@@ -79,22 +79,32 @@ size_t EngineLoop::admit(MonoTime now) {
 }
 
 int EngineLoop::run() {
+  start();
+  while (!stop_requested_) {
+    wait_for_work();
+    if (stop_requested_) break;
+    run_once();
+  }
+  shutdown();
+  return exit_code_;
+}
+
+void EngineLoop::start() {
+  if (started_) return;
+  started_ = true;
   const MonoTime now = p_.clock.mono();
   timers_.start(now);
   if (p_.disk) p_.disk->start(now);
   gateway_event("started");
-  while (!stop_requested_) {
-    wait_for_work();
-    if (stop_requested_) break;
-    handle_link_events();
-    if (http_) http_->take_results(p_.clock.mono());
-    take_journal();
-    pacer_.turn_done(p_.clock.mono());
-    run_timers(p_.clock.mono());
-    if (p_.status) p_.status->on_loop(p_.outbox, rules_.engine());
-  }
-  shutdown();
-  return exit_code_;
+}
+
+void EngineLoop::run_once() {
+  handle_link_events();
+  if (http_) http_->take_results(p_.clock.mono());
+  take_journal();
+  pacer_.turn_done(p_.clock.mono());
+  run_timers(p_.clock.mono());
+  if (p_.status) p_.status->on_loop(p_.outbox, rules_.engine());
 }
 
 // Sleeps until an fd is ready or the next deadline (at most a second).

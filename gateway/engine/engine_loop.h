@@ -43,7 +43,7 @@
 #include "gateway/http/http_dispatch.h"
 #include "gateway/journal/journal.h"
 #include "gateway/mqtt/link_events.h"
-#include "gateway/mqtt/mqtt_link.h"
+#include "gateway/mqtt/link_port.h"
 #include "gateway/observe/status_collector.h"
 #include "gateway/store/sqlite_outbox.h"
 #include "rules/decision.h"
@@ -77,8 +77,8 @@ struct EngineParts {
   const rules::Routes& routes;
   EventFd& wake;
   LinkEventQueue& events;
-  MqttLink& local;
-  MqttLink* upstream;  // null: no upstream configured
+  LinkPort& local;     // MqttLink in the daemon
+  LinkPort* upstream;  // null: no upstream configured
   Metrics& metrics;
   const Clock& clock;  // every time the loop and its parts read (SystemClock in the daemon)
   std::shared_ptr<spdlog::logger> log;
@@ -107,6 +107,13 @@ class EngineLoop {
   int run();
   // Any thread: asks run() to return (as SIGTERM does).
   void stop();
+
+  // run()'s steps, for unit tests that drive the loop on a fake clock
+  // without waiting on its fds. start(): the timers and the `started`
+  // gateway event (once; run() calls it too). run_once(): one turn, as
+  // after a wake-up: link events, the journal in batches, the timers.
+  void start();
+  void run_once();
 
  private:
   class BatchEffects;  // the pipeline's effects, into the open batch
@@ -166,6 +173,7 @@ class EngineLoop {
   std::unique_ptr<LinkSupervisor> links_[2];  // by Link, each with its forwarder
   std::unique_ptr<IntakeGuard> intake_;       // backpressure on links_[local]
   std::atomic<bool> stop_requested_{false};
+  bool started_ = false;
 
   // Reused per batch: no allocation once warm.
   JournalBatch batch_;                         // read from the journal, not yet committed

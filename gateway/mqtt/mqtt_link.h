@@ -17,9 +17,8 @@
 #include "core/clock.h"
 #include "core/event.h"
 #include "core/status.h"
-#include "gateway/mqtt/link_control.h"
 #include "gateway/mqtt/link_events.h"
-#include "gateway/mqtt/publisher.h"
+#include "gateway/mqtt/link_port.h"
 #include "gateway/mqtt/tls_probe.h"
 
 namespace mqtt {
@@ -57,7 +56,7 @@ class IngressSink {
   virtual void on_message(Link link, const mqtt::message& msg) = 0;
 };
 
-class MqttLink : public Publisher, public LinkControl {
+class MqttLink : public LinkPort {
  public:
   MqttLink(Link link, LinkSettings settings, IngressSink& sink, LinkEventQueue& events);
   ~MqttLink() override;
@@ -84,7 +83,8 @@ class MqttLink : public Publisher, public LinkControl {
   // The outcome arrives as TlsProbed. Does nothing on a plain link or while
   // a probe still runs; the destructor cancels and joins it.
   void probe_tls() override;
-  Link link() const { return link_; }
+  Link link() const override { return link_; }
+  const std::string& server_uri() const override { return settings_.server_uri; }
   const LinkSettings& settings() const { return settings_; }
 
  private:

@@ -8,9 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/gateway_fixture.h"
 #include "support/log_text.h"
-#include "support/mosquitto_broker.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -51,16 +50,13 @@ void publish(TestClient& c, int first, int count) {
 TEST_CASE("Does a clock step of +30 days, then back a day, expire nothing wrongly and keep the uplink working?",
           "[integration][faults][clock]") {
   REQUIRE(std::filesystem::exists(kFaketime));
-  MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Cloud cloud(upstream.uri(), "sites/#");
-  REQUIRE(cloud.subscribe_and_leave().ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes, kBuffer));
+  Site site(cloud_session({.upstream = {.persistence = true}, .routes = kRoutes, .extra = kBuffer}));
+  REQUIRE(site.prepare().ok());
+  Gateway& gw = site.gw();
   FakeClock clock(gw, "+0");
-  REQUIRE(gw.start().ok());
-  REQUIRE(upstream.stop().ok());
-  TestClient devices(local.uri(), "devices");
+  REQUIRE(site.start_gateway().ok());
+  REQUIRE(site.upstream.stop().ok());
+  TestClient devices(site.local.uri(), "devices");
   REQUIRE(devices.connect().ok());
   publish(devices, 0, 100);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 100; }, 20s));
@@ -76,10 +72,10 @@ TEST_CASE("Does a clock step of +30 days, then back a day, expire nothing wrongl
   REQUIRE(wait_until([&] { return count_of(gw.log(), "system clock stepped by") == 2; }, 10s));
   publish(devices, 100, 100);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 200; }, 20s));
-  REQUIRE(upstream.start().ok());
+  REQUIRE(site.upstream.start().ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));  // reconnected after both steps
   CHECK(gw.buffer_stat("upstream", "expired") == 0);
-  auto joined = cloud.join();
+  auto joined = site.session().join();
   REQUIRE(joined.ok());
   REQUIRE((*joined)->wait_for_count(200, 20s));
   REQUIRE(gw.stop().ok());
@@ -88,26 +84,22 @@ TEST_CASE("Does a clock step of +30 days, then back a day, expire nothing wrongl
 TEST_CASE("Does a gateway that booted with its clock in 1970 keep its rows when NTP corrects it?",
           "[integration][faults][clock]") {
   REQUIRE(std::filesystem::exists(kFaketime));
-  MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Cloud cloud(upstream.uri(), "sites/#");
-  REQUIRE(cloud.subscribe_and_leave().ok());
-  REQUIRE(upstream.stop().ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes, kBuffer));
+  Site site(cloud_session(
+      {.upstream = {.persistence = true}, .routes = kRoutes, .extra = kBuffer, .devices = SiteClient{"devices"}},
+      /*upstream_down=*/true));
+  REQUIRE(site.prepare().ok());
+  Gateway& gw = site.gw();
   FakeClock clock(gw, "@1970-01-02 00:00:00");
-  REQUIRE(gw.start(false).ok());
-  TestClient devices(local.uri(), "devices");
-  REQUIRE(devices.connect().ok());
-  publish(devices, 0, 50);
+  REQUIRE(site.start_gateway().ok());
+  publish(site.devices(), 0, 50);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 50; }, 20s));
 
   clock.set("+0");  // the real time: 56 years later
   REQUIRE(wait_until([&] { return count_of(gw.log(), "system clock stepped by") == 1; }, 10s));
   CHECK_FALSE(wait_until([&] { return gw.buffer_stat("upstream", "expired") != 0; }, 12s));
-  REQUIRE(upstream.start().ok());
+  REQUIRE(site.upstream.start().ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));
-  auto joined = cloud.join();
+  auto joined = site.session().join();
   REQUIRE(joined.ok());
   REQUIRE((*joined)->wait_for_count(50, 20s));
   REQUIRE(gw.stop().ok());

@@ -6,9 +6,8 @@
 #include <random>
 #include <thread>
 
-#include "support/gateway_fixture.h"
-#include "support/mosquitto_broker.h"
 #include "support/sequence_check.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -38,15 +37,14 @@ void publish_range(TestClient& c, size_t first, size_t count) {
 
 TEST_CASE("Do 20,000 QoS 1 messages published around an upstream outage all arrive, in order, after it?",
           "[integration][delivery]") {
-  MosquittoBroker local(BrokerOptions{.persistence = true}), upstream(BrokerOptions{.persistence = true});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Cloud cloud(upstream.uri());
-  REQUIRE(cloud.subscribe_and_leave().ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start().ok());
-  TestClient devices(local.uri(), "devices");
-  REQUIRE(devices.connect().ok());
+  Site site(cloud_session({.local = {.persistence = true},
+                           .upstream = {.persistence = true},
+                           .routes = kRoutes,
+                           .devices = SiteClient{"devices"}}));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  MosquittoBroker& upstream = site.upstream;
+  TestClient& devices = site.devices();
 
   publish_range(devices, 0, 2000);  // live
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 20s));
@@ -57,7 +55,7 @@ TEST_CASE("Do 20,000 QoS 1 messages published around an upstream outage all arri
   publish_range(devices, 18000, 2000);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 60s));
 
-  auto joined = cloud.join();
+  auto joined = site.session().join();
   REQUIRE(joined.ok());
   TestClient& c = **joined;
   REQUIRE(wait_until([&] { return check_sequences(c.received(), "sites/").distinct >= 20000; }, 60s));
@@ -70,17 +68,14 @@ TEST_CASE("Do 20,000 QoS 1 messages published around an upstream outage all arri
 }
 
 TEST_CASE("Does a gateway SIGTERM and restart during an upstream outage lose nothing?", "[integration][delivery]") {
-  MosquittoBroker local(BrokerOptions{.persistence = true}), upstream(BrokerOptions{.persistence = true});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Cloud cloud(upstream.uri());
-  REQUIRE(cloud.subscribe_and_leave().ok());
-  REQUIRE(upstream.stop().ok());
-
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start(false).ok());
-  TestClient devices(local.uri(), "devices");
-  REQUIRE(devices.connect().ok());
+  Site site(cloud_session({.local = {.persistence = true},
+                           .upstream = {.persistence = true},
+                           .routes = kRoutes,
+                           .devices = SiteClient{"devices"}},
+                          /*upstream_down=*/true));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& devices = site.devices();
   publish_range(devices, 0, 5000);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 5000; }, 20s));
   auto t0 = std::chrono::steady_clock::now();
@@ -91,9 +86,9 @@ TEST_CASE("Does a gateway SIGTERM and restart during an upstream outage lose not
   publish_range(devices, 5000, 1000);  // queued by the local broker for our session
   REQUIRE(gw.start(false).ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 6000; }, 20s));
-  REQUIRE(upstream.start().ok());
+  REQUIRE(site.upstream.start().ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));
-  auto joined = cloud.join();
+  auto joined = site.session().join();
   REQUIRE(joined.ok());
   TestClient& c = **joined;
   REQUIRE(wait_until([&] { return check_sequences(c.received(), "sites/").distinct >= 6000; }, 30s));
@@ -104,14 +99,11 @@ TEST_CASE("Does a gateway SIGTERM and restart during an upstream outage lose not
 }
 
 TEST_CASE("Does a local broker restart leave the gateway subscribed, losing nothing?", "[integration][delivery]") {
-  MosquittoBroker local(BrokerOptions{.persistence = true}), upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start().ok());
+  Site site({.local = {.persistence = true}, .routes = kRoutes});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  MosquittoBroker& local = site.local;
+  TestClient& cloud = site.cloud();
   {
     TestClient devices(local.uri(), "devices");
     REQUIRE(devices.connect().ok());
@@ -144,14 +136,10 @@ TEST_CASE("Does a local broker restart leave the gateway subscribed, losing noth
 }
 
 TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?", "[integration][delivery][kill]") {
-  MosquittoBroker local(BrokerOptions{.persistence = true}), upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start().ok());
+  Site site({.local = {.persistence = true}, .routes = kRoutes});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& cloud = site.cloud();
 
   constexpr size_t kTotal = 24000;  // 12 s at 2,000 msg/s
   std::atomic<size_t> accepted{0};
@@ -159,7 +147,7 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
   // A jthread, so a failed REQUIRE below joins it instead of ending the
   // whole test binary in std::terminate.
   std::jthread publisher([&] {
-    TestClient devices(local.uri(), "devices");
+    TestClient devices(site.local.uri(), "devices");
     if (!devices.connect().ok()) {
       publisher_failed = true;
       return;
@@ -202,19 +190,15 @@ TEST_CASE("Does kill -9 of the gateway under a 2,000 msg/s stream lose nothing?"
 
 TEST_CASE("Does a batch whose commit fails (another process holds the database) lose nothing?",
           "[integration][delivery][busy]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start().ok());
+  Site site({.routes = kRoutes});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& cloud = site.cloud();
 
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((gw.state_dir() / "outbox.db").c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);  // the write lock
-  TestClient devices(local.uri(), "devices");
+  TestClient devices(site.local.uri(), "devices");
   REQUIRE(devices.connect().ok());
   publish_range(devices, 0, 200);
   // The gateway's transaction waits out its busy_timeout and fails.

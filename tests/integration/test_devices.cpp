@@ -6,9 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "support/gateway_fixture.h"
-#include "support/mosquitto_broker.h"
 #include "support/process.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -30,9 +29,14 @@ std::string alert_rule(const std::string& device, const std::string& event) {
          event + "\", payload: \"{{ device.reason }}\", qos: 1}\n";
 }
 
-void write_rules(const Gateway& gw, const std::string& body) {
-  std::filesystem::create_directories(gw.dir() / "rules.d");
-  std::ofstream(gw.dir() / "rules.d" / "devices.yaml") << "rules:\n" << body;
+// A local broker with a watcher on alerts/#, and the gateway (no upstream)
+// with `rules` in rules.d/devices.yaml and `extra` in its config.
+SiteOptions watched(const std::string& rules, const std::string& extra = "") {
+  return {.upstream_broker = false,
+          .extra = extra,
+          .rule_files = {{"devices.yaml", "rules:\n" + rules}},
+          .cloud = {},
+          .watcher = SiteClient{"watcher", {"alerts/#"}}};
 }
 
 // The alerts received so far, as "topic=payload".
@@ -46,15 +50,11 @@ std::vector<std::string> alerts(const TestClient& c) {
 
 TEST_CASE("Does an offline rule fire when a Tasmota device's broker connection drops (its last will)?",
           "[integration][devices]") {
-  MosquittoBroker local;
-  REQUIRE(local.start().ok());
-  TestClient watcher(local.uri(), "watcher");
-  REQUIRE(watcher.connect().ok());
-  REQUIRE(watcher.subscribe("alerts/#", 1).ok());
-
-  Gateway gw(gateway_yaml(local.port(), 0, "", "rules:\n  paths: [rules.d]\n"));
-  write_rules(gw, alert_rule("tasmota_plug", "online") + alert_rule("tasmota_plug", "offline"));
-  REQUIRE(gw.start(/*wait_upstream=*/false).ok());
+  Site site(watched(alert_rule("tasmota_plug", "online") + alert_rule("tasmota_plug", "offline")));
+  REQUIRE(site.start().ok());  // waits for the local link only: no upstream
+  Gateway& gw = site.gw();
+  MosquittoBroker& local = site.local;
+  TestClient& watcher = site.watcher();
 
   // The device: a client whose last will is Tasmota's LWT "Offline".
   SpawnOptions opts;
@@ -104,19 +104,13 @@ TEST_CASE("Does an offline rule fire when a Tasmota device's broker connection d
 
 TEST_CASE("Does an offline rule fire when a static device goes silent, and online once when it is back?",
           "[integration][devices]") {
-  MosquittoBroker local;
-  REQUIRE(local.start().ok());
-  TestClient watcher(local.uri(), "watcher");
-  REQUIRE(watcher.connect().ok());
-  REQUIRE(watcher.subscribe("alerts/#", 1).ok());
+  Site site(watched(alert_rule("boiler", "online") + alert_rule("boiler", "offline"),
+                    "devices:\n  static:\n    - {id: boiler, topic: plant/boiler/#, offline_after: 2s}\n"));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& watcher = site.watcher();
 
-  Gateway gw(gateway_yaml(local.port(), 0, "",
-                          "rules:\n  paths: [rules.d]\n"
-                          "devices:\n  static:\n    - {id: boiler, topic: plant/boiler/#, offline_after: 2s}\n"));
-  write_rules(gw, alert_rule("boiler", "online") + alert_rule("boiler", "offline"));
-  REQUIRE(gw.start(/*wait_upstream=*/false).ok());
-
-  TestClient boiler(local.uri(), "boiler");
+  TestClient boiler(site.local.uri(), "boiler");
   REQUIRE(boiler.connect().ok());
   auto sent = std::chrono::steady_clock::now();
   REQUIRE(boiler.publish("plant/boiler/flow", R"({"flow":61})", 1, false).ok());

@@ -15,11 +15,10 @@
 #include <memory>
 #include <string>
 
-#include "support/gateway_fixture.h"
 #include "support/http_get.h"
 #include "support/log_text.h"
-#include "support/mosquitto_broker.h"
 #include "support/sequence_check.h"
+#include "support/site.h"
 #include "support/small_disk.h"
 #include "support/test_client.h"
 #include "support/wait.h"
@@ -55,37 +54,40 @@ std::string health(int port) {
 
 // Brokers, a cloud session, and the gateway on its 3 MiB disk.
 struct FullDiskRig {
-  MosquittoBroker local{BrokerOptions{
-      .extra_config = {"max_queued_messages 1000000", "max_queued_bytes 0", "max_inflight_messages 100"}}};
-  // Queues everything for the cloud's session: the backlog reaches it before
-  // the test's client has joined (Mosquitto's default keeps 1,000).
-  MosquittoBroker upstream{BrokerOptions{.persistence = true, .extra_config = {"max_queued_messages 0"}}};
-  std::unique_ptr<Cloud> cloud;
-  std::unique_ptr<Gateway> gw;
+  Site site{cloud_session(
+      {.local = {.extra_config = {"max_queued_messages 1000000", "max_queued_bytes 0", "max_inflight_messages 100"}},
+       // Queues everything for the cloud's session: the backlog reaches it before
+       // the test's client has joined (Mosquitto's default keeps 1,000).
+       .upstream = {.persistence = true, .extra_config = {"max_queued_messages 0"}},
+       .routes = kRoutes,
+       .extra = "buffer:\n  journal_max: 1MiB\n",
+       .http = true},
+      /*upstream_down=*/true)};
   std::unique_ptr<SmallDisk> disk;
   int http_port = 0;
 
   // False: the tmpfs cannot be mounted (the caller skips).
   bool setup() {
-    REQUIRE(local.start().ok());
-    REQUIRE(upstream.start().ok());
-    cloud = std::make_unique<Cloud>(upstream.uri(), "sites/#");
-    REQUIRE(cloud->subscribe_and_leave().ok());
-    REQUIRE(upstream.stop().ok());
-    auto port = pick_free_port();
-    REQUIRE(port.ok());
-    http_port = *port;
-    std::string yaml = gateway_yaml(local.port(), upstream.port(), kRoutes, "buffer:\n  journal_max: 1MiB\n");
-    yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(http_port) + "\"");
-    gw = std::make_unique<Gateway>(yaml);
-    disk = std::make_unique<SmallDisk>(gw->state_dir(), "3m");
+    REQUIRE(site.prepare().ok());
+    http_port = site.http_port();
+    disk = std::make_unique<SmallDisk>(site.gw().state_dir(), "3m");
     return disk->ok();
+  }
+
+  // Starts the gateway and bursts `n` events at it: its backlog fills the
+  // disk until it holds intake.
+  Gateway& fill(size_t n) {
+    Gateway& gw = site.gw();
+    REQUIRE(gw.start(false).ok());
+    burst(n);
+    REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
+    return gw;
   }
 
   // The burst, one publisher at Mosquitto's in-flight window; returns once
   // the local broker acknowledged all of it (queued for the gateway).
   void burst(size_t n) {
-    TestClient devices(local.uri(), "devices");
+    TestClient devices(site.local.uri(), "devices");
     REQUIRE(devices.connect().ok());
     BulkPublish spec;
     spec.count = n;
@@ -107,6 +109,22 @@ struct FullDiskRig {
     CHECK(report.distinct == n);
     CHECK(report.order_ok);
   }
+
+  // The upstream comes back: intake resumes within 10 s, and all `n` arrive.
+  void upstream_returns(size_t n) {
+    const Gateway& gw = site.gw();
+    const size_t resumes = count_of(gw.log(), "local link: resuming intake");
+    REQUIRE(site.upstream.start().ok());
+    const auto up = std::chrono::steady_clock::now();
+    auto joined = site.session().join();
+    REQUIRE(joined.ok());
+    REQUIRE(wait_until([&] { return count_of(gw.log(), "local link: resuming intake") > resumes; }, 30s, 20ms));
+    const auto resumed = std::chrono::steady_clock::now() - up;
+    WARN("intake resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(resumed).count()
+                           << " ms after the upstream returned");
+    CHECK(resumed < 10s);
+    expect_all_arrived(**joined, n, 40s);
+  }
 };
 
 }  // namespace
@@ -115,10 +133,7 @@ TEST_CASE("Does a gateway whose own backlog fills its disk hold intake first, an
           "[integration][faults][disk-full][disk-burst]") {
   FullDiskRig rig;
   if (!rig.setup()) return report_skip("cannot mount a tmpfs (needs root)");
-  Gateway& gw = *rig.gw;
-  REQUIRE(gw.start(false).ok());
-  rig.burst(kBurst);
-  REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
+  Gateway& gw = rig.fill(kBurst);
   // Held before the disk filled: nothing failed, the process is up, the
   // space left is the journal's headroom.
   REQUIRE(wait_until([&] { return health(rig.http_port) == "200 degraded disk_full"; }, 5s));
@@ -141,21 +156,8 @@ TEST_CASE("Does a gateway on a disk its backlog filled drain, make room and resu
           "[integration][faults][disk-full][disk-drain]") {
   FullDiskRig rig;
   if (!rig.setup()) return report_skip("cannot mount a tmpfs (needs root)");
-  Gateway& gw = *rig.gw;
-  REQUIRE(gw.start(false).ok());
-  rig.burst(kDrainBurst);
-  REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
-  const size_t resumes = count_of(gw.log(), "local link: resuming intake");
-  REQUIRE(rig.upstream.start().ok());
-  const auto up = std::chrono::steady_clock::now();
-  auto joined = rig.cloud->join();
-  REQUIRE(joined.ok());
-  REQUIRE(wait_until([&] { return count_of(gw.log(), "local link: resuming intake") > resumes; }, 30s, 20ms));
-  const auto resumed = std::chrono::steady_clock::now() - up;
-  WARN("intake resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(resumed).count()
-                         << " ms after the upstream returned");
-  CHECK(resumed < 10s);
-  rig.expect_all_arrived(**joined, kDrainBurst, 40s);
+  Gateway& gw = rig.fill(kDrainBurst);
+  rig.upstream_returns(kDrainBurst);
   CHECK(gw.running());
   REQUIRE(gw.stop().ok());
   INFO(gw.log());
@@ -168,10 +170,7 @@ TEST_CASE("Does a gateway killed on a full disk start on it, drain and lose noth
           "[integration][faults][disk-full][disk-kill]") {
   FullDiskRig rig;
   if (!rig.setup()) return report_skip("cannot mount a tmpfs (needs root)");
-  Gateway& gw = *rig.gw;
-  REQUIRE(gw.start(false).ok());
-  rig.burst(kDrainBurst);
-  REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
+  Gateway& gw = rig.fill(kDrainBurst);
   REQUIRE(gw.kill9().ok());
   const size_t held_before = count_of(gw.log(), kHeld);
   // Starts on the full disk with the upstream still down: up, degraded, held.
@@ -179,17 +178,7 @@ TEST_CASE("Does a gateway killed on a full disk start on it, drain and lose noth
   REQUIRE(wait_until([&] { return count_of(gw.log(), kHeld) > held_before; }, 10s));
   REQUIRE(wait_until([&] { return health(rig.http_port) == "200 degraded disk_full"; }, 5s));
   CHECK(gw.running());
-  const size_t resumes = count_of(gw.log(), "local link: resuming intake");
-  REQUIRE(rig.upstream.start().ok());
-  const auto up = std::chrono::steady_clock::now();
-  auto joined = rig.cloud->join();
-  REQUIRE(joined.ok());
-  REQUIRE(wait_until([&] { return count_of(gw.log(), "local link: resuming intake") > resumes; }, 30s, 20ms));
-  const auto resumed = std::chrono::steady_clock::now() - up;
-  WARN("intake resumed " << std::chrono::duration_cast<std::chrono::milliseconds>(resumed).count()
-                         << " ms after the upstream returned");
-  CHECK(resumed < 10s);
-  rig.expect_all_arrived(**joined, kDrainBurst, 40s);
+  rig.upstream_returns(kDrainBurst);
   REQUIRE(gw.stop().ok());
   INFO(gw.log());
   CHECK(gw.log().find("critical") == std::string::npos);

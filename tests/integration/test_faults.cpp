@@ -7,10 +7,8 @@
 #include <set>
 
 #include "support/back_to_back.h"
-#include "support/gateway_fixture.h"
 #include "support/log_text.h"
-#include "support/mosquitto_broker.h"
-#include "support/tcp_proxy.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -27,21 +25,25 @@ void publish(TestClient& c, int first, int count) {
   }
 }
 
+// How many different payloads `c` received.
+size_t distinct_payloads(const TestClient& c) {
+  std::set<std::string> seen;
+  for (const auto& m : c.received()) seen.insert(m.payload);
+  return seen.size();
+}
+
 }  // namespace
 
 TEST_CASE("Is a silent dead uplink (no RST) noticed within 1.5 x keepalive, losing nothing?",
           "[integration][faults][deadlink]") {
-  MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TcpProxy wire(upstream.port());
-  REQUIRE(wire.start().ok());
-  Cloud cloud(upstream.uri(), "sites/#");
-  REQUIRE(cloud.subscribe_and_leave().ok());
-  Gateway gw(gateway_yaml(local.port(), wire.port(), kRoutes));  // keepalive: 5s
-  REQUIRE(gw.start().ok());
-  TestClient devices(local.uri(), "devices");
-  REQUIRE(devices.connect().ok());
+  Site site(cloud_session({.upstream = {.persistence = true},
+                           .routes = kRoutes,  // keepalive: 5s
+                           .relay = true,
+                           .devices = SiteClient{"devices"}}));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TcpProxy& wire = site.wire();
+  TestClient& devices = site.devices();
   publish(devices, 0, 100);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 20s));
 
@@ -57,15 +59,9 @@ TEST_CASE("Is a silent dead uplink (no RST) noticed within 1.5 x keepalive, losi
   publish(devices, 200, 100);
   wire.silence(false);  // the path heals: a new connection drains the backlog
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));
-  auto joined = cloud.join();
+  auto joined = site.session().join();
   REQUIRE(joined.ok());
-  REQUIRE(wait_until(
-      [&] {
-        std::set<std::string> seen;
-        for (const auto& m : (*joined)->received()) seen.insert(m.payload);
-        return seen.size() == 300;
-      },
-      20s));
+  REQUIRE(wait_until([&] { return distinct_payloads(**joined) == 300; }, 20s));
   REQUIRE(gw.stop().ok());
 }
 
@@ -76,29 +72,19 @@ TEST_CASE("Is a silent dead uplink (no RST) noticed within 1.5 x keepalive, losi
 // fast stream makes that write likely; the gateway must start a new client.
 TEST_CASE("Does the uplink come back from cuts that catch publishes in the write, losing nothing?",
           "[integration][faults][cut-mid-publish]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TcpProxy wire(upstream.port());
-  REQUIRE(wire.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  Gateway gw(gateway_yaml(local.port(), wire.port(), kRoutes));
-  REQUIRE(gw.start().ok());
-  BackToBack devices(local.uri());
+  Site site({.routes = kRoutes, .relay = true});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& cloud = site.cloud();
+  BackToBack devices(site.local.uri());
   const int cuts = std::getenv("EDGEGW_SOAK") ? 50 : 10;
-  const std::string stuck = cut_cycles(wire, gw, cloud, cuts);
+  const std::string stuck = cut_cycles(site.wire(), gw, cloud, cuts);
   devices.stop();
   INFO(stuck << "\n" << last_lines(gw.log(), 12));
   REQUIRE(stuck.empty());
   const size_t total = devices.sent();
   REQUIRE(total > 0);
-  auto distinct = [&] {
-    std::set<std::string> seen;
-    for (const auto& m : cloud.received()) seen.insert(m.payload);
-    return seen.size();
-  };
+  auto distinct = [&] { return distinct_payloads(cloud); };
   const bool all = wait_until([&] { return distinct() >= total; }, 60s, 100ms);
   INFO(distinct() << " of " << total << " arrived; outbox " << gw.upstream_backlog() << " row(s)");
   REQUIRE(all);
@@ -120,20 +106,12 @@ struct Sizes {
 };
 
 Sizes send_sizes(int local_mqtt_version, const std::vector<size_t>& sizes) {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  std::string yaml = gateway_yaml(local.port(), upstream.port(), kRoutes);
-  if (local_mqtt_version == 3) {
-    yaml.replace(yaml.find("  reconnect:"), 0, "  mqtt_version: 3\n");
-  }
-  Gateway gw(yaml);
-  REQUIRE(gw.start().ok());
+  Site site({.routes = kRoutes, .local_mqtt_version = local_mqtt_version});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& cloud = site.cloud();
   const long hwm_before = gw.proc_status_kib("VmHWM");
-  TestClient devices(local.uri(), "devices");
+  TestClient devices(site.local.uri(), "devices");
   REQUIRE(devices.connect().ok());
   for (size_t size : sizes) {
     REQUIRE(devices.publish("dev/x", std::string(size, 'p'), 1, false).ok());
@@ -174,16 +152,11 @@ TEST_CASE("Over MQTT 3.1.1, are oversized payloads dropped and counted by the ga
 
 TEST_CASE("Does a corrupt outbox.db at start get quarantined, the gateway come up within 10 s, and no crash loop?",
           "[integration][faults][corrupt]") {
-  MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Cloud cloud(upstream.uri(), "sites/#");
-  REQUIRE(cloud.subscribe_and_leave().ok());
-  REQUIRE(upstream.stop().ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start(false).ok());
-  TestClient devices(local.uri(), "devices");
-  REQUIRE(devices.connect().ok());
+  Site site(cloud_session({.upstream = {.persistence = true}, .routes = kRoutes, .devices = SiteClient{"devices"}},
+                          /*upstream_down=*/true));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& devices = site.devices();
   publish(devices, 0, 20);
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 20; }, 20s));
   REQUIRE(gw.stop().ok());
@@ -211,16 +184,10 @@ TEST_CASE("Does a corrupt outbox.db at start get quarantined, the gateway come u
   REQUIRE(gw.stop().ok());
   REQUIRE(gw.start(false).ok());  // and stays good: no second quarantine
   CHECK(count_of(gw.log(), "outbox.db was corrupt") == 1);
-  REQUIRE(upstream.start().ok());
+  REQUIRE(site.upstream.start().ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 30s));
-  auto joined = cloud.join();
+  auto joined = site.session().join();
   REQUIRE(joined.ok());
-  REQUIRE(wait_until(
-      [&] {
-        std::set<std::string> seen;
-        for (const auto& m : (*joined)->received()) seen.insert(m.payload);
-        return seen.size() == 25;
-      },
-      20s));
+  REQUIRE(wait_until([&] { return distinct_payloads(**joined) == 25; }, 20s));
   REQUIRE(gw.stop().ok());
 }

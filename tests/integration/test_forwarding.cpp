@@ -3,8 +3,7 @@
 
 #include <map>
 
-#include "support/gateway_fixture.h"
-#include "support/mosquitto_broker.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -34,18 +33,10 @@ std::string user_property(const ReceivedMessage& m, const std::string& name) {
 
 TEST_CASE("Does a local message reach the upstream on the mapped topic, byte-exact, with its retain flag?",
           "[integration][forward]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("#", 1).ok());
-
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start().ok());
-
-  TestClient device(local.uri(), "device");
-  REQUIRE(device.connect().ok());
+  Site site({.routes = kRoutes, .cloud = SiteClient{"cloud", {"#"}}, .devices = SiteClient{"device"}});
+  REQUIRE(site.start().ok());
+  TestClient& cloud = site.cloud();
+  TestClient& device = site.devices();
   const std::string binary("{\"t\":21.5}\0\xff\xfe tail", 17);
   REQUIRE(device.publish("zigbee2mqtt/hallway", binary, 1, true).ok());
   REQUIRE(device.publish("tele/tasmota_1/SENSOR", "{\"Power\":5}", 1, true).ok());
@@ -72,23 +63,17 @@ TEST_CASE("Does a local message reach the upstream on the mapped topic, byte-exa
   CHECK(by_topic.count("unrouted/topic") == 0);
   // The gateway's own status topic is retained on the upstream with "online".
   CHECK(by_topic.count("edgegw/it-gw/status") == 1);
-  REQUIRE(gw.stop().ok());
+  REQUIRE(site.gw().stop().ok());
 }
 
 TEST_CASE("Does a command from the upstream reach the local broker through an in route, and not come back?",
           "[integration][forward]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes + "  - from: \"cmnd/#\"\n"));
-  REQUIRE(gw.start().ok());
-
-  TestClient device(local.uri(), "device");
-  REQUIRE(device.connect().ok());
-  REQUIRE(device.subscribe("cmnd/#", 1).ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("cmnd/#", 1).ok());
+  Site site({.routes = kRoutes + "  - from: \"cmnd/#\"\n", .cloud = {}, .devices = SiteClient{"device", {"cmnd/#"}}});
+  REQUIRE(site.start().ok());
+  TestClient& device = site.devices();
+  auto connected = connect_client(site.upstream.uri(), {"cloud", {"cmnd/#"}});
+  REQUIRE(connected.ok());
+  TestClient& cloud = **connected;
 
   REQUIRE(cloud.publish("sites/it-gw/cmnd/plug_1/POWER", "ON", 1, false).ok());
   REQUIRE(device.wait_for_count(1, 10s));
@@ -99,30 +84,24 @@ TEST_CASE("Does a command from the upstream reach the local broker through an in
   // local publish from being forwarded back upstream (no echo loop).
   REQUIRE(device.publish("cmnd/plug_2/POWER", "OFF", 1, false).ok());
   REQUIRE(cloud.wait_for_count(1, 10s));
-  REQUIRE(gw.stop().ok());
+  REQUIRE(site.gw().stop().ok());
   for (const auto& m : cloud.received()) CHECK(m.topic != "cmnd/plug_1/POWER");
 }
 
 TEST_CASE("Does a gateway started before its upstream exists connect once the upstream appears?",
           "[integration][forward]") {
-  MosquittoBroker local, upstream(BrokerOptions{.persistence = true});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Cloud cloud(upstream.uri());
-  REQUIRE(cloud.subscribe_and_leave().ok());
-  REQUIRE(upstream.stop().ok());  // the port is known, nothing listens there
-
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start(/*wait_upstream=*/false).ok());
-  TestClient device(local.uri(), "device");
-  REQUIRE(device.connect().ok());
-  REQUIRE(device.publish("zigbee2mqtt/early", "1", 1, false).ok());
+  // The upstream stops once the session is made: the port is known, nothing listens there.
+  Site site(cloud_session({.upstream = {.persistence = true}, .routes = kRoutes, .devices = SiteClient{"device"}},
+                          /*upstream_down=*/true));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  REQUIRE(site.devices().publish("zigbee2mqtt/early", "1", 1, false).ok());
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 1; }, 10s));
 
-  REQUIRE(upstream.start().ok());
+  REQUIRE(site.upstream.start().ok());
   // A failed first connect is retried by the gateway's own timer.
   REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 15s));
-  auto joined = cloud.join();
+  auto joined = site.session().join();
   REQUIRE(joined.ok());
   REQUIRE((*joined)->wait_for_count(1, 10s));
   CHECK((*joined)->received()[0].topic == "sites/it-gw/zigbee2mqtt/early");
@@ -131,20 +110,15 @@ TEST_CASE("Does a gateway started before its upstream exists connect once the up
 
 TEST_CASE("Does forwarding work with both links on MQTT 3.1.1, keeping the local session across a restart?",
           "[integration][forward][mqtt311]") {
-  MosquittoBroker local(BrokerOptions{.persistence = true}), upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  std::string yaml = gateway_yaml(local.port(), upstream.port(), kRoutes);
-  for (const char* key : {"local:\n", "upstream:\n"}) {
-    yaml.replace(yaml.find(key), std::string(key).size(), std::string(key) + "  mqtt_version: 3\n");
-  }
-  Gateway gw(yaml);
-  REQUIRE(gw.start().ok());
-  TestClient device(local.uri(), "device", MqttVersion::v311);
-  REQUIRE(device.connect().ok());
+  Site site({.local = {.persistence = true},
+             .routes = kRoutes,
+             .local_mqtt_version = 3,
+             .upstream_mqtt_version = 3,
+             .devices = SiteClient{"device", {}, MqttVersion::v311}});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& cloud = site.cloud();
+  TestClient& device = site.devices();
   REQUIRE(device.publish("zigbee2mqtt/a", "1", 1, false).ok());
   REQUIRE(cloud.wait_for_count(1, 10s));
   REQUIRE(gw.stop().ok());

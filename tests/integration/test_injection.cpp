@@ -13,10 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "support/gateway_fixture.h"
 #include "support/http_get.h"
 #include "support/log_text.h"
-#include "support/mosquitto_broker.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -131,24 +130,19 @@ TEST_CASE(
     "Do hostile device names in templated topics stay under the prefix, never cost a broker connection, and get "
     "counted?",
     "[integration][hostile][injection]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("#", 1).ok());  // every topic but `$...` ones, which a value may not write
-
-  auto port = pick_free_port();
-  REQUIRE(port.ok());
-  std::string yaml = gateway_yaml(local.port(), upstream.port(), kRoutes, "rules:\n  paths: [rules.d]\n");
-  yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(*port) + "\"");
-  Gateway gw(yaml);
-  std::filesystem::create_directories(gw.dir() / "rules.d");
-  std::ofstream(gw.dir() / "rules.d" / "inject.yaml") << kRule;
-  REQUIRE(gw.start().ok());
-
-  TestClient device(local.uri(), "device");
-  REQUIRE(device.connect().ok());
+  // The cloud sees every topic but `$...` ones, which a value may not write.
+  Site site({.routes = kRoutes,
+             .rule_files = {{"inject.yaml", kRule}},
+             .http = true,
+             .cloud = SiteClient{"cloud", {"#"}},
+             .devices = SiteClient{"device"}});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  MosquittoBroker& local = site.local;
+  MosquittoBroker& upstream = site.upstream;
+  TestClient& cloud = site.cloud();
+  TestClient& device = site.devices();
+  const int port = site.http_port();
   const auto names = payload_cases();
   for (size_t i = 0; i < names.size(); ++i) {
     INFO(names[i].what);
@@ -225,14 +219,14 @@ TEST_CASE(
   // snapshot (at most a second old).
   const std::string bad = "edgegw_dropped_total{reason=\"bad_template\"}";
   const std::string failed = "edgegw_rule_action_failures_total{rule=\"inject\"}";
-  CHECK(wait_until([&] { return scrape(*port, bad) == double(route_rejected); }, 5s, 100ms));
-  CHECK(scrape(*port, bad) == double(route_rejected));
-  CHECK(wait_until([&] { return scrape(*port, failed) == double(rule_rejected); }, 5s, 100ms));
-  CHECK(scrape(*port, failed) == double(rule_rejected));
+  CHECK(wait_until([&] { return scrape(port, bad) == double(route_rejected); }, 5s, 100ms));
+  CHECK(scrape(port, bad) == double(route_rejected));
+  CHECK(wait_until([&] { return scrape(port, failed) == double(rule_rejected); }, 5s, 100ms));
+  CHECK(scrape(port, failed) == double(rule_rejected));
 
   // No broker dropped the gateway: one connection each, no reconnect.
-  CHECK(scrape(*port, "edgegw_reconnects_total{link=\"upstream\"}") == 0);
-  CHECK(scrape(*port, "edgegw_reconnects_total{link=\"local\"}") == 0);
+  CHECK(scrape(port, "edgegw_reconnects_total{link=\"upstream\"}") == 0);
+  CHECK(scrape(port, "edgegw_reconnects_total{link=\"local\"}") == 0);
   CHECK(count_of(gw.log(), "link: disconnected") == 0);
   CHECK(count_of(upstream.log_text(), " as edgegw-it-gw (") == 1);
   CHECK(count_of(local.log_text(), " as edgegw-it-gw-local (") == 1);

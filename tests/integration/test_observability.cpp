@@ -7,11 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <map>
 
-#include "support/gateway_fixture.h"
 #include "support/http_get.h"
 #include "support/log_text.h"
-#include "support/mosquitto_broker.h"
 #include "support/process.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -46,22 +45,20 @@ std::string health(int port) {
   return s;
 }
 
-// The gateway with http.listen on a free loopback port (retried by the caller).
-struct ObservedGateway {
-  ObservedGateway(int local_port, int upstream_port, const std::string& extra = "") {
-    auto p = pick_free_port();
-    REQUIRE(p.ok());
-    port = *p;
-    std::string yaml = gateway_yaml(local_port, upstream_port, kRoutes, "rules:\n  paths: [rules.d]\n" + extra);
-    yaml.replace(yaml.find("log_level: debug\n"), 17, "log_level: debug\n  max_payload: 1KiB\n");
-    yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(port) + "\"");
-    gw = std::make_unique<Gateway>(yaml);
-    std::filesystem::create_directories(gw->dir() / "rules.d");
-    std::ofstream(gw->dir() / "rules.d" / "hot.yaml") << kRule;
-  }
-  int port = 0;
-  std::unique_ptr<Gateway> gw;
-};
+// Both brokers and the gateway with http.listen on a free loopback port,
+// max_payload 1 KiB, the routes and the rule above, and `extra`.
+SiteOptions observed(const std::string& extra, std::optional<SiteClient> cloud = {}, BrokerOptions local = {}) {
+  return {.local = std::move(local),
+          .routes = kRoutes,
+          .extra = extra,
+          .rule_files = {{"hot.yaml", kRule}},
+          .http = true,
+          .edit =
+              [](std::string& y) {
+                y.replace(y.find("log_level: debug\n"), 17, "log_level: debug\n  max_payload: 1KiB\n");
+              },
+          .cloud = std::move(cloud)};
+}
 
 edgegw::Status publish_n(TestClient& c, const std::string& topic, size_t n, const std::string& payload) {
   BulkPublish spec;
@@ -76,18 +73,16 @@ edgegw::Status publish_n(TestClient& c, const std::string& topic, size_t n, cons
 
 TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a local broker outage?",
           "[integration][observability]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  ObservedGateway o(local.port(), upstream.port(), "buffer:\n  max_messages: 25\n");
-  REQUIRE(o.gw->start().ok());
-  const int port = o.port;
-  INFO(o.gw->log());
+  Site site(observed("buffer:\n  max_messages: 25\n"));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  const int port = site.http_port();
+  INFO(gw.log());
   REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 10s));
 
   // The broker replays the gateway's own retained status to it: count from here.
   const double received_before = scrape(port, "edgegw_received_total{link=\"local\"}");
-  TestClient device(local.uri(), "device");
+  TestClient device(site.local.uri(), "device");
   REQUIRE(device.connect().ok());
   REQUIRE(publish_n(device, "sensors/kitchen/temp", 20, "{\"t\":30}").ok());
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_forwarded_total{link=\"upstream\"}") == 20; }, 10s));
@@ -106,7 +101,7 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   CHECK(scrape(port, "edgegw_rule_matches_total{rule=\"too-hot\"}") == 20);
 
   // Upstream outage: degraded with the reason; the backlog grows, then drains.
-  REQUIRE(upstream.stop().ok());
+  REQUIRE(site.upstream.stop().ok());
   REQUIRE(wait_until([&] { return health(port) == "200 degraded: upstream disconnected"; }, 10s));
   REQUIRE(publish_n(device, "sensors/hall/temp", 30, "{\"t\":10}").ok());
   // buffer.max_messages is 25: the 5 oldest rows are dropped for the newest.
@@ -122,7 +117,7 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   CHECK(status["links"]["upstream"]["state"] == "disconnected");
   CHECK(status["backlog"]["messages"] == 25);
 
-  REQUIRE(upstream.start().ok());
+  REQUIRE(site.upstream.start().ok());
   REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 15s));
   REQUIRE(wait_until([&] { return scrape(port, "edgegw_outbox_messages{link=\"upstream\"}") == 0; }, 15s));
   m = http_get(port, "/metrics").body;
@@ -132,32 +127,30 @@ TEST_CASE("Do /healthz and /metrics follow traffic, an upstream outage and a loc
   CHECK(metric_sample(m, "edgegw_delivery_latency_seconds_bucket{le=\"0.1\"}") <= 20);
 
   // Local broker outage: 503.
-  REQUIRE(local.stop().ok());
+  REQUIRE(site.local.stop().ok());
   REQUIRE(wait_until([&] { return health(port) == "503 unavailable: local link down"; }, 10s));
   CHECK(scrape(port, "edgegw_health{state=\"unavailable\"}") == 1);
   CHECK(scrape(port, "edgegw_reconnects_total{link=\"local\"}") >= 1);
-  REQUIRE(local.start().ok());
+  REQUIRE(site.local.start().ok());
   REQUIRE(wait_until([&] { return health(port) == "200 ok"; }, 15s));
-  REQUIRE(o.gw->stop().ok());
+  REQUIRE(gw.stop().ok());
   CHECK(http_get(port, "/healthz").status == -1);  // the server went with the process
 }
 
 TEST_CASE("Does the gateway announce itself to Home Assistant, retained on the local broker?",
           "[integration][observability][homeassistant]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  ObservedGateway o(local.port(), upstream.port(), "homeassistant:\n  discovery: auto\n");
-  REQUIRE(o.gw->start().ok());
-  INFO(o.gw->log());
+  Site site(observed("homeassistant:\n  discovery: auto\n"));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  INFO(gw.log());
 
-  TestClient ha(local.uri(), "home-assistant");
+  TestClient ha(site.local.uri(), "home-assistant");
   REQUIRE(ha.connect().ok());
   REQUIRE(ha.subscribe("homeassistant/+/+/+/config", 1).ok());
   REQUIRE(ha.subscribe("edgegw/it-gw/state", 1).ok());
   REQUIRE(ha.publish("homeassistant/status", "online", 1, false).ok());  // HA's birth message: auto turns on
   REQUIRE(wait_until([&] { return ha.count() >= 5; }, 10s));
-  TestClient late(local.uri(), "late-subscriber");  // sees only what is retained
+  TestClient late(site.local.uri(), "late-subscriber");  // sees only what is retained
   REQUIRE(late.connect().ok());
   REQUIRE(late.subscribe("homeassistant/+/+/+/config", 1).ok());
   REQUIRE(late.subscribe("edgegw/it-gw/#", 1).ok());
@@ -182,34 +175,33 @@ TEST_CASE("Does the gateway announce itself to Home Assistant, retained on the l
   CHECK(state["upstream_connected"] == true);
 
   // Remembered in the state db: after a restart it announces without a new HA topic.
-  REQUIRE(o.gw->stop().ok());
-  TestClient watcher(local.uri(), "watcher");
+  REQUIRE(gw.stop().ok());
+  TestClient watcher(site.local.uri(), "watcher");
   REQUIRE(watcher.connect().ok());
   REQUIRE(watcher.subscribe("edgegw/it-gw/status", 1).ok());
   REQUIRE(wait_until([&] { return watcher.count() >= 1; }, 5s));
   CHECK(nlohmann::json::parse(watcher.received().back().payload)["state"] == "offline");
   watcher.clear_received();
   REQUIRE(watcher.subscribe("homeassistant/#", 1, {.retain_handling = 2}).ok());  // live messages only
-  REQUIRE(o.gw->start().ok());
+  REQUIRE(gw.start().ok());
   REQUIRE(wait_until([&] { return watcher.count() >= 5; }, 10s));  // online status + 4 configs
 }
 
 TEST_CASE("Do the device gauges, /api/devices and the expired count follow devices and an outage?",
           "[integration][observability][devices]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  ObservedGateway o(local.port(), upstream.port(), "buffer:\n  max_age: 1s\n");
-  REQUIRE(o.gw->start().ok());
-  TestClient z2m(local.uri(), "z2m");
+  Site site(observed("buffer:\n  max_age: 1s\n"));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  const int port = site.http_port();
+  TestClient z2m(site.local.uri(), "z2m");
   REQUIRE(z2m.connect().ok());
 
   // A zigbee2mqtt device is known from its first message, online.
   REQUIRE(z2m.publish("zigbee2mqtt/kitchen_sensor", "{\"temperature\":21.5}", 1, false).ok());
   const std::string online = "edgegw_devices{state=\"online\"}", offline = "edgegw_devices{state=\"offline\"}";
-  REQUIRE(wait_until([&] { return scrape(o.port, online) == 1; }, 10s));  // the snapshot is refreshed once a second
-  CHECK(scrape(o.port, offline) == 0);
-  auto devices = nlohmann::json::parse(http_get(o.port, "/api/devices").body, nullptr, false);
+  REQUIRE(wait_until([&] { return scrape(port, online) == 1; }, 10s));  // the snapshot is refreshed once a second
+  CHECK(scrape(port, offline) == 0);
+  auto devices = nlohmann::json::parse(http_get(port, "/api/devices").body, nullptr, false);
   REQUIRE(devices.is_array());
   REQUIRE(devices.size() == 1);
   CHECK(devices[0]["id"] == "kitchen_sensor");
@@ -217,17 +209,17 @@ TEST_CASE("Do the device gauges, /api/devices and the expired count follow devic
 
   // Its availability topic says offline.
   REQUIRE(z2m.publish("zigbee2mqtt/kitchen_sensor/availability", "{\"state\":\"offline\"}", 1, false).ok());
-  REQUIRE(wait_until([&] { return scrape(o.port, offline) == 1; }, 10s));
-  CHECK(scrape(o.port, online) == 0);
+  REQUIRE(wait_until([&] { return scrape(port, offline) == 1; }, 10s));
+  CHECK(scrape(port, online) == 0);
 
   // Rows older than max_age (1s) while the upstream is down are expired and counted.
   const std::string expired = "edgegw_dropped_total{reason=\"expired\"}";
-  const double before = scrape(o.port, expired);
-  REQUIRE(upstream.stop().ok());
-  REQUIRE(wait_until([&] { return health(o.port).rfind("200 degraded", 0) == 0; }, 15s));
+  const double before = scrape(port, expired);
+  REQUIRE(site.upstream.stop().ok());
+  REQUIRE(wait_until([&] { return health(port).rfind("200 degraded", 0) == 0; }, 15s));
   REQUIRE(publish_n(z2m, "sensors/attic/temp", 5, "{\"t\":20}").ok());
-  REQUIRE(wait_until([&] { return scrape(o.port, expired) >= before + 5; }, 25s));  // expiry runs every 10 s
-  REQUIRE(o.gw->stop().ok());
+  REQUIRE(wait_until([&] { return scrape(port, expired) >= before + 5; }, 25s));  // expiry runs every 10 s
+  REQUIRE(gw.stop().ok());
 }
 
 TEST_CASE("Is a gateway that restarts into a backlog ready as soon as its local session is back, not after the SUBACK?",
@@ -236,18 +228,14 @@ TEST_CASE("Is a gateway that restarts into a backlog ready as soon as its local 
   // the gateway's resubscribe; with sync: full each of those costs an
   // fdatasync first. READY=1 and /healthz used to wait for that SUBACK,
   // past systemd's start timeout on a slow disk (docs/reliability.md).
-  MosquittoBroker local(BrokerOptions{.extra_config = {"max_queued_messages 0", "max_inflight_messages 0"}}), upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  ObservedGateway og(local.port(), upstream.port(), "buffer:\n  sync: full\n");
-  Gateway& gw = *og.gw;
-  REQUIRE(gw.start().ok());
+  Site site(observed("buffer:\n  sync: full\n", SiteClient{"cloud", {"sites/#"}},
+                     {.extra_config = {"max_queued_messages 0", "max_inflight_messages 0"}}));
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& cloud = site.cloud();
   REQUIRE(gw.stop().ok());
   constexpr size_t kBacklog = 5000;
-  TestClient devices(local.uri(), "devices");
+  TestClient devices(site.local.uri(), "devices");
   REQUIRE(devices.connect().ok());
   REQUIRE(publish_n(devices, "sensors/kitchen/humidity", kBacklog, "{\"h\":40}").ok());
 
@@ -258,7 +246,7 @@ TEST_CASE("Is a gateway that restarts into a backlog ready as soon as its local 
   size_t subacks_when_ready = 0;
   REQUIRE(wait_until(
       [&] {
-        if (health(og.port).rfind("200", 0) != 0) return false;
+        if (health(site.http_port()).rfind("200", 0) != 0) return false;
         subacks_when_ready = count_of(gw.log(), subscribed);
         return true;
       },

@@ -11,8 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "support/gateway_fixture.h"
-#include "support/mosquitto_broker.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -112,14 +111,12 @@ size_t count(const Effects& fx) {
 
 TEST_CASE("Do the daemon and `edgegw test` give the same effects for the same events, timers included?",
           "[integration][pipeline]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(),
-                          "  - from: \"sensors/#\"\n    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n",
-                          "rules:\n  paths: [rules.d]\n"));
-  std::filesystem::create_directories(gw.dir() / "rules.d");
-  std::ofstream(gw.dir() / "rules.d" / "rules.yaml") << kRules;
+  Site site({.routes = "  - from: \"sensors/#\"\n    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n",
+             .rule_files = {{"rules.yaml", kRules}},
+             .cloud = SiteClient{"cloud", {"alerts/#", "sites/#"}},
+             .watcher = SiteClient{"watcher", {"alerts/#", "echo/#", "lights/#"}}});
+  REQUIRE(site.prepare().ok());
+  Gateway& gw = site.gw();
 
   const Effects expected = dry_run_effects(gw);
   // What the rules above must make of kEvents, so the comparison is not of two empty sets.
@@ -128,15 +125,11 @@ TEST_CASE("Do the daemon and `edgegw test` give the same effects for the same ev
         std::vector<std::string>{"still 27, last warm kitchen", "still 26, last warm kitchen"});
   CHECK(expected.at("local lights/hallway") == std::vector<std::string>{"true was ", "false was true"});
 
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  for (const char* filter : {"alerts/#", "sites/#"}) REQUIRE(cloud.subscribe(filter, 1).ok());
-  TestClient watcher(local.uri(), "watcher");
-  REQUIRE(watcher.connect().ok());
-  for (const char* filter : {"alerts/#", "echo/#", "lights/#"}) REQUIRE(watcher.subscribe(filter, 1).ok());
-  REQUIRE(gw.start().ok());
+  TestClient& cloud = site.cloud();
+  TestClient& watcher = site.watcher();
+  REQUIRE(site.start_gateway().ok());
 
-  TestClient sensors(local.uri(), "sensors");
+  TestClient sensors(site.local.uri(), "sensors");
   REQUIRE(sensors.connect().ok());
   for (const auto& e : kEvents) REQUIRE(sensors.publish(e.topic, e.payload, 1, false).ok());
   REQUIRE(wait_until([&] { return cloud.count() + watcher.count() >= count(expected); }, 20s));

@@ -7,9 +7,8 @@
 #include <map>
 #include <set>
 
-#include "support/gateway_fixture.h"
 #include "support/log_text.h"
-#include "support/mosquitto_broker.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -36,16 +35,12 @@ BrokerOptions picky_upstream(const std::filesystem::path& acl) {
 TEST_CASE("Do poison rows go to the dead letters after one attempt, never blocking the queue?",
           "[integration][faults][poison]") {
   TempDir scratch{"edgegw-poison"};
-  MosquittoBroker local, upstream(picky_upstream(scratch.path() / "acl"));
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("sites/#", 1).ok());
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), kRoutes));
-  REQUIRE(gw.start().ok());
-  TestClient devices(local.uri(), "devices");
-  REQUIRE(devices.connect().ok());
+  Site site({.upstream = picky_upstream(scratch.path() / "acl"), .routes = kRoutes, .devices = SiteClient{"devices"}});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  MosquittoBroker& upstream = site.upstream;
+  TestClient& cloud = site.cloud();
+  TestClient& devices = site.devices();
 
   // The poison goes first, at the head of the queue; the normal events follow.
   REQUIRE(devices.publish("dev/secret", "no", 1, false).ok());

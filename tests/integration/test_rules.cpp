@@ -5,8 +5,7 @@
 #include <csignal>
 #include <fstream>
 
-#include "support/gateway_fixture.h"
-#include "support/mosquitto_broker.h"
+#include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
 
@@ -35,23 +34,14 @@ const char* kLightRule =
 }  // namespace
 
 TEST_CASE("Does a rule fire through real brokers, publishing locally and upstream?", "[integration][rules]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud(upstream.uri(), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("alerts/#", 1).ok());
-  TestClient light(local.uri(), "light");
-  REQUIRE(light.connect().ok());
-  REQUIRE(light.subscribe("zigbee2mqtt/hallway_light/set", 1).ok());
-
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), "", "rules:\n  paths: [rules.d]\n"));
-  std::filesystem::create_directories(gw.dir() / "rules.d");
-  std::ofstream(gw.dir() / "rules.d" / "light.yaml") << kLightRule;
-  REQUIRE(gw.start().ok());
-
-  TestClient sensor(local.uri(), "sensor");
-  REQUIRE(sensor.connect().ok());
+  Site site({.rule_files = {{"light.yaml", kLightRule}},
+             .cloud = SiteClient{"cloud", {"alerts/#"}},
+             .watcher = SiteClient{"light", {"zigbee2mqtt/hallway_light/set"}},
+             .devices = SiteClient{"sensor"}});
+  REQUIRE(site.start().ok());
+  TestClient& cloud = site.cloud();
+  TestClient& light = site.watcher();
+  TestClient& sensor = site.devices();
   REQUIRE(sensor.publish("zigbee2mqtt/hallway_motion", "{\"occupancy\":true,\"illuminance\":80}", 1, false).ok());
   REQUIRE(sensor.publish("zigbee2mqtt/hallway_motion", "{\"occupancy\":true,\"illuminance\":12}", 1, false).ok());
   REQUIRE(light.wait_for_count(1, 10s));
@@ -60,24 +50,19 @@ TEST_CASE("Does a rule fire through real brokers, publishing locally and upstrea
   CHECK(cloud.received()[0].topic == "alerts/it-gw/motion");
   CHECK(cloud.received()[0].payload == "motion in hallway_motion");
   CHECK(light.count() == 1);  // the bright event did not fire
-  REQUIRE(gw.stop().ok());
+  REQUIRE(site.gw().stop().ok());
 }
 
 TEST_CASE("Does SIGHUP with a broken rule file keep the old rules working, and a fixed one take effect?",
           "[integration][rules][reload]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient light(local.uri(), "light");
-  REQUIRE(light.connect().ok());
-  REQUIRE(light.subscribe("zigbee2mqtt/+/set", 1).ok());
-
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), "", "rules:\n  paths: [rules.d]\n"));
-  std::filesystem::create_directories(gw.dir() / "rules.d");
-  std::ofstream(gw.dir() / "rules.d" / "light.yaml") << kLightRule;
-  REQUIRE(gw.start().ok());
-  TestClient sensor(local.uri(), "sensor");
-  REQUIRE(sensor.connect().ok());
+  Site site({.rule_files = {{"light.yaml", kLightRule}},
+             .cloud = {},
+             .watcher = SiteClient{"light", {"zigbee2mqtt/+/set"}},
+             .devices = SiteClient{"sensor"}});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& light = site.watcher();
+  TestClient& sensor = site.devices();
   const std::string dark = "{\"occupancy\":true,\"illuminance\":5}";
 
   // A broken file: reported, and the old rule keeps firing.
@@ -102,24 +87,19 @@ TEST_CASE("Does SIGHUP with a broken rule file keep the old rules working, and a
 
 TEST_CASE("Does a pending delay still fire after the gateway is killed with -9 and restarted?",
           "[integration][rules][state]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient light(local.uri(), "light");
-  REQUIRE(light.connect().ok());
-  REQUIRE(light.subscribe("hall/light/set", 1).ok());
-
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), "", "rules:\n  paths: [rules.d]\n"));
-  std::filesystem::create_directories(gw.dir() / "rules.d");
-  std::ofstream(gw.dir() / "rules.d" / "night.yaml")
-      << "rules:\n  - id: night-light\n    when: {topic: hall/motion}\n    then:\n"
-         "      - publish: {to: local, topic: hall/light/set, payload: \"ON {{ payload }}\"}\n"
-         "      - delay: 4s\n"
-         "      - publish: {to: local, topic: hall/light/set, payload: \"OFF {{ payload }}\"}\n";
-  REQUIRE(gw.start().ok());
-  TestClient sensor(local.uri(), "sensor");
-  REQUIRE(sensor.connect().ok());
-  REQUIRE(sensor.publish("hall/motion", "m1", 1, false).ok());
+  const std::string night =
+      "rules:\n  - id: night-light\n    when: {topic: hall/motion}\n    then:\n"
+      "      - publish: {to: local, topic: hall/light/set, payload: \"ON {{ payload }}\"}\n"
+      "      - delay: 4s\n"
+      "      - publish: {to: local, topic: hall/light/set, payload: \"OFF {{ payload }}\"}\n";
+  Site site({.rule_files = {{"night.yaml", night}},
+             .cloud = {},
+             .watcher = SiteClient{"light", {"hall/light/set"}},
+             .devices = SiteClient{"sensor"}});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  TestClient& light = site.watcher();
+  REQUIRE(site.devices().publish("hall/motion", "m1", 1, false).ok());
   REQUIRE(light.wait_for_count(1, 10s));
   CHECK(light.received()[0].payload == "ON m1");
 
@@ -139,14 +119,10 @@ TEST_CASE("Does a pending delay still fire after the gateway is killed with -9 a
 
 TEST_CASE("Does saving a rule file apply it without SIGHUP, and a broken save keep the old rules?",
           "[integration][rules][reload]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient light(local.uri(), "light");
-  REQUIRE(light.connect().ok());
-  REQUIRE(light.subscribe("porch/+/set", 1).ok());
-
-  Gateway gw(gateway_yaml(local.port(), upstream.port(), "", "rules:\n  paths: [rules.d]\n"));
+  Site site({.extra = "rules:\n  paths: [rules.d]\n", .cloud = {}, .watcher = SiteClient{"light", {"porch/+/set"}}});
+  REQUIRE(site.prepare().ok());
+  Gateway& gw = site.gw();
+  TestClient& light = site.watcher();
   const auto dir = gw.dir() / "rules.d";
   std::filesystem::create_directories(dir);
   auto save = [&](const std::string& name, const std::string& text) {  // as editors do: write, then rename
@@ -159,8 +135,8 @@ TEST_CASE("Does saving a rule file apply it without SIGHUP, and a broken save ke
            lamp + "/set, payload: \"ON\"}\n";
   };
   save("porch.yaml", rule("a"));
-  REQUIRE(gw.start().ok());
-  TestClient sensor(local.uri(), "sensor");
+  REQUIRE(site.start_gateway().ok());
+  TestClient sensor(site.local.uri(), "sensor");
   REQUIRE(sensor.connect().ok());
   REQUIRE(sensor.publish("porch/motion", "1", 1, false).ok());
   REQUIRE(light.wait_for_count(1, 10s));

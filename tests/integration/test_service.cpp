@@ -81,6 +81,21 @@ std::string status_lines(NotifyListener& n) {
   return out;
 }
 
+// Writes `yaml` (from gateway_yaml(), its state_dir in `dir`) to
+// dir/gateway.yaml and starts `edgegw run` on it with `env`, NOTIFY_SOCKET
+// pointing at dir/notify.sock.
+edgegw::Result<ChildProcess> run_notifying(const TempDir& dir, std::string yaml, std::vector<std::string> env) {
+  yaml.replace(yaml.find("{state_dir}"), 11, (dir / "state").string());
+  std::ofstream(dir / "gateway.yaml") << yaml;
+  SpawnOptions opts;
+  opts.binary = EDGEGW_BINARY;
+  opts.args = {"run", "-c", (dir / "gateway.yaml").string()};
+  opts.output_dir = dir.path();
+  opts.env = std::move(env);
+  opts.env.push_back("NOTIFY_SOCKET=" + (dir / "notify.sock").string());
+  return ChildProcess::spawn(opts);
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -91,21 +106,12 @@ TEST_CASE(
   REQUIRE(local.start().ok());
   REQUIRE(upstream.start().ok());
   TempDir dir("edgegw-svc");
-  std::string yaml = gateway_yaml(local.port(), upstream.port(), "");
-  yaml.replace(yaml.find("{state_dir}"), 11, (dir / "state").string());
-  std::ofstream(dir / "gateway.yaml") << yaml;
   NotifyListener notify(dir / "notify.sock");
   REQUIRE(notify.ok());
-
-  SpawnOptions opts;
-  opts.binary = EDGEGW_BINARY;
-  opts.args = {"run", "-c", (dir / "gateway.yaml").string()};
-  opts.output_dir = dir.path();
   // 1 s: pings are due every 500 ms, twice as often as the idle loop's own
   // 1 s timers would wake it.
-  opts.env = {"JOURNAL_STREAM", "WATCHDOG_PID", "NOTIFY_SOCKET=" + (dir / "notify.sock").string(),
-              "WATCHDOG_USEC=1000000"};
-  auto gw = ChildProcess::spawn(opts);
+  auto gw = run_notifying(dir, gateway_yaml(local.port(), upstream.port(), ""),
+                          {"JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC=1000000"});
   REQUIRE(gw.ok());
 
   REQUIRE(wait_until([&] { return notify.has("READY=1"); }, 15s));
@@ -141,18 +147,9 @@ TEST_CASE("Without WATCHDOG_USEC, does edgegw send no watchdog pings?", "[integr
   MosquittoBroker local;
   REQUIRE(local.start().ok());
   TempDir dir("edgegw-svc");
-  std::string yaml = gateway_yaml(local.port(), 0, "");
-  yaml.replace(yaml.find("{state_dir}"), 11, (dir / "state").string());
-  std::ofstream(dir / "gateway.yaml") << yaml;
   NotifyListener notify(dir / "notify.sock");
   REQUIRE(notify.ok());
-
-  SpawnOptions opts;
-  opts.binary = EDGEGW_BINARY;
-  opts.args = {"run", "-c", (dir / "gateway.yaml").string()};
-  opts.output_dir = dir.path();
-  opts.env = {"JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID", "NOTIFY_SOCKET=" + (dir / "notify.sock").string()};
-  auto gw = ChildProcess::spawn(opts);
+  auto gw = run_notifying(dir, gateway_yaml(local.port(), 0, ""), {"JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID"});
   REQUIRE(gw.ok());
   REQUIRE(wait_until([&] { return notify.has("STATUS=local: connected; upstream: none"); }, 15s));
   // READY=1 comes once /healthz would first answer 200 (the collector looks

@@ -10,10 +10,9 @@
 #include <regex>
 #include <sstream>
 
-#include "support/gateway_fixture.h"
 #include "support/http_get.h"
-#include "support/mosquitto_broker.h"
 #include "support/process.h"
+#include "support/site.h"
 #include "support/temp_dir.h"
 #include "support/test_client.h"
 #include "support/wait.h"
@@ -88,18 +87,14 @@ TEST_CASE("Does the status page load in a browser, show the backlog of an outage
           "[integration][observability][browser]") {
   INFO("the browser test needs Debian's chromium (scripts/deps.sh installs it)");
   REQUIRE(std::filesystem::exists(kChromium));
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  auto port = pick_free_port();
-  REQUIRE(port.ok());
-  std::string yaml = gateway_yaml(local.port(), upstream.port(),
-                                  "  - from: \"sensors/#\"\n    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n");
-  yaml.replace(yaml.find("listen: \"\""), 10, "listen: \"127.0.0.1:" + std::to_string(*port) + "\"");
-  Gateway gw(yaml);
-  REQUIRE(gw.start().ok());
+  Site site({.routes = "  - from: \"sensors/#\"\n    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n",
+             .http = true,
+             .cloud = {}});
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  const int port = site.http_port();
   INFO(gw.log());
-  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/";
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   TempDir dir("edgegw-browser");
 
   Page before = load(url, dir.path(), "before");
@@ -111,13 +106,13 @@ TEST_CASE("Does the status page load in a browser, show the backlog of an outage
   CHECK(element_text(before.dom, "errors") == "");
   CHECK(console_lines(before.log).empty());
 
-  REQUIRE(upstream.stop().ok());
-  TestClient device(local.uri(), "device");
+  REQUIRE(site.upstream.stop().ok());
+  TestClient device(site.local.uri(), "device");
   REQUIRE(device.connect().ok());
   for (int i = 0; i < 25; ++i) REQUIRE(device.publish("sensors/hall/temp", "{\"t\":" + std::to_string(i) + "}").ok());
   REQUIRE(wait_until(
       [&] {
-        auto j = nlohmann::json::parse(api_status(*port), nullptr, false);
+        auto j = nlohmann::json::parse(api_status(port), nullptr, false);
         return !j.is_discarded() && j["backlog"]["messages"] == 25;
       },
       10s, 50ms));

@@ -1,8 +1,7 @@
 // TLS on the upstream link (reliability matrix S4 and D16): the chain, the
 // dates and the host name are verified, every refusal is logged with its
 // reason (from the link's own OpenSSL probe, gateway/mqtt/tls_probe.h) while the
-// events wait in the outbox, and many connect/drop cycles leave the
-// gateway's fds and memory where they were.
+// events wait in the outbox (the connect/drop cycles: test_tls_cycles.cpp).
 #include <catch2/catch.hpp>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,7 +16,7 @@
 #include <string_view>
 
 #include "gateway/mqtt/tls_probe.h"
-#include "support/back_to_back.h"
+#include "tls_certs.h"
 #include "support/gateway_fixture.h"
 #include "support/log_text.h"
 #include "support/http_get.h"
@@ -39,70 +38,6 @@ struct StringMaker<edgegw::gateway::TlsProbeResult> {
 }  // namespace Catch
 
 namespace {
-
-const char* kFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
-enum class Cert {
-  valid,        // issued by the test CA for 127.0.0.1
-  wrong_host,   // issued by the test CA for broker.example.com
-  self_signed,  // for 127.0.0.1, but signed by itself, not by the configured CA
-  expired,      // issued by the test CA for 127.0.0.1, valid from 10 to 8 days ago
-};
-
-// Makes the test CA (ca.key, ca.crt) once, and NAME.key, NAME.crt of `kind`.
-// Each command also checks that the result is what it claims to be (the
-// expired one is expired, the self-signed one fails against the CA), so a
-// refusal below cannot come from a broken certificate of another kind.
-bool make_cert(const TempDir& dir, const std::string& name, Cert kind) {
-  const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  const std::string san = kind == Cert::wrong_host ? "DNS:broker.example.com" : "IP:127.0.0.1";
-  std::ofstream(dir / (name + ".ext")) << "subjectAltName=" << san << "\n";
-  std::string cmd = "cd '" + dir.path().string() + "' && ( [ -f ca.key ] || openssl req -x509 " + key +
-                    " -days 2 -subj /CN=edgegw-test-ca -keyout ca.key -out ca.crt ) && ";
-  if (kind == Cert::self_signed) {
-    cmd += "openssl req -x509 " + key + " -days 2 -subj /CN=" + name + " -addext subjectAltName=" + san + " -keyout " +
-           name + ".key -out " + name + ".crt && ! openssl verify -CAfile ca.crt " + name + ".crt";
-  } else {
-    // libfaketime puts openssl's clock 10 days back: a 2-day certificate
-    // signed "then" ended 8 days ago (OpenSSL 3.0's x509 has no -not_after).
-    const std::string past = kind == Cert::expired ? std::string("LD_PRELOAD=") + kFaketime + " FAKETIME=-10d " : "";
-    cmd += "openssl req " + key + " -subj /CN=" + name + " -keyout " + name + ".key -out " + name + ".csr && " + past +
-           "openssl x509 -req -in " + name + ".csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile " + name +
-           ".ext -out " + name + ".crt && ";
-    cmd += kind == Cert::expired ? "! openssl x509 -checkend 0 -noout -in " + name + ".crt"
-                                 : "openssl verify -CAfile ca.crt " + name + ".crt";
-  }
-  return std::system(("(" + cmd + ") >/dev/null 2>&1").c_str()) == 0;
-}
-
-bool copy_cert(const TempDir& dir, const std::string& from, const std::string& to) {
-  std::error_code ec;
-  for (const char* ext : {".crt", ".key"}) {
-    std::filesystem::copy_file(dir / (from + ext), dir / (to + ext), std::filesystem::copy_options::overwrite_existing,
-                               ec);
-    if (ec) return false;
-  }
-  return true;
-}
-
-std::string tls_yaml(int local_port, int tls_port, const TempDir& certs, bool verify) {
-  std::string y = gateway_yaml(local_port, 0, "");
-  y += "upstream:\n  url: mqtts://127.0.0.1:" + std::to_string(tls_port) +
-       "\n  reconnect: {min: 100ms, max: 500ms}\n  tls:\n    ca_file: " + (certs / "ca.crt").string() +
-       "\n    verify: " + (verify ? "true" : "false") + "\n";
-  y += "forward:\n  - from: \"dev/#\"\n";
-  return y;
-}
-
-// mosquitto.conf lines: the TLS listener presents NAME.crt; `plain_port`, if
-// set, adds a plain listener for the test's own subscriber.
-std::vector<std::string> tls_listener(const TempDir& certs, const std::string& name, int plain_port = 0) {
-  std::vector<std::string> lines = {"cafile " + (certs / "ca.crt").string(),
-                                    "certfile " + (certs / (name + ".crt")).string(),
-                                    "keyfile " + (certs / (name + ".key")).string()};
-  if (plain_port > 0) lines.push_back("listener " + std::to_string(plain_port) + " 127.0.0.1");
-  return lines;
-}
 
 // What the gateway logs for each refusal: Paho's line says only "return code
 // -1 (Failure)"; the line after it comes from the link's own OpenSSL probe.
@@ -206,24 +141,18 @@ void check_refused_then_delivered(Cert bad, const std::string& reason) {
 
 TEST_CASE("Does the upstream link connect over TLS to a broker whose certificate matches its host?",
           "[integration][tls]") {
-  TempDir certs("edgegw-certs");
-  REQUIRE(make_cert(certs, "good", Cert::valid));
-  auto plain_port = pick_free_port();
-  REQUIRE(plain_port.ok());
-  MosquittoBroker local;
   // The TLS listener for the gateway, and a plain one for the test's subscriber.
-  MosquittoBroker upstream(BrokerOptions{.extra_config = tls_listener(certs, "good", *plain_port)});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TestClient cloud("tcp://127.0.0.1:" + std::to_string(*plain_port), "cloud");
+  GoodTls tls;
+  tls.start();
+  TestClient cloud(tls.plain_uri(), "cloud");
   REQUIRE(cloud.connect().ok());
   REQUIRE(cloud.subscribe("dev/#", 1).ok());
-  Gateway gw(tls_yaml(local.port(), upstream.port(), certs, true));
+  Gateway gw(tls_yaml(tls.local.port(), tls.upstream.port(), tls.certs, true));
   REQUIRE(gw.start().ok());
   CHECK(gw.log().find("upstream link: connected to ssl://127.0.0.1") != std::string::npos);
   CHECK(gw.log().find("upstream link: cannot connect") == std::string::npos);
   CHECK(gw.log().find("upstream link: TLS connect to") == std::string::npos);
-  TestClient device(local.uri(), "device");
+  TestClient device(tls.local.uri(), "device");
   REQUIRE(device.connect().ok());
   REQUIRE(device.publish("dev/1", "over tls", 1, false).ok());
   REQUIRE(cloud.wait_for_count(1, 10s));
@@ -379,152 +308,4 @@ TEST_CASE(
   }                               // the destructor cancels and joins
   CHECK(seconds_since(t0) < 1.0);
   CHECK_FALSE(done_called);
-}
-
-namespace {
-
-// Counts lines of a growing log file that contain a needle, reading only what
-// was appended since the last call (the cycle test's log grows to ~1 MB).
-class LogCounter {
- public:
-  LogCounter(std::filesystem::path path, std::vector<std::string> needles)
-      : path_(std::move(path)), needles_(std::move(needles)), counts_(needles_.size(), 0) {}
-  size_t count(size_t needle) {
-    std::ifstream in(path_, std::ios::binary);
-    in.seekg(static_cast<std::streamoff>(offset_));
-    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    offset_ += chunk.size();
-    partial_ += chunk;
-    for (size_t eol; (eol = partial_.find('\n')) != std::string::npos; partial_.erase(0, eol + 1)) {
-      const std::string_view line(partial_.data(), eol);
-      for (size_t i = 0; i < needles_.size(); ++i) {
-        if (line.find(needles_[i]) != std::string_view::npos) ++counts_[i];
-      }
-    }
-    return counts_[needle];
-  }
-
- private:
-  std::filesystem::path path_;
-  std::vector<std::string> needles_;
-  std::vector<size_t> counts_;
-  size_t offset_ = 0;
-  std::string partial_;
-};
-
-long open_fds(pid_t pid) {
-  std::error_code ec;
-  long n = 0;
-  for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end;
-       it.increment(ec)) {
-    ++n;
-  }
-  return ec ? -1 : n;
-}
-
-int cycles_from_env() {
-  const char* v = std::getenv("EDGEGW_TLS_CYCLES");
-  return v && std::atoi(v) > 0 ? std::atoi(v) : 10;
-}
-
-}  // namespace
-
-// D16: 1,000 cycles with EDGEGW_TLS_CYCLES=1000 (docs/testing.md); 10 in CI
-// (a cycle takes about 3 s: Paho's TLS reconnect, not the test, is slow).
-// Built with -DEDGEGW_SANITIZE=ON, LeakSanitizer checks the gateway at its
-// exit: a leak makes it exit non-zero and gw.stop() fail with the report.
-TEST_CASE("Do repeated TLS connect/drop cycles of the upstream leave the gateway's fds at baseline and its RSS flat?",
-          "[integration][tls][tls-cycles]") {
-  const int cycles = cycles_from_env();
-  TempDir certs("edgegw-certs");
-  REQUIRE(make_cert(certs, "good", Cert::valid));
-  MosquittoBroker local;
-  MosquittoBroker upstream(BrokerOptions{.extra_config = tls_listener(certs, "good")});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  Gateway gw(tls_yaml(local.port(), upstream.port(), certs, true));
-  REQUIRE(gw.start().ok());
-  TestClient device(local.uri(), "device");
-  REQUIRE(device.connect().ok());
-  LogCounter log(gw.dir() / "edgegw-run1.stderr", {"upstream link: connected", "upstream link: disconnected"});
-  REQUIRE(log.count(0) == 1);
-
-  // One cycle: kill -9 the broker (the gateway sees the TLS connection die),
-  // publish an event while it is down, start it again on the same port, and
-  // wait for the gateway's next connect.
-  size_t drops = 0;
-  auto cycle = [&] {
-    REQUIRE(upstream.kill9().ok());
-    ++drops;
-    REQUIRE(wait_until([&] { return log.count(1) == drops; }, 10s, 2ms));
-    REQUIRE(device.publish("dev/cycle", std::to_string(drops), 1, false).ok());
-    REQUIRE(upstream.start().ok());
-    const bool back = wait_until([&] { return log.count(0) == drops + 1; }, 10s, 2ms);
-    INFO("cycle " << drops << ":\n" << last_lines(gw.log(), 12));
-    REQUIRE(back);
-  };
-  // Warm-up: OpenSSL and the allocator set up their caches on the first connects.
-  for (int i = 0; i < 2; ++i) cycle();
-  REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 10s));
-  const long fds_before = open_fds(gw.pid());
-  const long rss_before = gw.proc_status_kib("VmRSS");
-  REQUIRE(fds_before > 0);
-  REQUIRE(rss_before > 0);
-  const auto started = std::chrono::steady_clock::now();
-  for (int i = 0; i < cycles; ++i) cycle();
-  const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  REQUIRE(wait_until([&] { return gw.upstream_backlog() == 0; }, 10s));
-  long fds_after = -1;
-  // A socket Paho closed a moment ago may still be listed: wait for it.
-  const bool fds_back = wait_until([&] { return (fds_after = open_fds(gw.pid())) <= fds_before; }, 5s, 20ms);
-  const long rss_after = gw.proc_status_kib("VmRSS");
-  WARN(cycles << " TLS connect/drop cycles in " << secs << " s: fds " << fds_before << " -> " << fds_after << ", VmRSS "
-              << rss_before << " -> " << rss_after << " KiB (" << (rss_after - rss_before) << " KiB)");
-  CHECK(log.count(0) == static_cast<size_t>(cycles) + 3);
-  CHECK(fds_back);
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  // ASan's quarantine and shadow memory grow RSS by design: no RSS gate here.
-#else
-  CHECK(rss_after - rss_before <= 2048);
-#endif
-  REQUIRE(gw.stop().ok());
-}
-
-// test_faults.cpp [cut-mid-publish] over TLS. Here the old Paho client's
-// teardown aborted the gateway with a double free in Paho (the publish that
-// failed in its write, freed twice): the client must be retired, not destroyed.
-TEST_CASE("Does a TLS uplink come back from cuts that catch publishes in the write, losing nothing?",
-          "[integration][tls][cut-mid-publish]") {
-  TempDir certs("edgegw-certs");
-  REQUIRE(make_cert(certs, "good", Cert::valid));
-  auto plain_port = pick_free_port();
-  REQUIRE(plain_port.ok());
-  MosquittoBroker local;
-  MosquittoBroker upstream(BrokerOptions{.extra_config = tls_listener(certs, "good", *plain_port)});
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TcpProxy wire(upstream.port());
-  REQUIRE(wire.start().ok());
-  TestClient cloud("tcp://127.0.0.1:" + std::to_string(*plain_port), "cloud");
-  REQUIRE(cloud.connect().ok());
-  REQUIRE(cloud.subscribe("dev/#", 1).ok());
-  Gateway gw(tls_yaml(local.port(), wire.port(), certs, true));
-  REQUIRE(gw.start().ok());
-  BackToBack devices(local.uri());
-  const std::string stuck = cut_cycles(wire, gw, cloud, 10);
-  devices.stop();
-  INFO(stuck << "\n" << last_lines(gw.log(), 12));
-  REQUIRE(stuck.empty());
-  const size_t total = devices.sent();
-  auto distinct = [&] {
-    std::set<std::string> seen;
-    for (const auto& m : cloud.received()) seen.insert(m.payload);
-    return seen.size();
-  };
-  const bool all = wait_until([&] { return distinct() >= total; }, 60s, 100ms);
-  INFO(distinct() << " of " << total << " arrived");
-  REQUIRE(all);
-  WARN("10 cuts over TLS, " << total << " events; " << count_of(gw.log(), "a new Paho client") << " new clients");
-  REQUIRE(gw.stop().ok());
 }

@@ -1,6 +1,7 @@
 // tests/support/fake_link.h — a link for unit tests of the engine's parts:
 // FakeLinkControl records what the link supervisor asks of the connection,
-// FakePublisher records the rows the forwarder hands over. Header-only; not
+// FakePublisher records the rows the forwarder hands over, and FakeLink is
+// both, as the engine loop takes a link (LinkPort). Header-only; not
 // thread-safe, like the real ones (engine thread only).
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "gateway/mqtt/link_control.h"
+#include "gateway/mqtt/link_port.h"
 #include "gateway/mqtt/publisher.h"
 
 namespace edgegw::testing {
@@ -41,6 +43,42 @@ class FakePublisher final : public gateway::Publisher {
   }
   size_t packet_size(const gateway::OutboxRow& row) const override { return row.topic.size() + row.payload.size(); }
   std::vector<int64_t> sent;
+};
+
+// One whole link: records the connection's calls and every row sent. The
+// outcomes (Connected, Delivered, ...) are the test's to push onto the
+// engine's LinkEventQueue.
+class FakeLink final : public gateway::LinkPort {
+ public:
+  explicit FakeLink(Link link) : link_(link), uri_(link == Link::local ? "tcp://local:1883" : "tcp://cloud:1883") {}
+  Link link() const override { return link_; }
+  const std::string& server_uri() const override { return uri_; }
+  Status connect() override {
+    ++connects;
+    return Status();
+  }
+  Status subscribe(const std::vector<gateway::Subscription>& s) override {
+    subscribes.push_back(s);
+    return Status();
+  }
+  void publish_status(const std::string& payload) override { statuses.push_back(payload); }
+  void disconnect(Duration timeout) override { disconnects.push_back(timeout); }
+  void probe_tls() override {}
+  bool send(const gateway::OutboxRow& row) override {
+    sent.push_back(row);
+    return true;
+  }
+  size_t packet_size(const gateway::OutboxRow& row) const override { return row.topic.size() + row.payload.size(); }
+
+  int connects = 0;
+  std::vector<std::vector<gateway::Subscription>> subscribes;
+  std::vector<std::string> statuses;
+  std::vector<Duration> disconnects;
+  std::vector<gateway::OutboxRow> sent;
+
+ private:
+  Link link_;
+  std::string uri_;
 };
 
 }  // namespace edgegw::testing
