@@ -24,9 +24,6 @@ namespace edgegw::gateway {
 
 class BatchPacer {
  public:
-  static constexpr size_t kStreamRows = 8;
-  static constexpr Duration kGather = std::chrono::milliseconds(1);
-
   // Rows a committed batch moved; a turn may commit several batches.
   void committed(size_t rows) { rows_ += rows; }
   // The turn ended at `now`.
@@ -36,6 +33,9 @@ class BatchPacer {
   }
   // How long to let rows gather before the next turn; zero: go now.
   Duration wait(MonoTime now) const { return now < gather_until_ ? gather_until_ - now : Duration::zero(); }
+
+  static constexpr size_t kStreamRows = 8;                           // rows in a turn that make a stream
+  static constexpr Duration kGather = std::chrono::milliseconds(1);  // how long its next rows may gather
 
  private:
   size_t rows_ = 0;

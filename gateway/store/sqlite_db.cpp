@@ -172,15 +172,6 @@ Result<Stmt> Db::prepare(const char* sql) {
   return Stmt(*this, stmt);
 }
 
-Status Db::prepare_all(std::initializer_list<std::pair<Stmt*, const char*>> specs) {
-  for (const auto& [target, text] : specs) {
-    auto stmt = prepare(text);
-    if (!stmt.ok()) return stmt.status();
-    *target = std::move(*stmt);
-  }
-  return Status();
-}
-
 Result<int64_t> Db::query_int(const char* sql) {
   auto stmt = prepare(sql);
   if (!stmt.ok()) return stmt.status();

@@ -129,8 +129,6 @@ class Db {
 
   Status exec(const char* sql);  // statements without results
   Result<Stmt> prepare(const char* sql);
-  // Prepares each (target, SQL) pair into its target; the first failure.
-  Status prepare_all(std::initializer_list<std::pair<Stmt*, const char*>> specs);
   Result<int64_t> query_int(const char* sql);  // first column of the first row; 0 if none
   // PRAGMA wal_checkpoint(PASSIVE); true when it copied every frame of the WAL.
   Result<bool> checkpoint_passive();
@@ -168,5 +166,20 @@ class Db {
 // as "<dir>/<stem>.corrupt-<unix_s>.db", keeping at most `keep` such files
 // (the oldest go). Returns the new path of the database file.
 Result<std::string> quarantine_database(const std::string& path, int64_t unix_s, size_t keep);
+
+// A store's statements, all prepared at open into a fresh S and then
+// handed to `out`: each (member, SQL) pair. The first failure; `out` is
+// left as it was.
+template <class S>
+Status prepare_into(Db& db, std::unique_ptr<S>& out, std::initializer_list<std::pair<Stmt S::*, const char*>> specs) {
+  auto stmts = std::make_unique<S>();
+  for (const auto& [member, text] : specs) {
+    auto stmt = db.prepare(text);
+    if (!stmt.ok()) return stmt.status();
+    (*stmts).*member = std::move(*stmt);
+  }
+  out = std::move(stmts);
+  return Status();
+}
 
 }  // namespace edgegw::gateway::sql

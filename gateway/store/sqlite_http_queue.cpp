@@ -61,26 +61,24 @@ SqliteHttpQueue::~SqliteHttpQueue() = default;
 
 Status SqliteHttpQueue::prepare() {
   if (stmts_) return Status();
-  auto stmts = std::make_unique<Statements>();
-  Statements& s = *stmts;
-  Status prepared = db_.prepare_all({
-      {&s.insert,
-       "INSERT INTO http_queue(rule, method, url, headers, body, timeout_ms, retries, attempts, created_ms, "
-       "next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
-      {&s.due, "SELECT " EDGEGW_HTTP_COLUMNS " FROM http_queue WHERE next_ms <= ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
-      {&s.next_due, "SELECT min(next_ms) FROM http_queue WHERE next_ms > ?1"},
-      {&s.remove, "DELETE FROM http_queue WHERE id = ?1"},
-      {&s.retry_later, "UPDATE http_queue SET attempts = ?2, next_ms = ?3 WHERE id = ?1"},
-      // The call as JSON, so `deadletters retry` can queue it again as it was.
-      {&s.to_deadletter,
-       "INSERT INTO deadletters(kind, detail, reason, attempts, created_ms, failed_ms) "
-       "SELECT 'http', json_object('rule', rule, 'method', method, 'url', url, 'headers', json(headers), "
-       "'body', body, 'timeout_ms', timeout_ms, 'retries', retries), ?3, ?2, created_ms, ?4 "
-       "FROM http_queue WHERE id = ?1"},
-  });
-  if (!prepared.ok()) return prepared;
-  stmts_ = std::move(stmts);
-  return Status();
+  return sql::prepare_into(
+      db_, stmts_,
+      {
+          {&Statements::insert,
+           "INSERT INTO http_queue(rule, method, url, headers, body, timeout_ms, retries, attempts, created_ms, "
+           "next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
+          {&Statements::due,
+           "SELECT " EDGEGW_HTTP_COLUMNS " FROM http_queue WHERE next_ms <= ?1 AND id > ?2 ORDER BY id LIMIT ?3"},
+          {&Statements::next_due, "SELECT min(next_ms) FROM http_queue WHERE next_ms > ?1"},
+          {&Statements::remove, "DELETE FROM http_queue WHERE id = ?1"},
+          {&Statements::retry_later, "UPDATE http_queue SET attempts = ?2, next_ms = ?3 WHERE id = ?1"},
+          // The call as JSON, so `deadletters retry` can queue it again as it was.
+          {&Statements::to_deadletter,
+           "INSERT INTO deadletters(kind, detail, reason, attempts, created_ms, failed_ms) "
+           "SELECT 'http', json_object('rule', rule, 'method', method, 'url', url, 'headers', json(headers), "
+           "'body', body, 'timeout_ms', timeout_ms, 'retries', retries), ?3, ?2, created_ms, ?4 "
+           "FROM http_queue WHERE id = ?1"},
+      });
 }
 
 Result<int64_t> SqliteHttpQueue::insert(const HttpRow& row) {

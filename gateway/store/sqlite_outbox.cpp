@@ -99,17 +99,16 @@ int64_t unix_seconds_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-sql::DbOptions db_options_for(const OutboxOptions& options) {
-  sql::DbOptions db;
-  db.create = options.create;
-  db.sync_full = options.sync_full;
-  db.busy_timeout = options.busy_timeout;
-  db.wal_autocheckpoint_pages = options.wal_autocheckpoint_pages;
-  db.journal_size_limit = options.journal_size_limit;
-  db.max_db_bytes = options.max_db_bytes;
-  db.quick_check = options.quick_check;
-  db.no_sync = options.background_checkpoints;  // the checkpoint thread syncs (sqlite_db.h)
-  return db;
+sql::DbOptions db_options_for(const OutboxOptions& o) {
+  return {.create = o.create,
+          .sync_full = o.sync_full,
+          .busy_timeout = o.busy_timeout,
+          .wal_autocheckpoint_pages = o.wal_autocheckpoint_pages,
+          .journal_size_limit = o.journal_size_limit,
+          .max_db_bytes = o.max_db_bytes,
+          .quick_check = o.quick_check,
+          .no_sync = o.background_checkpoints,  // the checkpoint thread syncs (sqlite_db.h)
+          .corrupt_flag = nullptr};
 }
 
 // After each commit on the owner's connection (it replaces wal_autocheckpoint).

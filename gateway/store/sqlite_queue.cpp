@@ -47,45 +47,47 @@ SqliteQueue::~SqliteQueue() = default;
 
 Result<std::unique_ptr<SqliteQueue>> SqliteQueue::open(sql::Db& db, SqliteTxn& txn, const OutboxLimits& limits) {
   std::unique_ptr<SqliteQueue> queue(new SqliteQueue(db, txn, limits));
-  auto stmts = std::make_unique<Statements>();
-  Statements& s = *stmts;
-  Status prepared = db.prepare_all({
-      {&s.insert,
-       "INSERT INTO outbox(link, priority, topic, payload, qos, retain, latest_only, replayed, "
-       "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
-      // A PUBACK's remove: the row's size for the counts, then a plain
-      // DELETE. DELETE ... RETURNING would build and drop a temporary table
-      // on every run (sqlite3BtreeOpen and a pager per row: the largest
-      // share of the engine's SQLite time in a profile of the routes bench).
-      {&s.row_of, "SELECT link, " EDGEGW_ROW_BYTES ", seq FROM outbox WHERE seq = ?1"},
-      {&s.remove, "DELETE FROM outbox WHERE seq = ?1"},
-      // What `deadletters retry` needs to queue it again as it was.
-      {&s.to_deadletter,
-       "INSERT INTO deadletters(kind, link, topic, payload, detail, reason, attempts, created_ms, failed_ms) "
-       "SELECT 'mqtt', link, topic, payload, json_object('seq', seq, 'priority', priority, 'qos', qos, "
-       "'retain', retain, 'latest_only', latest_only), ?2, 1, created_ms, ?3 FROM outbox WHERE seq = ?1"},
-      {&s.read, "SELECT " EDGEGW_COLUMNS " FROM outbox WHERE link = ?1 AND priority = ?2 AND seq > ?3 "
-                "ORDER BY seq LIMIT ?4"},
-      {&s.list, "SELECT " EDGEGW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR link = ?1 ORDER BY seq LIMIT ?2"},
-      {&s.latest_size, "SELECT count(*), total(" EDGEGW_ROW_BYTES ") FROM outbox "
-                       "WHERE link = ?1 AND topic = ?2 AND latest_only = 1"},
-      {&s.replace_latest, "DELETE FROM outbox WHERE link = ?1 AND topic = ?2 AND latest_only = 1" EDGEGW_RETURNING},
-      {&s.drop_oldest,
-       "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE link = ?1 AND "
-       "priority = ?2 ORDER BY seq LIMIT ?3)" EDGEGW_RETURNING},
-      {&s.first_young,
-       "SELECT seq FROM outbox WHERE link = ?1 AND priority = ?2 AND created_ms >= ?3 "
-       "ORDER BY seq LIMIT 1"},
-      {&s.delete_below,
-       "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE link = ?1 AND priority = ?2 "
-       "AND seq < ?3 ORDER BY seq LIMIT ?4)" EDGEGW_RETURNING},
-      {&s.head_created, "SELECT created_ms FROM outbox WHERE link = ?1 AND priority = ?2 ORDER BY seq LIMIT 1"},
-      {&s.add_counters,
-       "UPDATE counters SET dropped_full = dropped_full + ?2, rejected_full = rejected_full + ?3, "
-       "expired = expired + ?4, purged = purged + ?5 WHERE link = ?1"},
-  });
+  Status prepared = sql::prepare_into(
+      db, queue->stmts_,
+      {
+          {&Statements::insert,
+           "INSERT INTO outbox(link, priority, topic, payload, qos, retain, latest_only, replayed, "
+           "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"},
+          // A PUBACK's remove: the row's size for the counts, then a plain
+          // DELETE. DELETE ... RETURNING would build and drop a temporary table
+          // on every run (sqlite3BtreeOpen and a pager per row: the largest
+          // share of the engine's SQLite time in a profile of the routes bench).
+          {&Statements::row_of, "SELECT link, " EDGEGW_ROW_BYTES ", seq FROM outbox WHERE seq = ?1"},
+          {&Statements::remove, "DELETE FROM outbox WHERE seq = ?1"},
+          // What `deadletters retry` needs to queue it again as it was.
+          {&Statements::to_deadletter,
+           "INSERT INTO deadletters(kind, link, topic, payload, detail, reason, attempts, created_ms, failed_ms) "
+           "SELECT 'mqtt', link, topic, payload, json_object('seq', seq, 'priority', priority, 'qos', qos, "
+           "'retain', retain, 'latest_only', latest_only), ?2, 1, created_ms, ?3 FROM outbox WHERE seq = ?1"},
+          {&Statements::read, "SELECT " EDGEGW_COLUMNS " FROM outbox WHERE link = ?1 AND priority = ?2 AND seq > ?3 "
+                              "ORDER BY seq LIMIT ?4"},
+          {&Statements::list,
+           "SELECT " EDGEGW_COLUMNS " FROM outbox WHERE ?1 IS NULL OR link = ?1 ORDER BY seq LIMIT ?2"},
+          {&Statements::latest_size, "SELECT count(*), total(" EDGEGW_ROW_BYTES ") FROM outbox "
+                                     "WHERE link = ?1 AND topic = ?2 AND latest_only = 1"},
+          {&Statements::replace_latest,
+           "DELETE FROM outbox WHERE link = ?1 AND topic = ?2 AND latest_only = 1" EDGEGW_RETURNING},
+          {&Statements::drop_oldest,
+           "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE link = ?1 AND "
+           "priority = ?2 ORDER BY seq LIMIT ?3)" EDGEGW_RETURNING},
+          {&Statements::first_young,
+           "SELECT seq FROM outbox WHERE link = ?1 AND priority = ?2 AND created_ms >= ?3 "
+           "ORDER BY seq LIMIT 1"},
+          {&Statements::delete_below,
+           "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE link = ?1 AND priority = ?2 "
+           "AND seq < ?3 ORDER BY seq LIMIT ?4)" EDGEGW_RETURNING},
+          {&Statements::head_created,
+           "SELECT created_ms FROM outbox WHERE link = ?1 AND priority = ?2 ORDER BY seq LIMIT 1"},
+          {&Statements::add_counters,
+           "UPDATE counters SET dropped_full = dropped_full + ?2, rejected_full = rejected_full + ?3, "
+           "expired = expired + ?4, purged = purged + ?5 WHERE link = ?1"},
+      });
   if (!prepared.ok()) return prepared;
-  queue->stmts_ = std::move(stmts);
   return queue;
 }
 

@@ -16,20 +16,19 @@ SqliteState::~SqliteState() = default;
 
 Result<std::unique_ptr<SqliteState>> SqliteState::open(sql::Db& db, SqliteTxn& txn) {
   std::unique_ptr<SqliteState> state(new SqliteState(db, txn));
-  auto stmts = std::make_unique<Statements>();
-  Statements& s = *stmts;
-  Status prepared = db.prepare_all({
-      {&s.set_position, "UPDATE meta SET value = ?1 WHERE key = 'journal_position'"},
-      {&s.put_state,
-       "INSERT INTO state(name, value, updated_ms) VALUES(?1, ?2, ?3) "
-       "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"},
-      {&s.all_state, "SELECT name, value FROM state ORDER BY name"},
-      {&s.put_rule_state, "INSERT OR REPLACE INTO rule_state(rule, data) VALUES(?1, ?2)"},
-      {&s.drop_rule_state, "DELETE FROM rule_state WHERE rule = ?1"},
-      {&s.all_rule_state, "SELECT rule, data FROM rule_state ORDER BY rule"},
-  });
+  Status prepared = sql::prepare_into(
+      db, state->stmts_,
+      {
+          {&Statements::set_position, "UPDATE meta SET value = ?1 WHERE key = 'journal_position'"},
+          {&Statements::put_state,
+           "INSERT INTO state(name, value, updated_ms) VALUES(?1, ?2, ?3) "
+           "ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms"},
+          {&Statements::all_state, "SELECT name, value FROM state ORDER BY name"},
+          {&Statements::put_rule_state, "INSERT OR REPLACE INTO rule_state(rule, data) VALUES(?1, ?2)"},
+          {&Statements::drop_rule_state, "DELETE FROM rule_state WHERE rule = ?1"},
+          {&Statements::all_rule_state, "SELECT rule, data FROM rule_state ORDER BY rule"},
+      });
   if (!prepared.ok()) return prepared;
-  state->stmts_ = std::move(stmts);
   return state;
 }
 

@@ -24,14 +24,13 @@ SqliteTxn::~SqliteTxn() = default;
 
 Result<std::unique_ptr<SqliteTxn>> SqliteTxn::open(sql::Db& db, Hooks& hooks) {
   std::unique_ptr<SqliteTxn> txn(new SqliteTxn(db, hooks));
-  auto stmts = std::make_unique<Statements>();
-  Status prepared = db.prepare_all({
-      {&stmts->begin, "BEGIN IMMEDIATE"},
-      {&stmts->commit, "COMMIT"},
-      {&stmts->rollback, "ROLLBACK"},
-  });
+  Status prepared = sql::prepare_into(db, txn->stmts_,
+                                      {
+                                          {&Statements::begin, "BEGIN IMMEDIATE"},
+                                          {&Statements::commit, "COMMIT"},
+                                          {&Statements::rollback, "ROLLBACK"},
+                                      });
   if (!prepared.ok()) return prepared;
-  txn->stmts_ = std::move(stmts);
   return txn;
 }
 
