@@ -14,15 +14,27 @@
 # the same libraries), the stripped binary size and the microbenchmarks,
 # then prints one table and writes it as JSON (bench-results.json).
 #
-# Usage: scripts/bench.sh [--no-build] [BUILD_DIR=build-bench]
+# Usage: scripts/bench.sh [--both] [--no-build] [BUILD_DIR=build-bench]
 # Knobs (environment): BENCH_N (messages per throughput run, 200000),
 # BENCH_DEVICES (100), BENCH_LAT_RATE (1000 msg/s), BENCH_LAT_SECONDS (10),
 # BENCH_BACKLOG (100000), BENCH_DIR (where the scratch folder with the
 # gateways' state goes, /tmp), BENCH_OUT (bench-results.json), BENCH_ONLY (the
 # parts to run, default "raw bridge routes routes311 observed rules drain
-# drain311 idle micro"), BENCH_PERF (a prefix: perf record of the gateway).
+# drain311 idle micro"), BENCH_PERF (a prefix: perf record of the gateway),
+# BENCH_PAHO_C (relinked, or system: Debian's libpaho-mqtt3as as it is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --both: the whole suite on Debian's Paho C, then on the relinked one (issue
+# 18's table), one after the other in one run: bench-results-system.json and
+# bench-results.json.
+if [ "${1:-}" = "--both" ]; then
+  shift
+  out=${BENCH_OUT:-bench-results.json}
+  BENCH_PAHO_C=system BENCH_OUT="${out%.json}-system.json" "$0" "$@"
+  first=(--no-build); [ "${1:-}" = "--no-build" ] && shift
+  BENCH_PAHO_C=relinked BENCH_OUT="$out" "$0" "${first[@]}" "$@"
+  exit
+fi
 BUILD_FIRST=1
 if [ "${1:-}" = "--no-build" ]; then BUILD_FIRST=0; shift; fi
 BUILD=$(realpath -m "${1:-build-bench}")

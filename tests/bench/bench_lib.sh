@@ -144,10 +144,21 @@ rules: {paths: $rules}
 http: {listen: "${5:-}"}
 YAML
 }
+# BENCH_PAHO_C=system runs the gateway on Debian's libpaho-mqtt3as as it is
+# (LD_LIBRARY_PATH is searched before the binary's RUNPATH); the default is
+# the relinked copy the build made (docs/performance.md). Checked in the
+# running process's maps, so a run never reports the wrong library.
+PAHO_DIR=""
+[ "${BENCH_PAHO_C:-relinked}" = system ] && PAHO_DIR=$(dirname "$(realpath "$(ldconfig -p | awk '/libpaho-mqtt3as.so.1 / { print $NF; exit }')")")
 start_gateway() {
-  "$EDGEGW" run -c "$RUN/$1/gw.yaml" 2>"$RUN/$1/gw.log" & GW=$!; PIDS+=("$GW")
-  for _ in $(seq 200); do grep -q "local link: subscribed" "$RUN/$1/gw.log" && return 0; sleep 0.05; done
-  echo "bench: gateway did not start: $(cat "$RUN/$1/gw.log")" >&2; exit 1
+  LD_LIBRARY_PATH=$PAHO_DIR "$EDGEGW" run -c "$RUN/$1/gw.yaml" 2>"$RUN/$1/gw.log" & GW=$!; PIDS+=("$GW")
+  for _ in $(seq 200); do grep -q "local link: subscribed" "$RUN/$1/gw.log" && break; sleep 0.05; done
+  grep -q "local link: subscribed" "$RUN/$1/gw.log" || { echo "bench: gateway did not start: $(cat "$RUN/$1/gw.log")" >&2; exit 1; }
+  local lib; lib=$(awk '/libpaho-mqtt3as/ { print $NF; exit }' "/proc/$GW/maps")
+  case "${BENCH_PAHO_C:-relinked}/$lib" in
+    system/"$PAHO_DIR"/*|relinked/*/lib/edgegw/*) echo "$lib" > "$RES/paho_c" ;;
+    *) echo "bench: the gateway runs on $lib, not the ${BENCH_PAHO_C:-relinked} Paho C" >&2; exit 1 ;;
+  esac
 }
 stop_gateway() { kill "$GW" 2>/dev/null || true; wait "$GW" 2>/dev/null || true; }
 backlog_rows() {
@@ -171,7 +182,8 @@ autosave_interval 0"
   mosquitto_sub -p "$UP" -c -i bench-drain-sink -q 1 -t 'bench/#' -E
   stop_broker "${name}_up"
   broker "${name}_local" "$LP"
-  gateway_config "$name" "$LP" "$UP" "" "" "$version"
+  # HTTP on, as a gateway with its status page runs (issue 18's RSS figure).
+  gateway_config "$name" "$LP" "$UP" "" "127.0.0.1:$(free_port)" "$version"
   start_gateway "$name"
   rss_kib "$GW" > "$RES/$name.rss_before"
   "$LOADGEN" pub --url "tcp://127.0.0.1:$LP" --count "$BACKLOG" --devices "$DEVICES" --window 1000 >/dev/null
@@ -215,6 +227,15 @@ idle_rss() {
   start_gateway idle
   sleep 3
   rss_kib "$GW" > "$RES/idle.rss_demo"
+  stop_gateway
+  # The same with the status page and API on (http.listen), after one visit.
+  local port; port=$(free_port)
+  sed -i "s#listen: \"\"#listen: \"127.0.0.1:$port\"#" "$RUN/idle/gw.yaml"
+  grep -q "127.0.0.1:$port" "$RUN/idle/gw.yaml" || { echo "bench: demo config has no http.listen line" >&2; exit 1; }
+  start_gateway idle
+  curl -sf "http://127.0.0.1:$port/api/status" >/dev/null
+  sleep 3
+  rss_kib "$GW" > "$RES/idle.rss_demo_http"
   stop_gateway; stop_broker idle_local; stop_broker idle_up
   "$BUILD/tests/bench/edgegw_empty_main" > "$RUN/empty.out" & e=$!; PIDS+=("$e")
   for _ in $(seq 100); do grep -q ready "$RUN/empty.out" && break; sleep 0.05; done

@@ -113,7 +113,8 @@ for f in ["micro_rules.json", "micro_outbox.json"]:
     for b in (read(f) or {}).get("benchmarks", []):
         micro[b["name"]] = b.get("items_per_second")
 
-rss = {"edgegw_idle_demo_kib": num("idle.rss_demo"), "empty_main_kib": num("idle.rss_empty"),
+rss = {"edgegw_idle_demo_kib": num("idle.rss_demo"), "edgegw_idle_demo_http_kib": num("idle.rss_demo_http"),
+       "empty_main_kib": num("idle.rss_empty"),
        "binary_stripped_bytes": num("binary_bytes")}
 
 
@@ -123,7 +124,7 @@ def get(key, field):
 
 
 def target(name, value, limit, higher_is_better, unit):
-    holds = None if value is None else (value >= limit if higher_is_better else value <= limit)
+    holds = None if value is None or limit is None else (value >= limit if higher_is_better else value <= limit)
     return {"target": name, "value": value, "limit": limit, "unit": unit, "holds": holds}
 
 
@@ -154,6 +155,30 @@ targets = [
 ]
 
 
+def us_per_msg(key):  # the first process's CPU per message: the gateway in (c)/(d), the bridging broker in (b)
+    v = get(key, "first_cpu_s_per_100k")
+    return v * 10 if v is not None else None
+
+
+def over(a, b):
+    return a / b if a is not None and b else None
+
+
+# Issue 18: the gateway's own footprint, next to the bridging broker of (b)
+# measured in the same run.
+footprint = [
+    target("gateway CPU per message, routes (MQTT 5)", us_per_msg("routes"), 25, False, "us"),
+    target("gateway CPU per message, 100 rules", us_per_msg("rules"), 30, False, "us"),
+    target("gateway CPU / bridge's local broker CPU, routes", over(us_per_msg("routes"), us_per_msg("bridge")),
+           None, False, "x"),
+    target("backlog drain, 100,000 rows, live traffic, HTTP on", get("drain", "msg_per_s"), 30000, True, "msg/s"),
+    target("idle RSS, demo config, http.listen on",
+           rss["edgegw_idle_demo_http_kib"] and rss["edgegw_idle_demo_http_kib"] / mib, 12, False, "MiB"),
+    target("RSS with 100,000 rows waiting, HTTP on", get("drain", "rss_load_kib") and
+           max(get("drain", "rss_load_kib"), get("drain", "rss_backlog_kib") or 0) / mib, 14, False, "MiB"),
+    target("p99 at 1,000 msg/s, routes", get("routes", "p99_ms"), 2.0, False, "ms"),
+]
+
 def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
@@ -174,11 +199,20 @@ for t in targets:
         or "throughput, scraped" in t["target"] else "<="
     lines.append(f"| {t['target']} | {fmt(t['value'], ',.2f')} {t['unit']} | {cmp} {t['limit']:,} | "
                  f"{'-' if t['holds'] is None else ('yes' if t['holds'] else 'NO')} |")
+lines += ["", "| footprint (issue 18) | measured | target | holds |", "|---|---:|---:|---|"]
+for t in footprint:
+    cmp = ">=" if "drain" in t["target"] else "<="
+    limit = "-" if t["limit"] is None else f"{cmp} {t['limit']:,}"
+    lines.append(f"| {t['target']} | {fmt(t['value'], ',.2f')} {t['unit']} | {limit} | "
+                 f"{'-' if t['holds'] is None else ('yes' if t['holds'] else 'NO')} |")
 lines += ["", "| microbenchmark | items/s |", "|---|---:|"]
 lines += [f"| {k} | {fmt(v, ',.0f')} |" for k, v in micro.items()]
 print("\n".join(lines))
 
-result = {"machine": machine(), "scenarios": scenarios, "rss": rss, "targets": targets, "micro": micro}
+paho_c = read("paho_c") or "-"
+print(f"\nPaho C the gateway ran on: {paho_c}")
+result = {"paho_c": paho_c, "machine": machine(), "scenarios": scenarios, "rss": rss, "targets": targets, "footprint": footprint,
+          "micro": micro}
 with open(out_path, "w") as f:
     json.dump(result, f, indent=1)
 print(f"\nwritten: {out_path}", file=sys.stderr)
