@@ -11,14 +11,6 @@
 namespace edgegw::gateway {
 namespace {
 
-using Json = nlohmann::json;
-
-Json state_json(const std::string& state) {
-  if (state.empty()) return nullptr;
-  Json j = Json::parse(state, nullptr, /*allow_exceptions=*/false);
-  return j.is_discarded() ? Json(state) : j;
-}
-
 // "45s", "12m", "3h", "2d": the largest whole unit.
 std::string short_age(int64_t ms) {
   int64_t s = std::max<int64_t>(ms, 0) / 1000;
@@ -30,17 +22,7 @@ std::string short_age(int64_t ms) {
 
 }  // namespace
 
-std::string devices_json(const std::vector<devices::Device>& list) {
-  Json arr = Json::array();
-  for (const auto& d : list) {
-    Json j = device_summary_json(d);
-    j["last_seen"] = ever_seen(d) ? Json(format_rfc3339(d.last_seen)) : Json(nullptr);
-    j["bad_payloads"] = d.bad_payloads;
-    j["state"] = state_json(d.state);
-    arr.push_back(std::move(j));
-  }
-  return Json{{"devices", arr}}.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
+std::string devices_json(const std::vector<devices::Device>& list) { return devices_document(list); }
 
 Result<std::vector<devices::Device>> read_devices(const std::string& db_path) {
   OutboxOptions options;

@@ -133,16 +133,12 @@ std::vector<Subscription> plan_subscriptions(const std::vector<std::pair<std::st
 // The registry as the status page and /api/devices show it (engine thread,
 // once a second).
 DevicesView devices_view(const devices::Registry& registry) {
-  nlohmann::json arr = nlohmann::json::array();
   DevicesView v;
   for (const devices::Device& d : registry.devices()) {
-    nlohmann::json j = device_summary_json(d);
-    j["last_seen_ms"] = ever_seen(d) ? nlohmann::json(to_unix_ms(d.last_seen)) : nlohmann::json(nullptr);
-    arr.push_back(std::move(j));
     ++v.total;
     v.online += d.online ? 1 : 0;
   }
-  v.json = arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  v.json = devices_document(registry.devices());  // what `edgegw devices --json` prints
   return v;
 }
 

@@ -38,7 +38,7 @@ void HttpServer::add_routes() {
   });
   server_->get("/api/devices", [this, json] {
     auto s = board_.snapshot();
-    return json(s ? s->devices_json : "[]");
+    return json(s ? s->devices_json : R"({"devices":[]})");
   });
   server_->get("/", [] {
     // Nothing on the page may load from elsewhere.

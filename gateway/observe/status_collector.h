@@ -28,9 +28,10 @@ namespace edgegw::gateway {
 // What the device registry lends the status page (wired by the daemon:
 // StatusOptions::devices, called on the engine thread once a second).
 struct DevicesView {
-  // A JSON array, served as is by /api/devices; the status page reads each
-  // element's "id", "name" (optional), "online" (bool) and "last_seen_ms".
-  std::string json = "[]";
+  // The registry's document, {"devices": [...]} (store/device_json.h),
+  // served as is by /api/devices; the status page reads each device's "id",
+  // "name" (optional), "online" (bool) and "last_seen_ms".
+  std::string json = R"({"devices":[]})";
   uint64_t total = 0, online = 0;
 };
 

@@ -185,7 +185,8 @@ std::string render_status_json(const Metrics& m, const StatusSnapshot* s, const 
   for (const auto& sample : s->backlog) hist.push_back({sample.at_ms, sample.depth});
   j["backlog"]["history"] = std::move(hist);
   j["rules"] = rules_array(s);
-  j["devices"] = nlohmann::json::parse(s->devices_json, nullptr, /*allow_exceptions=*/false);
+  auto doc = nlohmann::json::parse(s->devices_json, nullptr, /*allow_exceptions=*/false);
+  j["devices"] = doc.is_object() && doc.contains("devices") ? doc["devices"] : nlohmann::json::array();
   if (j["devices"].is_discarded()) j["devices"] = nlohmann::json::array();
   return j.dump();
 }

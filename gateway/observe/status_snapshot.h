@@ -48,9 +48,9 @@ struct StatusSnapshot {
   LinkSnapshot links[2];         // indexed by Link
   double events_per_second = 0;  // received on both links, over the last interval
   std::vector<RuleSnapshot> rules;
-  std::vector<BacklogSample> backlog;  // oldest first, the last hour, ending with now
-  std::string devices_json = "[]";     // from the device registry hook
-  bool devices_known = false;          // the hook is wired: the counts below mean something
+  std::vector<BacklogSample> backlog;              // oldest first, the last hour, ending with now
+  std::string devices_json = R"({"devices":[]})";  // the registry's document (store/device_json.h)
+  bool devices_known = false;                      // the hook is wired: the counts below mean something
   uint64_t devices_total = 0, devices_online = 0;
 };
 

@@ -19,6 +19,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// What `edgegw devices --json -c CONFIG` prints for a running gateway.
+std::string devices_cli(const Gateway& gw) {
+  SpawnOptions opts;
+  opts.binary = EDGEGW_BINARY;
+  opts.args = {"devices", "--json", "-c", gw.config_path().string()};
+  auto child = ChildProcess::spawn(opts);
+  if (!child.ok()) return "spawn failed";
+  auto st = child->wait_exit(10s);
+  return st && st->exited() && st->code == 0 ? child->stdout_text() : "failed: " + child->stderr_text();
+}
+
 const std::string kRoutes =
     "  - from: \"sensors/#\"\n"
     "    to: \"sites/{{ gateway.id }}/{{ topic }}\"\n"
@@ -201,11 +212,17 @@ TEST_CASE("Do the device gauges, /api/devices and the expired count follow devic
   const std::string online = "edgegw_devices{state=\"online\"}", offline = "edgegw_devices{state=\"offline\"}";
   REQUIRE(wait_until([&] { return scrape(port, online) == 1; }, 10s));  // the snapshot is refreshed once a second
   CHECK(scrape(port, offline) == 0);
-  auto devices = nlohmann::json::parse(http_get(port, "/api/devices").body, nullptr, false);
-  REQUIRE(devices.is_array());
+  auto doc = nlohmann::json::parse(http_get(port, "/api/devices").body, nullptr, false);
+  REQUIRE(doc.is_object());
+  const auto& devices = doc["devices"];
   REQUIRE(devices.size() == 1);
   CHECK(devices[0]["id"] == "kitchen_sensor");
   CHECK(devices[0]["online"] == true);
+  CHECK(devices[0]["state"] == nlohmann::json{{"temperature", 21.5}});
+
+  // `edgegw devices --json` prints the same document, once the registry's
+  // last change is committed and the snapshot refreshed (once a second).
+  REQUIRE(wait_until([&] { return devices_cli(gw) == http_get(port, "/api/devices").body + "\n"; }, 10s));
 
   // Its availability topic says offline.
   REQUIRE(z2m.publish("zigbee2mqtt/kitchen_sensor/availability", "{\"state\":\"offline\"}", 1, false).ok());
