@@ -44,6 +44,7 @@ struct Device {
   std::string topic;           // the topic of its last message (silence events carry it)
   // In memory only.
   Duration offline_after{};  // 0: never offline by silence
+  bool battery = false;      // zigbee2mqtt's bridge/devices says power_source "Battery"
   TimePoint heard_at{};      // silence is measured from here (last_seen, or the start)
   bool dirty = false;        // changed since the last Registry::clear_dirty()
 };

@@ -223,11 +223,12 @@ bool Profiles::enabled(std::string_view profile) const {
   return std::find(config_.profiles.begin(), config_.profiles.end(), profile) != config_.profiles.end();
 }
 
-Duration Profiles::offline_after_for(std::string_view id) const {
+Duration Profiles::offline_after_for(std::string_view id, bool battery) const {
+  if (auto it = config_.overrides.find(id); it != config_.overrides.end()) return it->second;
   for (const auto& spec : config_.static_devices) {
     if (spec.id == id && spec.offline_after) return *spec.offline_after;
   }
-  return config_.offline_after;
+  return battery ? config_.offline_after_battery : config_.offline_after;
 }
 
 }  // namespace edgegw::devices

@@ -12,6 +12,7 @@
 // Pure: no I/O. Immutable after compile; any thread may call match().
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,7 +71,9 @@ struct ProfileConfig {
   std::string zigbee2mqtt_base_topic = "zigbee2mqtt";
   std::string tasmota_full_topic = "%prefix%/%topic%/";
   std::string homeassistant_prefix = "homeassistant";
-  Duration offline_after = std::chrono::minutes(10);  // 0: never offline by silence
+  Duration offline_after = std::chrono::minutes(10);        // mains or unknown power; 0: never offline by silence
+  Duration offline_after_battery = std::chrono::hours(25);  // battery-powered (zigbee2mqtt power_source)
+  std::map<std::string, Duration, std::less<>> overrides;   // device id -> its own limit (any profile)
   std::vector<StaticSpec> static_devices;
 };
 
@@ -104,8 +107,10 @@ class Profiles {
 
   const ProfileConfig& config() const { return config_; }
   bool enabled(std::string_view profile) const;
-  // A device's silence limit: its static declaration's, else the default.
-  Duration offline_after_for(std::string_view id) const;
+  // A device's silence limit: its override, else its static declaration's,
+  // else the default for its power source (as zigbee2mqtt's availability
+  // check: 10 min mains, 25 h battery). 0: never.
+  Duration offline_after_for(std::string_view id, bool battery = false) const;
 
   enum class LevelKind : uint8_t { literal, id, id_rest, component, any, rest };
   struct Level {

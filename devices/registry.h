@@ -103,6 +103,7 @@ class Registry {
   };
   struct Meta {  // a name and model known before the device spoke
     std::string name, model;
+    std::optional<bool> battery;  // zigbee2mqtt power_source; nullopt: not said
   };
 
   std::optional<Match> match(std::string_view topic) const;

@@ -136,8 +136,9 @@ bool Registry::decode_state(Device& d, const Match& m, std::string_view payload,
   return true;
 }
 
-// zigbee2mqtt's bridge/devices: [{"friendly_name", "type", "definition":
-// {"model", "vendor", "description"}}, ...]. Names and models only.
+// zigbee2mqtt's bridge/devices: [{"friendly_name", "type", "power_source",
+// "definition": {"model", "vendor", "description"}}, ...]. Names, models,
+// and whether it runs on a battery (its silence limit).
 void Registry::decode_bridge_devices(std::string_view payload) {
   dom::element doc;
   dom::array list;
@@ -154,6 +155,7 @@ void Registry::decode_bridge_devices(std::string_view payload) {
       meta.model = vendor.empty() ? model : model.empty() ? vendor : vendor + " " + model;
     }
     if (meta.model.empty()) meta.model = string_at(obj, "model_id");
+    if (std::string power = string_at(obj, "power_source"); !power.empty()) meta.battery = power == "Battery";
     if (Device* d = find_mutable(id)) apply_meta(*d, meta);
     meta_[id] = std::move(meta);
   }
@@ -213,6 +215,11 @@ void Registry::apply_meta(Device& d, const Meta& meta) {
     changed = true;
   }
   if (changed) touch(d);
+  if (meta.battery && *meta.battery != d.battery) {
+    d.battery = *meta.battery;
+    d.offline_after = profiles_.offline_after_for(d.id, d.battery);
+    arm_silence(d);
+  }
 }
 
 }  // namespace edgegw::devices

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,7 +96,9 @@ struct DevicesConfig {
   std::vector<std::string> profiles{"zigbee2mqtt", "tasmota", "shelly", "homeassistant"};
   std::string zigbee2mqtt_base_topic = "zigbee2mqtt";
   std::string tasmota_full_topic = "%prefix%/%topic%/";
-  Duration offline_after = std::chrono::minutes(10);
+  Duration offline_after = std::chrono::minutes(10);        // mains or unknown power; 0: never
+  Duration offline_after_battery = std::chrono::hours(25);  // battery (zigbee2mqtt power_source); 0: never
+  std::map<std::string, Duration> overrides;                // device id -> offline_after; 0: never
   std::vector<StaticDevice> static_devices;
 };
 

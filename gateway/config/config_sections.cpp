@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/topic.h"
+#include "core/units.h"
 #include "gateway/config/config_parse.h"
 
 namespace edgegw::gateway::detail {
@@ -131,6 +132,36 @@ void warn_echo(YamlDoc& doc, const std::vector<ParsedRoute>& routes, const Route
   }
 }
 
+// A silence limit: a duration from 1s, or `never` (or 0): no offline by silence.
+bool read_silence(YamlDoc& doc, const Field& f, Duration& out) {
+  if (f.value.IsScalar() && (f.value.Scalar() == "never" || f.value.Scalar() == "0")) {
+    out = Duration::zero();
+    return true;
+  }
+  if (f.value.IsScalar() && !parse_duration(f.value.Scalar())) {
+    doc.error(f.pos, f.path, "expected a duration such as 10m or 25h, or never, got '" + f.value.Scalar() + "'");
+    return false;
+  }
+  return read_duration(doc, f, out, std::chrono::seconds(1));
+}
+
+// overrides: {ID: {offline_after: ...}}, for a device of any profile.
+void parse_overrides(YamlDoc& doc, const Field& f, std::map<std::string, Duration>& out) {
+  MapReader ids(doc, f);
+  if (!ids.ok() || f.value.IsNull()) return;
+  for (auto it = f.value.begin(); it != f.value.end(); ++it) {
+    if (!it->first.IsScalar()) continue;  // reported by finish()
+    const std::string& id = it->first.Scalar();
+    auto df = ids.take(id);
+    if (!df) continue;
+    MapReader m(doc, *df);
+    Duration after{};
+    if (auto af = m.take("offline_after"); af && read_silence(doc, *af, after)) out[id] = after;
+    m.finish();
+  }
+  ids.finish();
+}
+
 StaticDevice parse_static_device(YamlDoc& doc, const Field& item) {
   StaticDevice d;
   d.pos = item.pos;
@@ -143,7 +174,7 @@ StaticDevice parse_static_device(YamlDoc& doc, const Field& item) {
   m.string("payload_online", d.payload_online);
   m.string("payload_offline", d.payload_offline);
   Duration after{};
-  if (m.duration("offline_after", after, std::chrono::seconds(1))) d.offline_after = after;
+  if (auto af = m.take("offline_after"); af && read_silence(doc, *af, after)) d.offline_after = after;
   m.finish();
   return d;
 }
@@ -231,7 +262,9 @@ void parse_devices(YamlDoc& doc, const Field& f, DevicesConfig& out) {
     }
     t.finish();
   }
-  m.duration("offline_after", out.offline_after, std::chrono::seconds(1));
+  if (auto af = m.take("offline_after")) read_silence(doc, *af, out.offline_after);
+  if (auto af = m.take("offline_after_battery")) read_silence(doc, *af, out.offline_after_battery);
+  if (auto of = m.take("overrides")) parse_overrides(doc, *of, out.overrides);
   if (auto sf = m.take("static")) {
     std::map<std::string, int> first_line;
     for (const auto& item : list_items(doc, *sf)) {

@@ -12,6 +12,8 @@ devices::ProfileConfig profile_config(const Config& cfg) {
   p.tasmota_full_topic = cfg.devices.tasmota_full_topic;
   p.homeassistant_prefix = cfg.homeassistant.prefix;
   p.offline_after = cfg.devices.offline_after;
+  p.offline_after_battery = cfg.devices.offline_after_battery;
+  p.overrides.insert(cfg.devices.overrides.begin(), cfg.devices.overrides.end());
   for (const auto& s : cfg.devices.static_devices) {
     p.static_devices.push_back(
         {s.id, s.topic, s.availability_topic, s.payload_online, s.payload_offline, s.offline_after});
