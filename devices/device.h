@@ -47,6 +47,7 @@ struct Device {
   bool battery = false;      // zigbee2mqtt's bridge/devices says power_source "Battery"
   TimePoint heard_at{};      // silence is measured from here (last_seen, or the start)
   bool dirty = false;        // changed since the last Registry::clear_dirty()
+  bool forgotten = false;    // it turned out not to be a device (a zigbee2mqtt group): listed nowhere
 };
 
 }  // namespace edgegw::devices

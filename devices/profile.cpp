@@ -134,6 +134,7 @@ void Profiles::add_static(const StaticSpec& spec) {
 void Profiles::add_zigbee2mqtt() {
   const std::string b = config_.zigbee2mqtt_base_topic;
   add(b + "/bridge/devices", kZigbee2mqtt, Kind::discovery, Decode::z2m_bridge_devices);
+  add(b + "/bridge/groups", kZigbee2mqtt, Kind::discovery, Decode::z2m_bridge_groups);
   add(b + "/bridge/#", kZigbee2mqtt, Kind::meta, Decode::none);  // the bridge itself, not a device
   add(b + "/{id+}/availability", kZigbee2mqtt, Kind::availability, Decode::z2m_availability);
   for (const char* verb : {"set", "get"}) {

@@ -54,6 +54,7 @@ enum class Decode : uint8_t {
   shelly_online,        // true / false
   custom_availability,  // a static device's payload_online / payload_offline
   z2m_bridge_devices,   // bridge/devices: names and models
+  z2m_bridge_groups,    // bridge/groups: names that are groups, not devices
   ha_config,            // a discovery config: state and availability topics
 };
 

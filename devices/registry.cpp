@@ -57,10 +57,13 @@ Device* Registry::observe(const Message& msg, std::vector<DeviceChange>& out) {
   if (m->kind == Kind::discovery) {
     if (m->decode == Decode::z2m_bridge_devices)
       decode_bridge_devices(msg.payload);
+    else if (m->decode == Decode::z2m_bridge_groups)
+      decode_bridge_groups(msg.payload);
     else
       decode_ha_config(*m, msg.topic, msg.payload);
     return nullptr;
   }
+  if (m->profile == kZigbee2mqtt && groups_.contains(m->id)) return nullptr;  // a group, not a device
   if (m->kind == Kind::command) return find_mutable(m->id);
 
   const bool known = find(m->id) != nullptr;
@@ -130,6 +133,20 @@ void Registry::touch(Device& d) {
 void Registry::clear_dirty() {
   for (Device* d : dirty_) d->dirty = false;
   dirty_.clear();
+  removed_.clear();
+}
+
+// It turned out not to be a device. Its slot stays, so that no pointer to
+// any device moves; find(), devices(), silence and the dirty list skip it,
+// and its id is in removed() until the next clear_dirty().
+void Registry::forget(Device& d) {
+  if (d.forgotten) return;
+  d.forgotten = true;
+  ++forgotten_;
+  index_.erase(d.id);
+  std::erase(dirty_, &d);
+  d.dirty = false;
+  removed_.push_back(d.id);
 }
 
 void Registry::set_online(Device& d, bool online, Reason reason, TimePoint at, std::vector<DeviceChange>& out) {
@@ -153,7 +170,7 @@ void Registry::check_silence(TimePoint now, std::vector<DeviceChange>& out) {
   if (!next_silence_ || now < *next_silence_) return;
   next_silence_.reset();
   for (Device& d : devices_) {
-    if (d.offline_after <= Duration::zero()) continue;
+    if (d.forgotten || d.offline_after <= Duration::zero()) continue;
     if (!d.online && d.reason != Reason::unknown) continue;
     if (d.heard_at + d.offline_after <= now) {
       bool was = d.online;

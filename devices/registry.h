@@ -32,9 +32,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -83,12 +85,18 @@ class Registry {
   void restore(Device d, TimePoint start);
 
   const Device* find(std::string_view id) const;
-  size_t size() const { return devices_.size(); }
-  // Every device, in the order they became known.
-  const std::deque<Device>& devices() const { return devices_; }
+  size_t size() const { return devices_.size() - forgotten_; }
+  // Every device, in the order they became known. A device that turned out
+  // to be a zigbee2mqtt group is left out; its slot stays (Device pointers
+  // are stable: events and rule timers hold them).
+  auto devices() const {
+    return devices_ | std::views::filter([](const Device& d) { return !d.forgotten; });
+  }
 
   // The devices changed since clear_dirty(), in the order they changed.
   const std::vector<Device*>& dirty() const { return dirty_; }
+  // The ids forgotten since clear_dirty() (their rows are to be deleted).
+  const std::vector<std::string>& removed() const { return removed_; }
   void clear_dirty();
 
   const Profiles& profiles() const { return profiles_; }
@@ -117,6 +125,8 @@ class Registry {
   bool decode_state(Device& d, const Match& m, std::string_view payload, bool& changed);
   bool decode_availability(const Match& m, std::string_view payload, bool& online);
   void decode_bridge_devices(std::string_view payload);
+  void decode_bridge_groups(std::string_view payload);
+  void forget(Device& d);
   void decode_ha_config(const Match& m, std::string_view config_topic, std::string_view payload);
   void apply_meta(Device& d, const Meta& meta);
 
@@ -126,7 +136,10 @@ class Registry {
   std::unordered_map<std::string_view, Device*> index_;  // keys view Device::id
   std::unordered_map<std::string, Learned> learned_;     // topic -> what it is
   std::unordered_map<std::string, Meta> meta_;           // id -> name/model from lists
+  std::unordered_set<std::string> groups_;               // zigbee2mqtt group names (bridge/groups)
+  size_t forgotten_ = 0;
   std::vector<Device*> dirty_;
+  std::vector<std::string> removed_;
   std::optional<TimePoint> next_silence_;
 };
 

@@ -161,6 +161,25 @@ void Registry::decode_bridge_devices(std::string_view payload) {
   }
 }
 
+// zigbee2mqtt's bridge/groups: [{"friendly_name", "id", "members", ...}].
+// A group publishes its state on <base>/<name> as a device does, but it is
+// not one: its names are skipped, and a group tracked before the list
+// arrived is forgotten.
+void Registry::decode_bridge_groups(std::string_view payload) {
+  dom::element doc;
+  dom::array list;
+  if (!parse(impl_->payload, payload, doc) || doc.get_array().get(list) != simdjson::SUCCESS) return;
+  groups_.clear();
+  for (dom::element item : list) {
+    dom::object obj;
+    if (item.get_object().get(obj) != simdjson::SUCCESS) continue;
+    std::string name = string_at(obj, "friendly_name");
+    if (name.empty()) continue;
+    if (Device* d = find_mutable(name); d && d->profile == kZigbee2mqtt) forget(*d);
+    groups_.insert(std::move(name));
+  }
+}
+
 // A Home Assistant discovery config: its state and availability topics
 // become the device's (abbreviations and `~` as Home Assistant reads them).
 // An empty config removes the entity: its topics are forgotten.

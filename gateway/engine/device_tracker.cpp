@@ -69,6 +69,9 @@ Status DeviceTracker::save_dirty(int64_t now_ms) {
   for (const devices::Device* d : registry_.dirty()) {
     if (Status s = store_->save(*d, now_ms); !s.ok()) return s;
   }
+  for (const std::string& id : registry_.removed()) {
+    if (Status s = store_->remove(id); !s.ok()) return s;
+  }
   return Status();
 }
 

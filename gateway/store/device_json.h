@@ -29,7 +29,7 @@ nlohmann::json device_json(const devices::Device& d);
 // status page and `edgegw devices --json` serve this one text. Any
 // container of devices (the registry's deque, the CLI's vector).
 template <class Devices>
-std::string devices_document(const Devices& list) {
+std::string devices_document(Devices&& list) {  // a view of the registry is iterated as given
   nlohmann::json arr = nlohmann::json::array();
   for (const devices::Device& d : list) arr.push_back(device_json(d));
   return nlohmann::json{{"devices", std::move(arr)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

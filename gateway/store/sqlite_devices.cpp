@@ -35,7 +35,7 @@ constexpr const char* kLoad =
 }  // namespace
 
 struct SqliteDevices::Statements {
-  sql::Stmt save, load;
+  sql::Stmt save, load, remove;
 };
 
 SqliteDevices::SqliteDevices(sql::Db& db) : db_(db) {}
@@ -56,10 +56,20 @@ Result<std::unique_ptr<SqliteDevices>> SqliteDevices::open(sql::Db& db, bool cre
   if (!save.ok()) return save.status();
   auto load = db.prepare(kLoad);
   if (!load.ok()) return load.status();
+  auto remove = db.prepare("DELETE FROM devices WHERE id = ?1");
+  if (!remove.ok()) return remove.status();
   stmts->save = std::move(*save);
   stmts->load = std::move(*load);
+  stmts->remove = std::move(*remove);
   store->stmts_ = std::move(stmts);
   return store;
+}
+
+Status SqliteDevices::remove(const std::string& id) {
+  if (!stmts_) return Status::error(db_.name(), "the devices table is not open for writing");
+  sql::Run run = stmts_->remove.run();
+  run.bind_text(1, id);
+  return run.run_to_done();
 }
 
 Status SqliteDevices::save(const devices::Device& d, int64_t now_ms) {

@@ -30,6 +30,9 @@ class SqliteDevices {
 
   // Inserts or replaces the device's row; joins the open transaction.
   Status save(const devices::Device& d, int64_t now_ms);
+  // Deletes the device's row (it turned out to be no device); joins the
+  // open transaction.
+  Status remove(const std::string& id);
   // Every stored device, in id order. Device::profile views an interned
   // name ("" for a profile this build does not know).
   Status load(std::vector<devices::Device>& out);
