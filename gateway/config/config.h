@@ -136,8 +136,11 @@ struct Config {
 // expand_rule_files().
 std::optional<Config> load_config(const std::string& path, Diagnostics& diags);
 
-// The rule files named by cfg.rule_paths: a file as is, a folder as its *.yaml
-// files in name order; duplicates once. A missing path is a warning under
+// Whether a folder's file is a rule file by its name: *.yaml or *.yml.
+inline bool is_rule_file_name(std::string_view name) { return name.ends_with(".yaml") || name.ends_with(".yml"); }
+
+// The rule files named by cfg.rule_paths: a file as is, a folder as its
+// *.yaml and *.yml files in name order; duplicates once. A missing path is a warning under
 // /etc/edgegw or /var/lib/edgegw and an error elsewhere; with `strict`
 // (edgegw run) it is always an error.
 std::vector<std::string> expand_rule_files(const Config& cfg, Diagnostics& diags, bool strict = false);

@@ -116,10 +116,10 @@ namespace {
 
 bool is_rule_file(const fs::directory_entry& e) {
   std::error_code ec;
-  return e.path().extension() == ".yaml" && e.is_regular_file(ec);
+  return is_rule_file_name(e.path().filename().string()) && e.is_regular_file(ec);
 }
 
-// A folder's *.yaml files in name order; false (and a diagnostic) if it cannot be listed.
+// A folder's *.yaml and *.yml files in name order; false (and a diagnostic) if it cannot be listed.
 bool list_folder(const std::string& dir, const SourcePos& pos, std::vector<std::string>& out, Diagnostics& diags) {
   std::error_code ec;
   std::vector<std::string> names;

@@ -7,12 +7,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include "gateway/config/config.h"
+
 namespace edgegw::gateway {
 namespace {
 
 constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CREATE | IN_DELETE_SELF;
-
-bool is_yaml(std::string_view name) { return name.size() > 5 && name.substr(name.size() - 5) == ".yaml"; }
 
 }  // namespace
 
@@ -53,7 +53,7 @@ bool RuleWatch::concerns(int wd, const char* name) const {
   if (it == watches_.end()) return false;
   for (const Watch& w : it->second) {
     if (name == nullptr || *name == '\0') return true;  // the folder itself went away
-    if (w.only_name.empty() ? is_yaml(name) : w.only_name == name) return true;
+    if (w.only_name.empty() ? is_rule_file_name(name) : w.only_name == name) return true;
   }
   return false;
 }

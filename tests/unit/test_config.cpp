@@ -326,11 +326,13 @@ TEST_CASE("Are tcp:// and ssl:// normalised, default ports filled, and {id} expa
   CHECK(cfg->upstream->reconnect.max == 2min);
 }
 
-TEST_CASE("Are rule folders expanded to their *.yaml files in name order?", "[config]") {
+TEST_CASE("Are rule folders expanded to their *.yaml and *.yml files in name order?", "[config]") {
   TempDir dir;
   dir.write("rules.d/b.yaml", "rules: []\n");
   dir.write("rules.d/a.yaml", "rules: []\n");
+  dir.write("rules.d/ab.yml", "rules: []\n");
   dir.write("rules.d/c.txt", "");
+  dir.write("rules.d/d.yaml.bak", "");
   dir.write("one.yaml", "rules: []\n");
   Diagnostics diags;
   auto cfg = load_config(dir.write("gateway.yaml",
@@ -342,7 +344,8 @@ TEST_CASE("Are rule folders expanded to their *.yaml files in name order?", "[co
   REQUIRE(diags.format_all() == "");
   const std::string base = dir.path().string();
   auto files = expand_rule_files(*cfg, diags);
-  CHECK(files == std::vector<std::string>{base + "/rules.d/a.yaml", base + "/rules.d/b.yaml", base + "/one.yaml"});
+  CHECK(files == std::vector<std::string>{base + "/rules.d/a.yaml", base + "/rules.d/ab.yml", base + "/rules.d/b.yaml",
+                                          base + "/one.yaml"});
   CHECK(diags.format_all() == base + "/gateway.yaml:3:46: error: rules.paths: '" + base +
                                   "/missing.d' does not exist\n" + base +
                                   "/gateway.yaml:3:57: warning: rules.paths: '/etc/edgegw/none.d' does not exist\n");
