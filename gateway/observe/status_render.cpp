@@ -22,6 +22,16 @@ void per_link(PromText& p, const char* name, const char* type, const char* help,
   for (int li = 0; li < 2; ++li) p.sample(name, Metrics::get(c[li]), {{"link", kLinkNames[li]}});
 }
 
+// The http actions' webhook calls (gateway/http).
+void webhooks(PromText& p, const Metrics& m) {
+  p.family("edgegw_http_sent_total", "counter", "Webhook calls (http actions) answered with a 2xx status.");
+  p.sample("edgegw_http_sent_total", Metrics::get(m.http_sent));
+  p.family("edgegw_http_failed_total", "counter", "Webhook attempts that failed (then retried or dead-lettered).");
+  p.sample("edgegw_http_failed_total", Metrics::get(m.http_failed));
+  p.family("edgegw_http_deadlettered_total", "counter", "Webhook calls moved to the dead letters.");
+  p.sample("edgegw_http_deadlettered_total", Metrics::get(m.http_deadlettered));
+}
+
 void traffic(PromText& p, const Metrics& m) {
   per_link(p, "edgegw_received_total", "counter", "Messages received from a link and taken into the journal.",
            m.received);
@@ -53,6 +63,7 @@ void traffic(PromText& p, const Metrics& m) {
   p.sample("edgegw_disk_full", uint64_t{m.disk_full.load(std::memory_order_relaxed)});
   p.histogram("edgegw_delivery_latency_seconds", "Upstream rows: from local receive to the upstream PUBACK.",
               m.delivery_latency);
+  webhooks(p, m);
 }
 
 void outbox(PromText& p, const StatusSnapshot& s, int64_t now_ms) {
@@ -175,6 +186,9 @@ std::string render_status_json(const Metrics& m, const StatusSnapshot* s, const 
                   {"bad_template", Metrics::get(m.bad_topic)},
                   {"buffer_full", Metrics::get(m.dropped_full) + Metrics::get(m.rejected_full)},
                   {"expired", Metrics::get(m.expired)}};
+  j["http"] = {{"sent", Metrics::get(m.http_sent)},
+               {"failed", Metrics::get(m.http_failed)},
+               {"deadlettered", Metrics::get(m.http_deadlettered)}};
   if (!s) return j.dump();
   j["gateway"] = {{"id", s->gateway_id}, {"version", s->version}, {"started_ms", s->started_ms}};
   j["snapshot_ms"] = s->at_ms;

@@ -239,8 +239,19 @@ TEST_CASE("Does the snapshot carry outbox depth, events per second and per-rule 
   CHECK(contains(metrics, "edgegw_rule_matches_total{rule=\"alarm\"} 2\n"));
   CHECK(contains(metrics, "edgegw_rule_fires_total{rule=\"alarm\"} 1\n"));
   CHECK(contains(metrics, "edgegw_health{state=\"unavailable\"} 1\n"));
+  CHECK(contains(metrics, "edgegw_http_sent_total 0\n"));
+
+  // The webhook counters (http actions) in both.
+  Metrics::add(h.metrics.http_sent, 3);
+  Metrics::add(h.metrics.http_failed, 2);
+  Metrics::add(h.metrics.http_deadlettered, 1);
+  metrics = render_metrics(h.metrics, s.get(), h.healthz(), h.wall);
+  CHECK(contains(metrics, "# TYPE edgegw_http_sent_total counter\nedgegw_http_sent_total 3\n"));
+  CHECK(contains(metrics, "edgegw_http_failed_total 2\n"));
+  CHECK(contains(metrics, "edgegw_http_deadlettered_total 1\n"));
 
   auto j = nlohmann::json::parse(render_status_json(h.metrics, s.get(), h.healthz(), h.wall));
+  CHECK(j["http"] == nlohmann::json{{"sent", 3}, {"failed", 2}, {"deadlettered", 1}});
   CHECK(j["backlog"]["messages"] == 1);
   CHECK(j["rules"][0]["fires"] == 1);
   CHECK(j["links"]["upstream"]["state"] == "disconnected");
