@@ -41,10 +41,8 @@ std::unique_ptr<Observability> make_observability(const Config& cfg, const Metri
   opt.ha_prefix = cfg.homeassistant.prefix;
   opt.ha_seen = opt.ha == HaMode::automatic && ha_seen(outbox);
   // READY=1 comes from here (the health predicate); STATUS= lines from the
-  // engine loop's ServiceNotifier, so systemd shows one kind of line.
-  opt.notify = [](const std::string& line) {
-    if (line.rfind("READY=", 0) == 0) sd_notify(0, line.c_str());
-  };
+  // engine loop's ServiceNotifier.
+  opt.notify = [](const std::string& line) { sd_notify(0, line.c_str()); };
   opt.publish_local = [&local](const std::string& topic, const std::string& payload) {
     local.publish_retained(topic, payload);
   };

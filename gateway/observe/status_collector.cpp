@@ -69,7 +69,6 @@ void StatusCollector::on_loop(const Outbox& outbox, const rules::Engine* rules) 
     ready_sent_ = true;
     if (opt_.notify) opt_.notify("READY=1");  // the same moment /healthz first says 200
   }
-  if (changed) notify_status(board_.snapshot().get());
   if (!metrics_.connected[0].load(std::memory_order_relaxed)) ha_announced_ = false;
   if (now < next_publish_ && !changed) return;
   next_publish_ = now + opt_.publish_every_ms;
@@ -110,20 +109,8 @@ void StatusCollector::publish_snapshot(int64_t now_mono, const Outbox& outbox, c
     s->devices_total = d.total;
     s->devices_online = d.online;
   }
-  notify_status(s.get());
   refresh_ha(now_mono, *s);
   board_.publish(std::move(s));
-}
-
-void StatusCollector::notify_status(const StatusSnapshot* s) {
-  std::string line = "STATUS=" + std::string(health_state_name(health_.state));
-  if (!health_.reason.empty()) line += ": " + std::string(health_.reason);
-  if (s) {
-    line += "; backlog " + std::to_string(s->links[opt_.upstream_configured ? 1 : 0].depth) + " row(s)";
-  }
-  if (line == status_line_) return;
-  status_line_ = line;
-  if (opt_.notify) opt_.notify(line);
 }
 
 void StatusCollector::refresh_ha(int64_t now_mono, const StatusSnapshot& s) {

@@ -55,7 +55,9 @@ struct StatusOptions {
   std::function<int64_t()> mono_ms = mono_ms_now;
   std::function<int64_t()> wall_ms = wall_ms_now;
   // Engine thread hooks; each may be empty.
-  std::function<void(const std::string&)> notify;  // sd_notify lines ("READY=1", "STATUS=...")
+  // sd_notify: "READY=1", once. (STATUS= lines come from ServiceNotifier,
+  // which the engine loop drives.)
+  std::function<void(const std::string&)> notify;
   std::function<DevicesView()> devices;
   std::function<void(const std::string& topic, const std::string& payload)> publish_local;  // retained, QoS 1
 };
@@ -83,7 +85,6 @@ class StatusCollector {
  private:
   void publish_snapshot(int64_t now_mono, const Outbox& outbox, const rules::Engine* rules);
   void refresh_ha(int64_t now_mono, const StatusSnapshot& s);
-  void notify_status(const StatusSnapshot* s);
 
   StatusOptions opt_;
   const Metrics& metrics_;
@@ -92,7 +93,6 @@ class StatusCollector {
   Health health_{HealthState::unavailable, "starting"};
   bool started_ = false;
   bool ready_sent_ = false;
-  std::string status_line_;
   std::string tls_error_[2];
   int64_t next_publish_ = 0;
   int64_t last_rate_at_ = 0;
