@@ -7,6 +7,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include "support/gateway_fixture.h"
 #include "support/mosquitto_broker.h"
 #include "support/process.h"
+#include "support/test_client.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
 
@@ -158,4 +161,46 @@ TEST_CASE("Without WATCHDOG_USEC, does edgegw send no watchdog pings?", "[integr
   REQUIRE(gw->signal(SIGTERM).ok());
   REQUIRE(gw->wait_exit(20s));
   CHECK(notify.count("WATCHDOG=1") == 0);
+}
+
+// The watchdog is fed by the engine loop's turns and by nothing else: when
+// the loop is stuck, systemd must see the pings stop. The test stalls the
+// engine thread for real: it holds outbox.db's write lock, so the engine's
+// next BEGIN IMMEDIATE waits out SQLite's 5 s busy timeout, while Paho's
+// threads and the HTTP thread run on.
+TEST_CASE("Does a loop that stops turning stop feeding the watchdog?", "[integration][service]") {
+  MosquittoBroker local, upstream;
+  REQUIRE(local.start().ok());
+  REQUIRE(upstream.start().ok());
+  TempDir dir("edgegw-svc");
+  NotifyListener notify(dir / "notify.sock");
+  REQUIRE(notify.ok());
+  auto gw = run_notifying(dir, gateway_yaml(local.port(), upstream.port(), "  - from: \"sensors/#\"\n"),
+                          {"JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC=1000000"});
+  REQUIRE(gw.ok());
+  REQUIRE(wait_until([&] { return notify.has("READY=1") && notify.count("WATCHDOG=1") >= 3; }, 15s));
+  auto last_ping = [&] {
+    Clock::time_point last{};
+    for (const auto& m : notify.poll()) {
+      if (m.line == "WATCHDOG=1") last = m.at;
+    }
+    return last;
+  };
+
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(((dir / "state") / "outbox.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);  // the write lock
+  TestClient device(local.uri(), "device");
+  REQUIRE(device.connect().ok());
+  REQUIRE(device.publish("sensors/kitchen", "{\"t\":21}", 1, false).ok());  // the engine must commit it
+  // No ping for 2.5 s, more than twice WATCHDOG_USEC: systemd would kill it.
+  const bool stopped = wait_until([&] { return Clock::now() - last_ping() > 2500ms; }, 10s);
+  REQUIRE(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(stopped);
+  // Once the lock is gone the loop turns again, and pings again.
+  const auto released = Clock::now();
+  CHECK(wait_until([&] { return last_ping() > released; }, 10s));
+  REQUIRE(gw->signal(SIGTERM).ok());
+  REQUIRE(gw->wait_exit(20s));
 }

@@ -57,7 +57,7 @@ TEST_CASE("Is WATCHDOG=1 sent at the first turn and then once per half interval?
   CHECK(n.next_due() == at(130s));
 }
 
-TEST_CASE("Does a loop that stops turning stop feeding the watchdog?", "[service]") {
+TEST_CASE("After a pause in the loop, does its next turn ping once, not once per missed interval?", "[service]") {
   Capture cap;
   Metrics m;
   ServiceNotifier n(cap.sender(), 2s, false);
