@@ -201,7 +201,9 @@ void EngineLoop::gateway_event(std::string_view name) {
 void EngineLoop::reload_rules(std::string_view cause) {
   timers_.reloaded();
   auto rules = rules_.reload(cause);
-  if (!rules || !p_.plan_subscriptions) return;
+  if (!rules) return;
+  arm_rule_timers();  // new every and cron rules start now, not at the next message
+  if (!p_.plan_subscriptions) return;
   for (int li = 0; li < 2; ++li) {
     if (links_[li]) links_[li]->resubscribe(p_.plan_subscriptions(static_cast<Link>(li), rules.get()));
   }
@@ -218,6 +220,15 @@ void EngineLoop::watch_clock() {
   if (!moved.ok()) p_.log->error("outbox: {}", moved.status().message());
   if (rules::Engine* engine = rules_.engine()) {
     engine->clock_jumped(std::chrono::milliseconds(step->delta_ms), from_unix_ms(step->wall_ms));
+  }
+  arm_rule_timers();  // every and cron from the new time on, without waiting for a message
+}
+
+// Engine::on_tick arms every `every` and `cron` rule (and runs what is due).
+void EngineLoop::arm_rule_timers() {
+  if (rules::Engine* engine = rules_.engine()) {
+    engine->on_tick(p_.clock.now(), parser_, lookups_, opt_.gateway_id, pending_);
+    if (!pending_.empty()) p_.wake.notify();  // the next turn commits what fired
   }
 }
 

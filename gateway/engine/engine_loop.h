@@ -139,6 +139,7 @@ class EngineLoop {
   void log_backlog();
   void reload_rules(std::string_view cause);
   void watch_clock();
+  void arm_rule_timers();
   void gateway_event(std::string_view name);
   void shutdown();
   MonoTime next_deadline(MonoTime now) const;

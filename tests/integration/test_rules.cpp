@@ -156,3 +156,22 @@ TEST_CASE("Does saving a rule file apply it without SIGHUP, and a broken save ke
   CHECK(light.received()[2].topic == "porch/b/set");
   REQUIRE(gw.stop().ok());
 }
+
+// An `every` rule added by a reload starts at the reload, not at the next
+// MQTT message: nothing else arrives in this test.
+TEST_CASE("Does an every rule that a reload adds start at the reload, with no message arriving?",
+          "[integration][rules][reload]") {
+  Site site({.extra = "rules:\n  paths: [rules.d]\n", .cloud = {}, .watcher = SiteClient{"pump", {"garden/pump/#"}}});
+  REQUIRE(site.prepare().ok());
+  Gateway& gw = site.gw();
+  const auto dir = gw.dir() / "rules.d";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "none.yaml") << "rules: []\n";
+  REQUIRE(site.start_gateway().ok());
+  std::ofstream(dir / "pump.yaml.tmp") << "rules:\n  - id: pump\n    when: {every: 1s}\n    then:\n"
+                                          "      - publish: {to: local, topic: garden/pump/tick, payload: \"1\"}\n";
+  std::filesystem::rename(dir / "pump.yaml.tmp", dir / "pump.yaml");
+  REQUIRE(wait_until([&] { return gw.log().find("rule files changed: 1 rule(s) loaded") != std::string::npos; }, 5s));
+  CHECK(site.watcher().wait_for_count(2, 10s));  // ticks a second apart, from the reload on
+  REQUIRE(gw.stop().ok());
+}
