@@ -19,6 +19,10 @@ namespace gw = edgegw::gateway;
 
 namespace {
 
+// Exit codes (README.md, Commands): 0 done, 1 failed (a config error, cannot
+// start, …), 2 the command line itself was wrong.
+constexpr int kUsageError = 2;
+
 // Loads the config for a command that needs it; prints diagnostics.
 std::optional<gw::Config> load_or_report(const std::string& path) {
   edgegw::Diagnostics diags;
@@ -50,16 +54,26 @@ struct Cli {
   CLI::App *dead = nullptr, *dead_retry = nullptr, *dead_purge = nullptr;
 };
 
+// -c/--config, with the default in --help, as every command that reads the config takes it.
+void add_config_option(CLI::App* sub, Cli& c) {
+  sub->add_option("-c,--config", c.config_path,
+                  std::string("gateway config file (default ") + gw::kDefaultConfigPath + ")");
+}
+
 // run, check, version and test.
 void add_gateway_commands(CLI::App& app, Cli& c) {
   c.run = app.add_subcommand("run", "run the gateway in the foreground (systemd Type=notify)");
-  c.run->add_option("-c,--config", c.config_path, "gateway config file");
+  add_config_option(c.run, c);
   c.check = app.add_subcommand("check", "validate the config and all rules");
-  c.check->add_option("-c,--config", c.config_path, "gateway config file");
-  c.check->add_option("--mosquitto-conf", c.mosquitto_conf, "the local broker's mosquitto.conf, for queueing advice");
+  add_config_option(c.check, c);
+  for (auto* sub : {c.run, c.check}) {
+    sub->add_option(
+        "--mosquitto-conf", c.mosquitto_conf,
+        std::string("the local broker's mosquitto.conf, for queueing advice (default ") + gw::kMosquittoConfPath + ")");
+  }
   c.version = app.add_subcommand("version", "print the version");
   c.test = app.add_subcommand("test", "dry run: feed events through the rules, print the effects as JSON lines");
-  c.test->add_option("-c,--config", c.config_path, "gateway config file");
+  add_config_option(c.test, c);
   c.test->add_option("--events", c.events_path, "events, one JSON object per line")->required();
   c.test->add_option("--until", c.until_text, "run the simulated clock to this RFC 3339 time after the last event")
       ->check([](const std::string& s) {
@@ -73,7 +87,7 @@ void add_buffer_commands(CLI::App& app, Cli& c) {
   c.stats = c.buffer->add_subcommand("stats", "rows, bytes and drops per link");
   c.list = c.buffer->add_subcommand("list", "the oldest rows waiting");
   c.purge = c.buffer->add_subcommand("purge", "delete waiting rows (counted as purged)");
-  for (auto* sub : {c.stats, c.list, c.purge}) sub->add_option("-c,--config", c.config_path, "gateway config file");
+  for (auto* sub : {c.stats, c.list, c.purge}) add_config_option(sub, c);
   c.stats->add_flag("--json", c.json, "JSON output");
   c.list->add_flag("--json", c.json, "JSON output");
   c.list->add_option("--limit", c.limit, "rows to show");
@@ -87,15 +101,13 @@ void add_buffer_commands(CLI::App& app, Cli& c) {
 void add_deadletter_commands(CLI::App& app, Cli& c) {
   c.dead = app.add_subcommand("deadletters", "webhook calls that finally failed, outbox rows the broker refused");
   c.dead->require_subcommand(0, 1);
-  c.dead->add_option("-c,--config", c.config_path, "gateway config file");
+  add_config_option(c.dead, c);
   auto* dead_list = c.dead->add_subcommand("list", "the dead letters, oldest first");
   c.dead_retry = c.dead->add_subcommand("retry", "queue them again (attempts start from 0)");
   c.dead_purge = c.dead->add_subcommand("purge", "delete them");
   dead_list->add_flag("--json", c.json, "JSON output");
   dead_list->add_option("--limit", c.limit, "rows to show");
-  for (auto* sub : {dead_list, c.dead_retry, c.dead_purge}) {
-    sub->add_option("-c,--config", c.config_path, "gateway config file");
-  }
+  for (auto* sub : {dead_list, c.dead_retry, c.dead_purge}) add_config_option(sub, c);
   for (auto* sub : {c.dead_retry, c.dead_purge}) {
     sub->add_option("ids", c.dead_ids, "dead letter ids");
     sub->add_flag("--all", c.dead_all, "every dead letter");
@@ -104,7 +116,7 @@ void add_deadletter_commands(CLI::App& app, Cli& c) {
 
 void add_devices_command(CLI::App& app, Cli& c) {
   c.devices = app.add_subcommand("devices", "the device registry: online/offline, last seen, messages");
-  c.devices->add_option("-c,--config", c.config_path, "gateway config file");
+  add_config_option(c.devices, c);
   c.devices->add_flag("--json", c.json, "JSON output");
 }
 
@@ -123,11 +135,23 @@ int deadletters_command(const Cli& c, const std::string& db) {
   return gw::deadletters_list(db, std::cout, std::cerr, c.limit, c.json);
 }
 
+// `run` checks what `check` checks, and prints the same lines, before it starts.
+int run_command(const Cli& c) {
+  edgegw::Diagnostics diags;
+  gw::CheckOptions opts;
+  opts.strict = true;
+  opts.mosquitto_conf = c.mosquitto_conf;
+  opts.load_http_modules = false;
+  gw::Checked checked = gw::check_config(c.config_path, opts, diags);
+  if (!gw::report_diagnostics(c.config_path, diags, std::cerr) || !checked.rules) return 1;
+  return gw::run_daemon(*checked.cfg, checked.rules, checked.routes);
+}
+
 // The commands that read the config first.
 int config_command(const Cli& c) {
+  if (c.run->parsed()) return run_command(c);
   auto cfg = load_or_report(c.config_path);
   if (!cfg) return 1;
-  if (c.run->parsed()) return gw::run_daemon(*cfg);
   const std::string db = cfg->gateway.state_dir + "/outbox.db";
   if (c.devices->parsed()) return gw::devices_command(db, std::cout, std::cerr, now_ms(), c.json);
   if (c.buffer->parsed()) return buffer_command(c, db);
@@ -149,6 +173,15 @@ int dispatch(const Cli& c) {
   return 1;
 }
 
+// A usage error: what was wrong, then the help of the command it was given to
+// (the list of commands when none was), on stderr.
+int usage_error(const CLI::App& app, const CLI::ParseError& e) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+  std::cerr << "edgegw: " << e.what() << "\n\n" << at->help();
+  return kUsageError;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,7 +192,12 @@ int main(int argc, char** argv) {
   add_buffer_commands(app, cli);
   add_deadletter_commands(app, cli);
   add_devices_command(app, cli);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    return usage_error(app, e);
+  }
   try {
     return dispatch(cli);
   } catch (const std::exception& e) {

@@ -54,49 +54,61 @@ void check_disk_size(const Config& cfg, Diagnostics& diags) {
                                     " bytes): the disk fills before the buffer limits act");
 }
 
+// Rule files, loader and compiler errors merged file by file, in line order,
+// as a compiler prints them.
+std::vector<rules::RuleSpec> check_rules(const std::vector<std::string>& files, Checked& c, Diagnostics& diags) {
+  Diagnostics rule_diags;
+  auto specs = load_rule_files(files, rule_diags);
+  c.rule_count = specs.size();
+  c.rules = rules::RuleSet::compile(specs, rule_diags, c.cfg->upstream.has_value());
+  // MQTT 5 links subscribe with No Local, so our own publishes fire no rule.
+  rules::warn_unreachable_triggers(specs, rules::own_topics(specs, c.cfg->forward), c.cfg->local.mqtt_version == 5,
+                                   c.cfg->upstream && c.cfg->upstream->mqtt_version == 5, rule_diags);
+  auto rank = [&files](const SourcePos& p) {
+    auto at = std::find(files.begin(), files.end(), p.file);
+    return std::tuple(at - files.begin(), p.line, p.column);
+  };
+  std::vector<Diagnostic> items = rule_diags.items();
+  std::stable_sort(items.begin(), items.end(),
+                   [&rank](const Diagnostic& a, const Diagnostic& b) { return rank(a.pos) < rank(b.pos); });
+  for (auto& d : items) diags.add(std::move(d));
+  return specs;
+}
+
 }  // namespace
+
+Checked check_config(const std::string& config_path, const CheckOptions& opts, Diagnostics& diags) {
+  Checked c;
+  c.cfg = load_config(config_path, diags);
+  if (!c.cfg) return c;
+  // Route expressions and templates are compiled here as the daemon would,
+  // so their errors carry the position inside the YAML file.
+  c.routes = rules::Routes::compile(c.cfg->forward, diags);
+  auto files = expand_rule_files(*c.cfg, diags, opts.strict);
+  c.rule_files = files.size();
+  auto specs = check_rules(files, c, diags);
+  check_state_dir(*c.cfg, diags);
+  mosquitto_conf_hints(*c.cfg, diags, opts.mosquitto_conf);
+  check_disk_size(*c.cfg, diags);
+  if (opts.load_http_modules) check_http_modules(*c.cfg, specs, diags);
+  if (diags.has_errors()) c.rules = nullptr;
+  return c;
+}
+
+bool report_diagnostics(const std::string& config_path, const Diagnostics& diags, std::ostream& err) {
+  err << diags.format_all();
+  if (!diags.has_errors()) return true;
+  err << config_path << ": " << diags.error_count() << " error(s)\n";
+  return false;
+}
 
 int run_check(const std::string& config_path, std::ostream& out, std::ostream& err, const std::string& mosquitto_conf) {
   Diagnostics diags;
-  auto cfg = load_config(config_path, diags);
-  size_t routes = 0;
-  size_t rule_files = 0;
-  size_t rule_count = 0;
-  if (cfg) {
-    // Route expressions and templates are compiled here as the daemon would,
-    // so their errors carry the position inside the YAML file.
-    routes = rules::Routes::compile(cfg->forward, diags).size();
-    // Rule files are checked even when the config has errors (design.md:
-    // every mistake in one run).
-    auto files = expand_rule_files(*cfg, diags);
-    rule_files = files.size();
-    Diagnostics rule_diags;
-    auto specs = load_rule_files(files, rule_diags);
-    rule_count = specs.size();
-    (void)rules::RuleSet::compile(specs, rule_diags, cfg->upstream.has_value());
-    // MQTT 5 links subscribe with No Local, so our own publishes fire no rule.
-    rules::warn_unreachable_triggers(specs, rules::own_topics(specs, cfg->forward), cfg->local.mqtt_version == 5,
-                                     cfg->upstream && cfg->upstream->mqtt_version == 5, rule_diags);
-    // Loader and compiler errors merged file by file, in line order, as a
-    // compiler prints them.
-    auto rank = [&files](const SourcePos& p) {
-      auto at = std::find(files.begin(), files.end(), p.file);
-      return std::tuple(at - files.begin(), p.line, p.column);
-    };
-    std::vector<Diagnostic> items = rule_diags.items();
-    std::stable_sort(items.begin(), items.end(),
-                     [&rank](const Diagnostic& a, const Diagnostic& b) { return rank(a.pos) < rank(b.pos); });
-    for (auto& d : items) diags.add(std::move(d));
-    mosquitto_conf_hints(*cfg, diags, mosquitto_conf);
-    check_disk_size(*cfg, diags);
-    check_http_modules(*cfg, specs, diags);
-  }
-  err << diags.format_all();
-  if (diags.has_errors()) {
-    err << config_path << ": " << diags.error_count() << " error(s)\n";
-    return 1;
-  }
-  out << config_path << ": ok (" << routes << " route(s), " << rule_count << " rule(s) in " << rule_files
+  CheckOptions opts;
+  opts.mosquitto_conf = mosquitto_conf;
+  Checked c = check_config(config_path, opts, diags);
+  if (!report_diagnostics(config_path, diags, err)) return 1;
+  out << config_path << ": ok (" << c.routes.size() << " route(s), " << c.rule_count << " rule(s) in " << c.rule_files
       << " file(s))\n";
   return 0;
 }

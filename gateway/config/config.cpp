@@ -57,7 +57,7 @@ void parse_gateway(YamlDoc& doc, const Field& f, const std::string& base_dir, Ga
     }
   }
   g.state_dir = detail::resolve_path(base_dir, dir);
-  detail::check_state_dir(doc, dir_field, g.state_dir);
+  g.state_dir_pos = dir_field.pos;
   if (auto lf = m.take("log_level")) {
     std::string level;
     read_enum(doc, *lf, level,
@@ -145,7 +145,10 @@ void parse_root(YamlDoc& doc, const YAML::Node& root, Config& cfg) {
 std::optional<Config> load_config(const std::string& path, Diagnostics& diags) {
   std::ifstream in(path, std::ios::binary);
   if (!in.is_open()) {
-    diags.error({path, 0, 0}, std::string("cannot open config file: ") + std::strerror(errno));
+    std::string message = "cannot open config file '" + path + "': " + std::strerror(errno);
+    // A user who gave no -c may not know which file was tried.
+    if (path == kDefaultConfigPath) message += " (the default; name another with -c FILE)";
+    diags.error({path, 0, 0}, std::move(message));
     return std::nullopt;
   }
   std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

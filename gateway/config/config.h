@@ -7,9 +7,10 @@
 //   `FILE:LINE:COL: error: KEY.PATH: message` (FILE as opened, LINE/COL from 1).
 // - Paths (state_dir, password_file, tls files, rules.paths) are relative to
 //   the config file's folder and are stored resolved.
-// - A missing state_dir, or a missing file under /etc/edgegw or
-//   /var/lib/edgegw, is a warning (the shipped config checks cleanly on a
-//   build machine); a missing password or TLS file elsewhere is an error.
+// - A missing file under /etc/edgegw or /var/lib/edgegw is a warning (the
+//   shipped config checks cleanly on a build machine); a missing password or
+//   TLS file elsewhere is an error. The state_dir is not looked at here: see
+//   check_state_dir().
 // - The password is read from password_file at load; a file that others may
 //   read or write (mode & 0007) is an error.
 // - Nothing here throws; no global state. Call from any one thread.
@@ -64,6 +65,7 @@ struct LinkConfig {
 struct GatewaySection {
   std::string id;                  // default: the host name
   std::string state_dir;           // resolved; default /var/lib/edgegw
+  SourcePos state_dir_pos;         // its value, else the file
   std::string log_level = "info";  // trace|debug|info|warn|error
   uint64_t max_payload = 256 << 10;
 };
@@ -145,9 +147,17 @@ inline bool is_rule_file_name(std::string_view name) { return name.ends_with(".y
 // (edgegw run) it is always an error.
 std::vector<std::string> expand_rule_files(const Config& cfg, Diagnostics& diags, bool strict = false);
 
+// `edgegw check` and `run`, not `test`: a state_dir that exists and is not a
+// folder (or cannot be looked at) is an error; a missing one is a warning
+// only when this user could not create it (the nearest existing folder above
+// it is not writable), since `run` creates it.
+void check_state_dir(const Config& cfg, Diagnostics& diags);
+
 // `edgegw check` advice about the local broker (design.md: it must queue the
-// gateway's events while it restarts). When the local url is loopback and
-// `conf_path` is readable, adds a warning (with the mosquitto.conf position)
+// gateway's events while it restarts). When the local url is loopback,
+// `conf_path` is readable and it is the config of the broker on the local
+// url's port (a `listener` or `port` line names that port; with none, 1883),
+// adds a warning (with the mosquitto.conf position)
 // if max_queued_messages is not above 1000 (0 = unlimited is fine) or
 // queue_qos0_messages is not true. Follows include_dir (*.conf, name order).
 // Never adds errors; an unreadable file adds nothing.

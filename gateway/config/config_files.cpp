@@ -1,8 +1,10 @@
 // The files a config names: resolving, existence and permission checks, the
 // password file, rule paths, and the local mosquitto.conf hints.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -71,18 +73,6 @@ bool check_file(YamlDoc& doc, const Field& f, const std::string& file) {
     return false;
   }
   return true;
-}
-
-void check_state_dir(YamlDoc& doc, const Field& f, const std::string& dir) {
-  std::error_code ec;
-  fs::file_status st = fs::status(dir, ec);
-  if (st.type() == fs::file_type::not_found) {
-    doc.warning(f.pos, f.path, "'" + dir + "' does not exist");
-  } else if (ec) {
-    doc.error(f.pos, f.path, "cannot access '" + dir + "': " + ec.message());
-  } else if (!fs::is_directory(st)) {
-    doc.error(f.pos, f.path, "'" + dir + "' is not a directory");
-  }
 }
 
 bool read_password_file(YamlDoc& doc, const Field& f, const std::string& file, std::string& out) {
@@ -167,6 +157,29 @@ std::vector<std::string> expand_rule_files(const Config& cfg, Diagnostics& diags
   return unique;
 }
 
+// A missing folder matters only when `run` could not create it: the nearest
+// folder that exists must be writable by this user. `test` never calls this.
+void check_state_dir(const Config& cfg, Diagnostics& diags) {
+  const std::string& dir = cfg.gateway.state_dir;
+  const SourcePos& pos = cfg.gateway.state_dir_pos;
+  std::error_code ec;
+  fs::file_status st = fs::status(dir, ec);
+  if (st.type() != fs::file_type::not_found) {
+    if (ec) {
+      diags.error(pos, "gateway.state_dir: cannot access '" + dir + "': " + ec.message());
+    } else if (!fs::is_directory(st)) {
+      diags.error(pos, "gateway.state_dir: '" + dir + "' is not a directory");
+    }
+    return;
+  }
+  fs::path parent = fs::path(dir).parent_path();
+  while (!parent.empty() && parent != parent.parent_path() && !fs::exists(parent, ec)) parent = parent.parent_path();
+  if (parent.empty()) parent = ".";
+  if (fs::is_directory(parent, ec) && ::access(parent.c_str(), W_OK | X_OK) == 0) return;
+  diags.warning(pos, "gateway.state_dir: '" + dir + "' does not exist, and this user cannot create it in '" +
+                         parent.string() + "'; edgegw run must (as root, or the unit's StateDirectory= does)");
+}
+
 namespace {
 
 struct ConfSetting {
@@ -183,7 +196,10 @@ std::string_view trim(std::string_view s) {
 
 // Mosquitto reads include_dir files in place, in name order, and the last
 // value of an option wins; includes do not nest.
-void scan_mosquitto_conf(const std::string& path, bool top, std::map<std::string, ConfSetting>& settings) {
+// `listener PORT [ADDRESS]` and the older `port PORT` name the ports it
+// listens on; with neither, Mosquitto 2 listens on 1883 (on loopback).
+void scan_mosquitto_conf(const std::string& path, bool top, std::map<std::string, ConfSetting>& settings,
+                         std::vector<int>& ports) {
   std::ifstream in(path);
   std::string line;
   for (int lineno = 1; std::getline(in, line); ++lineno) {
@@ -195,6 +211,10 @@ void scan_mosquitto_conf(const std::string& path, bool top, std::map<std::string
     int col = static_cast<int>(line.find(key)) + 1;
     if (key == "max_queued_messages" || key == "queue_qos0_messages") {
       settings[key] = {value, {path, lineno, col}};
+    } else if (key == "listener" || key == "port") {
+      int port = 0;
+      std::from_chars(value.data(), value.data() + value.size(), port);  // stops at the address
+      ports.push_back(port);
     } else if (key == "include_dir" && top) {
       std::vector<std::string> confs;
       std::error_code ec;
@@ -202,7 +222,7 @@ void scan_mosquitto_conf(const std::string& path, bool top, std::map<std::string
         if (it->path().extension() == ".conf") confs.push_back(it->path().string());
       }
       std::sort(confs.begin(), confs.end());
-      for (const auto& c : confs) scan_mosquitto_conf(c, false, settings);
+      for (const auto& c : confs) scan_mosquitto_conf(c, false, settings, ports);
     }
   }
 }
@@ -215,7 +235,11 @@ void mosquitto_conf_hints(const Config& cfg, Diagnostics& diags, const std::stri
   if (!is_loopback(cfg.local.host)) return;
   if (!std::ifstream(conf_path)) return;
   std::map<std::string, ConfSetting> settings;
-  scan_mosquitto_conf(conf_path, true, settings);
+  std::vector<int> ports;
+  scan_mosquitto_conf(conf_path, true, settings, ports);
+  if (ports.empty()) ports.push_back(1883);
+  // Another broker on this machine (the demo's, a test's): this file is not its config.
+  if (std::find(ports.begin(), ports.end(), cfg.local.port) == ports.end()) return;
 
   const std::string why = " so the broker queues the gateway's events while it restarts";
   auto mqm = settings.find("max_queued_messages");

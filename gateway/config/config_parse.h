@@ -49,8 +49,6 @@ bool under_system_dirs(const std::string& path);
 // A file the config names. Missing: a warning under the system dirs, else an
 // error. Returns true if it is there as a regular file.
 bool check_file(YamlDoc& doc, const Field& f, const std::string& file);
-// A missing state_dir is a warning (systemd's StateDirectory creates it).
-void check_state_dir(YamlDoc& doc, const Field& f, const std::string& dir);
 // Reads the password, refusing a file others may read or write.
 bool read_password_file(YamlDoc& doc, const Field& f, const std::string& file, std::string& out);
 

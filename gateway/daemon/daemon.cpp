@@ -86,8 +86,8 @@ Status required_files(const Config& cfg) {
   return Status();
 }
 
-// Loads and compiles every rule file; `run` refuses a missing rules path.
-// Returns null after logging every error.
+// Loads and compiles every rule file again (SIGHUP, a saved file); a missing
+// rules path is an error. Returns null after logging every error.
 std::shared_ptr<const rules::RuleSet> load_rules(const Config& cfg, spdlog::logger& log) {
   Diagnostics diags;
   auto files = expand_rule_files(cfg, diags, /*strict=*/true);
@@ -346,7 +346,7 @@ int serve(const Opened& o) {
 
 }  // namespace
 
-int run_daemon(const Config& cfg) {
+int run_daemon(const Config& cfg, std::shared_ptr<const rules::RuleSet> rule_set, const rules::Routes& routes) {
   tune_process();  // before any thread or client: see process_tuning.h
   auto log = make_logger(cfg.gateway.log_level);
   ::signal(SIGPIPE, SIG_IGN);  // Paho C #1346: a dead TLS peer must not kill us
@@ -357,14 +357,6 @@ int run_daemon(const Config& cfg) {
   }
   if (auto s = required_files(cfg); !s.ok()) {
     log->error("{}", s.message());
-    return 1;
-  }
-  auto rule_set = load_rules(cfg, *log);
-  if (!rule_set) return 1;
-  Diagnostics diags;
-  auto routes = rules::Routes::compile(cfg.forward, diags);
-  if (diags.has_errors()) {
-    for (const auto& d : diags.items()) log->error("{}", d.format());
     return 1;
   }
   if (auto s = make_state_dir(cfg.gateway.state_dir); !s.ok()) {

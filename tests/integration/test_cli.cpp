@@ -159,3 +159,84 @@ TEST_CASE("Does run refuse a password file that others can read?", "[integration
   CHECK(r.err.find("readable or writable by others") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "state"));  // refused before touching anything
 }
+
+TEST_CASE("Does plain edgegw print the list of commands and exit with the usage code 2?", "[integration][cli][usage]") {
+  auto bare = run_edgegw({});
+  INFO(bare.err);
+  CHECK(bare.code == 2);
+  CHECK(bare.err.find("Usage:") != std::string::npos);
+  for (const char* command : {"run", "check", "test", "buffer", "deadletters", "devices", "version"}) {
+    CHECK(bare.err.find(std::string("\n  ") + command) != std::string::npos);
+  }
+  auto typo = run_edgegw({"check", "--confg", "x.yaml"});
+  INFO(typo.err);
+  CHECK(typo.code == 2);
+  CHECK(typo.err.find("Usage:") != std::string::npos);
+  auto help = run_edgegw({"--help"});
+  CHECK(help.code == 0);
+}
+
+TEST_CASE("Does every command that reads the config show its default path in --help?", "[integration][cli][usage]") {
+  const std::vector<std::vector<std::string>> commands{{"run"},
+                                                       {"check"},
+                                                       {"test"},
+                                                       {"devices"},
+                                                       {"buffer", "stats"},
+                                                       {"buffer", "list"},
+                                                       {"buffer", "purge"},
+                                                       {"deadletters"},
+                                                       {"deadletters", "retry"}};
+  for (auto args : commands) {
+    args.push_back("--help");
+    auto r = run_edgegw(args);
+    INFO(args[0] << " " << args[1] << ": " << r.out);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("gateway config file (default /etc/edgegw/gateway.yaml)") != std::string::npos);
+  }
+}
+
+TEST_CASE("Does check without -c name the default file it could not open?", "[integration][cli][usage]") {
+  if (std::filesystem::exists("/etc/edgegw/gateway.yaml")) {
+    WARN("skipped: /etc/edgegw/gateway.yaml exists on this machine");
+    return;
+  }
+  auto r = run_edgegw({"check"});
+  INFO(r.err);
+  CHECK(r.code == 1);
+  CHECK(r.err.find("error: cannot open config file '/etc/edgegw/gateway.yaml': No such file or directory (the "
+                   "default; name another with -c FILE)") != std::string::npos);
+}
+
+TEST_CASE("Does run report the same diagnostics as check, the rule files' too, each once and before exiting?",
+          "[integration][cli]") {
+  TempDir dir;
+  std::ofstream(dir / "gateway.yaml") << "gateway: {state_dir: state}\nlocal:\n  qos: 7\nrules: {paths: [r.yaml]}\n";
+  std::ofstream(dir / "r.yaml") << "rules:\n  - id: a\n    when: {topic: a/b}\n    then:\n      - log: {mesage: x}\n";
+  const std::string path = dir.file("gateway.yaml");
+  auto check = run_edgegw({"check", "-c", path, "--mosquitto-conf", dir.file("none.conf")});
+  auto run = run_edgegw({"run", "-c", path, "--mosquitto-conf", dir.file("none.conf")});
+  INFO("check:\n" << check.err << "run:\n" << run.err);
+  CHECK(check.code == 1);
+  CHECK(run.code == 1);
+  CHECK(run.err.find(path + ":3:8: error: local.qos:") != std::string::npos);
+  CHECK(run.err.find(dir.file("r.yaml") + ":5:") != std::string::npos);
+  CHECK(run.err == check.err);                                // the same lines, in the same order
+  CHECK(run.err.find("error " + path) == std::string::npos);  // not wrapped in a log line
+  CHECK_FALSE(std::filesystem::exists(dir / "state"));
+}
+
+TEST_CASE("Do test and check of the demo config warn only about what they use?", "[integration][cli]") {
+  const std::string demo = std::string(EDGEGW_SOURCE_DIR) + "/config/demo/";
+  TempDir dir;
+  // A mosquitto.conf as Debian's, without the queueing settings: for a broker on 1883, not the demo's 18831.
+  std::ofstream(dir / "mosquitto.conf") << "persistence true\n";
+  auto test = run_edgegw({"test", "-c", demo + "gateway.yaml", "--events", demo + "events.jsonl"});
+  INFO(test.err);
+  CHECK(test.code == 0);
+  CHECK(test.err.find("warning") == std::string::npos);
+  auto check = run_edgegw({"check", "-c", demo + "gateway.yaml", "--mosquitto-conf", dir.file("mosquitto.conf")});
+  INFO(check.err);
+  CHECK(check.code == 0);
+  CHECK(check.err.find("state_dir") == std::string::npos);
+  CHECK(check.err.find("mosquitto.conf") == std::string::npos);
+}

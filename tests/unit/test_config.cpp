@@ -89,7 +89,9 @@ TEST_CASE("Is a YAML syntax error reported at its line and column, with no Confi
 TEST_CASE("Is a missing config file an error naming the file?", "[config]") {
   Diagnostics diags;
   CHECK_FALSE(load_config("/nonexistent/gateway.yaml", diags));
-  CHECK(diags.format_all() == "/nonexistent/gateway.yaml: error: cannot open config file: No such file or directory\n");
+  CHECK(diags.format_all() ==
+        "/nonexistent/gateway.yaml: error: cannot open config file '/nonexistent/gateway.yaml': No such file or "
+        "directory\n");
 }
 
 TEST_CASE("Does an empty config take every default of the design?", "[config]") {
@@ -358,6 +360,7 @@ TEST_CASE("Does check warn when the local mosquitto.conf cannot queue the gatewa
   TempDir dir;
   Config cfg;
   cfg.local.host = "127.0.0.1";
+  cfg.local.port = 1883;  // a mosquitto.conf without a listener line listens there
   const std::string conf = dir.write("mosquitto.conf",
                                      "# comment\n"
                                      "max_queued_messages 1000\n"
@@ -384,5 +387,14 @@ TEST_CASE("Does check warn when the local mosquitto.conf cannot queue the gatewa
     cfg.local.host = "192.168.1.10";
     mosquitto_conf_hints(cfg, diags, conf);
     CHECK(diags.items().empty());
+  }
+  SECTION("the file of a broker on another port (the system's, for the demo's private broker) gives no advice") {
+    cfg.local.port = 18831;
+    Diagnostics diags;
+    mosquitto_conf_hints(cfg, diags, conf);
+    CHECK(diags.items().empty());
+    const std::string own = dir.write("own.conf", "listener 18831 127.0.0.1\n");
+    mosquitto_conf_hints(cfg, diags, own);
+    CHECK(diags.items().size() == 2);  // its own file is read
   }
 }
