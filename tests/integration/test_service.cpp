@@ -99,22 +99,35 @@ edgegw::Result<ChildProcess> run_notifying(const TempDir& dir, std::string yaml,
   return ChildProcess::spawn(opts);
 }
 
+// Both brokers, a notify socket, and `edgegw run` on them with a 1 s
+// watchdog: pings are due every 500 ms, twice as often as the idle loop's
+// own 1 s timers would wake it.
+struct WatchedGateway {
+  explicit WatchedGateway(const std::string& routes) : gw(start(routes)) {}
+  MosquittoBroker local, upstream;
+  TempDir dir{"edgegw-svc"};
+  NotifyListener notify{dir / "notify.sock"};
+  edgegw::Result<ChildProcess> gw;
+
+ private:
+  edgegw::Result<ChildProcess> start(const std::string& routes) {
+    REQUIRE(local.start().ok());
+    REQUIRE(upstream.start().ok());
+    REQUIRE(notify.ok());
+    return run_notifying(dir, gateway_yaml(local.port(), upstream.port(), routes),
+                         {"JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC=1000000"});
+  }
+};
+
 }  // namespace
 
 TEST_CASE(
     "Under systemd's notify protocol, does edgegw feed the watchdog at half WATCHDOG_USEC and report its links in "
     "STATUS?",
     "[integration][service]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TempDir dir("edgegw-svc");
-  NotifyListener notify(dir / "notify.sock");
-  REQUIRE(notify.ok());
-  // 1 s: pings are due every 500 ms, twice as often as the idle loop's own
-  // 1 s timers would wake it.
-  auto gw = run_notifying(dir, gateway_yaml(local.port(), upstream.port(), ""),
-                          {"JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC=1000000"});
+  WatchedGateway w("");
+  auto& notify = w.notify;
+  auto& gw = w.gw;
   REQUIRE(gw.ok());
 
   REQUIRE(wait_until([&] { return notify.has("READY=1"); }, 15s));
@@ -133,7 +146,7 @@ TEST_CASE(
 
   const std::string up = "STATUS=local: connected; upstream: connected; backlog: 0 rows";
   REQUIRE(wait_until([&] { return notify.has(up); }, 15s));
-  REQUIRE(upstream.stop().ok());
+  REQUIRE(w.upstream.stop().ok());
   const std::string down = "STATUS=local: connected; upstream: down; backlog: 0 rows";
   CHECK(wait_until([&] { return notify.has(down); }, 15s));
   INFO(status_lines(notify));
@@ -169,14 +182,9 @@ TEST_CASE("Without WATCHDOG_USEC, does edgegw send no watchdog pings?", "[integr
 // next BEGIN IMMEDIATE waits out SQLite's 5 s busy timeout, while Paho's
 // threads and the HTTP thread run on.
 TEST_CASE("Does a loop that stops turning stop feeding the watchdog?", "[integration][service]") {
-  MosquittoBroker local, upstream;
-  REQUIRE(local.start().ok());
-  REQUIRE(upstream.start().ok());
-  TempDir dir("edgegw-svc");
-  NotifyListener notify(dir / "notify.sock");
-  REQUIRE(notify.ok());
-  auto gw = run_notifying(dir, gateway_yaml(local.port(), upstream.port(), "  - from: \"sensors/#\"\n"),
-                          {"JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC=1000000"});
+  WatchedGateway w("  - from: \"sensors/#\"\n");
+  auto& notify = w.notify;
+  auto& gw = w.gw;
   REQUIRE(gw.ok());
   REQUIRE(wait_until([&] { return notify.has("READY=1") && notify.count("WATCHDOG=1") >= 3; }, 15s));
   auto last_ping = [&] {
@@ -188,9 +196,9 @@ TEST_CASE("Does a loop that stops turning stop feeding the watchdog?", "[integra
   };
 
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(((dir / "state") / "outbox.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_open(((w.dir / "state") / "outbox.db").c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);  // the write lock
-  TestClient device(local.uri(), "device");
+  TestClient device(w.local.uri(), "device");
   REQUIRE(device.connect().ok());
   REQUIRE(device.publish("sensors/kitchen", "{\"t\":21}", 1, false).ok());  // the engine must commit it
   // No ping for 2.5 s, more than twice WATCHDOG_USEC: systemd would kill it.
