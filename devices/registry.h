@@ -28,11 +28,12 @@
 // registry's lifetime. Engine thread only; not copyable.
 #pragma once
 
+#include <cstddef>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
-#include <ranges>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -58,6 +59,49 @@ struct Message {
   std::string_view payload;
   bool retained = false;
   TimePoint at{};  // when it was received
+};
+
+// The registry's devices that are still listed, as a forward range over its
+// slots (a hand-written filter: clang 14, which builds the fuzz targets,
+// cannot compile libstdc++ 12's <ranges>).
+class DeviceRange {
+ public:
+  using Slots = std::deque<Device>;
+  class iterator {
+   public:
+    using value_type = Device;
+    using difference_type = std::ptrdiff_t;
+    using reference = const Device&;
+    using pointer = const Device*;
+    using iterator_category = std::forward_iterator_tag;
+    iterator() = default;
+    iterator(Slots::const_iterator it, Slots::const_iterator end) : it_(it), end_(end) { skip(); }
+    reference operator*() const { return *it_; }
+    pointer operator->() const { return &*it_; }
+    iterator& operator++() {
+      ++it_;
+      skip();
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator before = *this;
+      ++*this;
+      return before;
+    }
+    bool operator==(const iterator& other) const { return it_ == other.it_; }
+
+   private:
+    void skip() {
+      while (it_ != end_ && it_->forgotten) ++it_;
+    }
+    Slots::const_iterator it_{}, end_{};
+  };
+  explicit DeviceRange(const Slots& slots) : slots_(&slots) {}
+  iterator begin() const { return {slots_->begin(), slots_->end()}; }
+  iterator end() const { return {slots_->end(), slots_->end()}; }
+
+ private:
+  const Slots* slots_;
 };
 
 class Registry {
@@ -89,9 +133,7 @@ class Registry {
   // Every device, in the order they became known. A device that turned out
   // to be a zigbee2mqtt group is left out; its slot stays (Device pointers
   // are stable: events and rule timers hold them).
-  auto devices() const {
-    return devices_ | std::views::filter([](const Device& d) { return !d.forgotten; });
-  }
+  DeviceRange devices() const { return DeviceRange(devices_); }
 
   // The devices changed since clear_dirty(), in the order they changed.
   const std::vector<Device*>& dirty() const { return dirty_; }
