@@ -201,7 +201,6 @@ std::string render_status_json(const Metrics& m, const StatusSnapshot* s, const 
   j["rules"] = rules_array(s);
   auto doc = nlohmann::json::parse(s->devices_json, nullptr, /*allow_exceptions=*/false);
   j["devices"] = doc.is_object() && doc.contains("devices") ? doc["devices"] : nlohmann::json::array();
-  if (j["devices"].is_discarded()) j["devices"] = nlohmann::json::array();
   return j.dump();
 }
 
