@@ -47,6 +47,7 @@ struct Cli {
   std::string events_path, until_text, link_text, topic_filter;
   size_t limit = 50;
   bool json = false;
+  bool explain = false;
   std::vector<int64_t> dead_ids;
   bool dead_all = false;
   CLI::App *run = nullptr, *check = nullptr, *version = nullptr, *test = nullptr, *devices = nullptr;
@@ -75,6 +76,8 @@ void add_gateway_commands(CLI::App& app, Cli& c) {
   c.test = app.add_subcommand("test", "dry run: feed events through the rules, print the effects as JSON lines");
   add_config_option(c.test, c);
   c.test->add_option("--events", c.events_path, "events, one JSON object per line")->required();
+  c.test->add_flag("--explain", c.explain,
+                   "print on stderr, per event, each matched rule: fired, or where it stopped and why");
   c.test->add_option("--until", c.until_text, "run the simulated clock to this RFC 3339 time after the last event")
       ->check([](const std::string& s) {
         return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z";
@@ -166,7 +169,7 @@ int dispatch(const Cli& c) {
   if (c.test->parsed()) {
     std::optional<edgegw::TimePoint> until;
     if (!c.until_text.empty()) until = gw::parse_rfc3339(c.until_text);
-    return gw::run_test_command(c.config_path, c.events_path, until, std::cout, std::cerr);
+    return gw::run_test_command(c.config_path, c.events_path, until, std::cout, std::cerr, c.explain);
   }
   if (c.check->parsed()) return gw::run_check(c.config_path, std::cout, std::cerr, c.mosquitto_conf);
   if (c.run->parsed() || c.devices->parsed() || c.buffer->parsed() || c.dead->parsed()) return config_command(c);

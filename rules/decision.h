@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/event.h"
 #include "rules/enqueue.h"
+#include "rules/rule_note.h"
 #include "rules/value.h"
 
 namespace edgegw::rules {
@@ -46,7 +47,9 @@ struct HttpCall {
   int retries = 3;
 };
 
-using Decision = std::variant<Publish, SetState, LogLine, HttpCall>;
+// RuleNote (rules/rule_note.h): not an effect. A drop, or with explain on
+// why a rule stopped or that it fired.
+using Decision = std::variant<Publish, SetState, LogLine, HttpCall, RuleNote>;
 
 // A decision with the time it was made (a delayed action carries the time
 // its timer fired; `edgegw test` prints it as "at").

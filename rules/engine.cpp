@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/units.h"
+
 namespace edgegw::rules {
 
 namespace {
@@ -32,7 +34,11 @@ void Engine::index_rules() {
   device_rules_.clear();
   gateway_rules_.clear();
   const auto& rules = rules_->rules();
+  suspends_.assign(rules.size(), false);
   for (size_t i = 0; i < rules.size(); ++i) {
+    for (const CompiledAction& a : rules[i].then) {
+      if (a.kind == ActionKind::delay && a.delay > Duration::zero()) suspends_[i] = true;
+    }
     if (!rules[i].enabled) continue;
     if (rules[i].trigger == TriggerKind::device) device_rules_.push_back(static_cast<uint32_t>(i));
     if (rules[i].trigger == TriggerKind::gateway) gateway_rules_.push_back(static_cast<uint32_t>(i));
@@ -130,11 +136,11 @@ void Engine::fire(TimerKey k, Timer t, Sink& sink) {
     }
     case TimerKind::debounce:
       st.keys[t.key].debounce_timer.reset();
-      trigger(i, t.event, k.due, sink);
+      trigger(i, t.key, t.event, k.due, sink);
       break;
     case TimerKind::resume:
-      st.runs.erase(t.run);
-      execute(i, t.run, t.event, t.next_action, k.due, sink);
+      st.keys[t.key].runs.erase(t.run);
+      execute(i, t.key, t.run, t.event, t.next_action, k.due, sink);
       break;
     case TimerKind::every:
     case TimerKind::cron: {
@@ -152,22 +158,40 @@ void Engine::consider(size_t rule, const Event& e, TimePoint now, Sink& sink) {
   ++rule_stats_[rule].matches;
   const EvalContext ctx(e, sink.parser, sink.gateway_id, now, sink.lookups);
   const bool holds = !r.condition || r.condition->test(ctx);
-  const bool keyed = r.for_duration || r.dedupe || r.throttle || r.debounce;
-  if (!keyed) {
-    if (holds) trigger(rule, e, now, sink);  // the common case: no per-key state to look at
+  const bool keyed = r.for_duration || r.dedupe || r.throttle || r.debounce || suspends_[rule];
+  if (!keyed && holds) {  // the common case: no per-key state to look at
+    trigger(rule, e.topic, e, now, sink);
     return;
   }
+  if (!keyed && !count_note(rule, NoteKind::if_false, now)) return;  // false, and nobody asks why
   const std::string key = r.key ? r.key->evaluate(ctx).to_text() : e.topic;
+  if (!holds && (!keyed || count_note(rule, NoteKind::if_false, now))) {
+    hand_on(rule, NoteKind::if_false, key, now, sink, r.condition->text() + " was false; " + r.condition->inputs(ctx));
+  }
   if (r.for_duration) {
-    on_condition(rule, key, holds, e, now);
+    on_condition(rule, key, holds, e, now, sink);
   } else if (holds) {
     after_condition(rule, key, e, now, sink);
   }
 }
 
+bool Engine::count_note(size_t rule, NoteKind kind, TimePoint now) {
+  RuleStats& st = rule_stats_[rule];
+  ++st.notes[static_cast<size_t>(kind)];
+  st.last_stop = kind;
+  st.last_stop_at = now;
+  return explain_ || is_drop(kind);
+}
+
+void Engine::hand_on(size_t rule, NoteKind kind, const std::string& key, TimePoint now, Sink& sink,
+                     std::string detail, std::optional<TimePoint> until, int action) {
+  sink.out.push_back({now, RuleNote{rules_->rules()[rule].id, kind, action, key, std::move(detail), until}});
+}
+
 // `for: D`, Home Assistant's meaning: a true event starts a spell (or
 // updates its event); a false one ends it; the timer fires once per spell.
-void Engine::on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now) {
+void Engine::on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now,
+                          Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
   RuleState& st = states_[r.id];
   if (!holds) {
@@ -190,81 +214,128 @@ void Engine::on_condition(size_t rule, const std::string& key, bool holds, const
   } else if (ks.for_timer) {
     timers_.at(*ks.for_timer).event = e;  // the actions see the latest event of the spell
   }
+  if (count_note(rule, NoteKind::for_pending, now)) {
+    const bool fired = !ks.for_timer;  // this spell already fired; a false event must end it first
+    hand_on(rule, NoteKind::for_pending, key, now, sink,
+            fired ? "this spell already fired; it fires again after the condition was false"
+                  : "the condition must hold for " + format_duration(*r.for_duration),
+            fired ? std::nullopt : std::optional(ks.for_timer->due));
+  }
 }
 
 void Engine::after_condition(size_t rule, const std::string& key, const Event& e, TimePoint now, Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
-  if (!r.dedupe && !r.throttle && !r.debounce) {  // a `for` rule without other modifiers
-    trigger(rule, e, now, sink);
+  if (!r.dedupe && !r.throttle && !r.debounce) {  // no windows: a `for` rule or one that can wait in a delay
+    trigger(rule, key, e, now, sink);
     return;
   }
   KeyState& ks = states_[r.id].keys[key];
   mark_dirty(r.id);
+  if (passes_windows(rule, ks, key, e, now, sink)) trigger(rule, key, e, now, sink);
+}
+
+// dedupe, throttle and debounce, in that order; false when one of them holds
+// the event back (debounce: until the key is quiet).
+bool Engine::passes_windows(size_t rule, KeyState& ks, const std::string& key, const Event& e, TimePoint now,
+                            Sink& sink) {
+  const CompiledRule& r = rules_->rules()[rule];
   if (r.dedupe) {
-    if (ks.dedupe_passed && now - *ks.dedupe_passed < *r.dedupe && ks.dedupe_payload == e.payload) return;
+    if (ks.dedupe_passed && now - *ks.dedupe_passed < *r.dedupe && ks.dedupe_payload == e.payload) {
+      if (count_note(rule, NoteKind::dedupe, now)) {
+        hand_on(rule, NoteKind::dedupe, key, now, sink, "the same payload within " + format_duration(*r.dedupe),
+                *ks.dedupe_passed + *r.dedupe);
+      }
+      return false;
+    }
     ks.dedupe_passed = now;
     ks.dedupe_payload = e.payload;
   }
   if (r.throttle) {
-    if (ks.throttle_passed && now - *ks.throttle_passed < *r.throttle) return;
+    if (ks.throttle_passed && now - *ks.throttle_passed < *r.throttle) {
+      if (count_note(rule, NoteKind::throttled, now)) {
+        hand_on(rule, NoteKind::throttled, key, now, sink, "throttle " + format_duration(*r.throttle),
+                *ks.throttle_passed + *r.throttle);
+      }
+      return false;
+    }
     ks.throttle_passed = now;
   }
-  if (r.debounce) {
-    if (ks.debounce_timer) timers_.erase(*ks.debounce_timer);
-    ks.debounce_timer = add_timer(now + *r.debounce, Timer{TimerKind::debounce, r.id, key, 0, 0, e});
-    return;
+  if (!r.debounce) return true;
+  if (ks.debounce_timer) timers_.erase(*ks.debounce_timer);
+  ks.debounce_timer = add_timer(now + *r.debounce, Timer{TimerKind::debounce, r.id, key, 0, 0, e});
+  if (count_note(rule, NoteKind::debounced, now)) {
+    hand_on(rule, NoteKind::debounced, key, now, sink,
+            "fires with this event unless another comes within " + format_duration(*r.debounce),
+            ks.debounce_timer->due);
   }
-  trigger(rule, e, now, sink);
+  return false;
 }
 
-void Engine::trigger(size_t rule, const Event& e, TimePoint now, Sink& sink) {
+// A run starts for `key`, unless the rule's mode says otherwise: runs of the
+// same key waiting in a delay meet it; other keys' runs never do.
+void Engine::trigger(size_t rule, const std::string& key, const Event& e, TimePoint now, Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
-  RuleState& st = states_[r.id];
-  if (!st.runs.empty()) {
+  if (!suspends_[rule]) {  // no delay: every run ends before the next one starts
+    execute(rule, key, next_run_++, e, 0, now, sink);
+    return;
+  }
+  KeyState& ks = states_[r.id].keys[key];
+  if (!ks.runs.empty()) {
     switch (r.mode) {
-      case Mode::single: ++stats_.ignored_single; return;
+      case Mode::single:
+        if (count_note(rule, NoteKind::single_busy, now)) {
+          hand_on(rule, NoteKind::single_busy, key, now, sink, "mode single: a run of this key waits in a delay",
+                  ks.runs.begin()->second.due);
+        }
+        return;
       case Mode::restart:
         mark_dirty(r.id);
-        for (const auto& [run, timer] : st.runs) timers_.erase(timer);
-        st.runs.clear();
+        for (const auto& [run, timer] : ks.runs) timers_.erase(timer);
+        ks.runs.clear();
         break;
       case Mode::queued:
-        if (st.queue.size() >= kMaxQueued) {
-          ++stats_.queue_overflow;
+        if (ks.queue.size() >= kMaxQueued) {
+          if (count_note(rule, NoteKind::queue_full, now)) {
+            hand_on(rule, NoteKind::queue_full, key, now, sink,
+                    "mode queued: " + std::to_string(kMaxQueued) + " runs of this key already wait");
+          }
         } else {
-          st.queue.push_back(e);
+          ks.queue.push_back(e);
           mark_dirty(r.id);
         }
         return;
       case Mode::parallel: break;
     }
   }
-  execute(rule, next_run_++, e, 0, now, sink);
+  execute(rule, key, next_run_++, e, 0, now, sink);
 }
 
-void Engine::execute(size_t rule, uint64_t run, const Event& e, size_t from, TimePoint now, Sink& sink) {
+void Engine::execute(size_t rule, const std::string& key, uint64_t run, const Event& e, size_t from, TimePoint now,
+                     Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
   const EvalContext ctx(e, sink.parser, sink.gateway_id, now, sink.lookups);
   if (from == 0) {  // a new run, not a resumed delay
     ++rule_stats_[rule].fires;
     rule_stats_[rule].last_fire = now;
+    if (explain_) hand_on(rule, NoteKind::fired, key, now, sink, "");
   }
   for (size_t i = from; i < r.then.size(); ++i) {
     const CompiledAction& a = r.then[i];
     if (a.kind == ActionKind::delay && a.delay > Duration::zero()) {
       mark_dirty(r.id);
-      states_[r.id].runs[run] = add_timer(now + a.delay, Timer{TimerKind::resume, r.id, {}, run, i + 1, e});
+      states_[r.id].keys[key].runs[run] = add_timer(now + a.delay, Timer{TimerKind::resume, r.id, key, run, i + 1, e});
       return;
     }
-    run_action(r, a, ctx, sink.out);
+    run_action(rule, i, key, ctx, sink);
   }
-  // Finished: a queued trigger starts now, at the time this one ended.
-  RuleState& st = states_[r.id];
-  if (r.mode == Mode::queued && st.runs.empty() && !st.queue.empty()) {
-    const Event next = std::move(st.queue.front());
-    st.queue.pop_front();
+  if (r.mode != Mode::queued || !suspends_[rule]) return;
+  // Finished: a queued trigger of this key starts now, at the time this one ended.
+  KeyState& ks = states_[r.id].keys[key];
+  if (ks.runs.empty() && !ks.queue.empty()) {
+    const Event next = std::move(ks.queue.front());
+    ks.queue.pop_front();
     mark_dirty(r.id);
-    execute(rule, next_run_++, next, 0, now, sink);
+    execute(rule, key, next_run_++, next, 0, now, sink);
   }
 }
 

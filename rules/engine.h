@@ -8,9 +8,11 @@
 //    actions see the latest event of the spell), then `dedupe`, `throttle`
 //    (leading edge) and `debounce` (trailing edge, the last event), in that
 //    order, all per key (`key:` expression, default the topic);
-//  - `mode` decides what a new trigger does while the rule's action list is
+//  - `mode` decides what a new trigger does while a run of the same key is
 //    suspended in a `delay`: single ignores it, restart cancels the running
-//    one, queued runs it after (at most kMaxQueued waiting), parallel runs both;
+//    one, queued runs it after (at most kMaxQueued waiting), parallel runs both.
+//    Runs of different keys never meet: one rule on `zigbee2mqtt/+` runs per
+//    device (the default key is the topic);
 //  - timers (`delay` continuations, `for`, `debounce`, `every`, `cron`) fire
 //    in on_tick in due-time order, each at its due time; they keep copies of
 //    the events they need (Event::device, a pointer, must stay valid).
@@ -21,6 +23,7 @@
 // Threads: engine thread only; no locks. Not copyable.
 #pragma once
 
+#include <array>
 #include <compare>
 #include <cstdint>
 #include <deque>
@@ -38,24 +41,21 @@
 #include "rules/decision.h"
 #include "rules/eval_context.h"
 #include "rules/payload.h"
+#include "rules/rule_note.h"
 #include "rules/rule_set.h"
 
 namespace edgegw::rules {
 
-struct EngineStats {
-  uint64_t bad_topics = 0;      // publish/forward actions skipped: the rendered topic was invalid
-  uint64_t queue_overflow = 0;  // `mode: queued` triggers dropped: the queue was full
-  uint64_t ignored_single = 0;  // `mode: single` triggers ignored: the rule was running
-  std::string last_error;       // the last bad topic, "RULE: MESSAGE", for a rate-limited log line
-};
-
 // Per rule, for /api/rules and /metrics. A reload keeps a rule's figures
 // when its id is still there.
 struct RuleStats {
-  uint64_t matches = 0;   // its trigger matched (before `if`, `for`, throttle)
-  uint64_t fires = 0;     // its action list started
-  uint64_t failures = 0;  // actions skipped (a rendered topic was invalid)
+  uint64_t matches = 0;  // its trigger matched (before `if`, `for`, throttle)
+  uint64_t fires = 0;    // its action list started
   std::optional<TimePoint> last_fire;
+  std::array<uint64_t, kNoteKinds> notes{};  // by NoteKind (rules/rule_note.h); [fired] stays 0
+  std::optional<NoteKind> last_stop;         // the last note other than `fired`
+  TimePoint last_stop_at{};
+  uint64_t count(NoteKind k) const { return notes[static_cast<size_t>(k)]; }
 };
 
 class Engine {
@@ -95,10 +95,13 @@ class Engine {
   void replace_rules(std::shared_ptr<const RuleSet> rules);
 
   const RuleSet& rules() const { return *rules_; }
-  const EngineStats& stats() const { return stats_; }
   // Parallel to rules().rules().
   const std::vector<RuleStats>& rule_stats() const { return rule_stats_; }
   size_t pending_timers() const { return timers_.size(); }
+
+  // Off: only drops become RuleNote decisions. On: every matched rule also
+  // gives one (fired, or why it stopped). Every note is counted either way.
+  void set_explain(bool on) { explain_ = on; }
 
   // The system clock was stepped by `delta` (an NTP correction, a Pi booted
   // without a real-time clock): timers and windows measured from events keep
@@ -149,12 +152,13 @@ class Engine {
     bool spell_fired = false;
     std::optional<TimerKey> for_timer;
     std::optional<TimerKey> debounce_timer;
-  };
-  struct RuleState {
-    std::unordered_map<std::string, KeyState> keys;
     std::map<uint64_t, TimerKey> runs;  // runs suspended in a delay -> their resume timer
     std::deque<Event> queue;            // mode queued
-    std::optional<TimerKey> schedule;   // every / cron
+    bool idle() const { return !spell && !for_timer && !debounce_timer && runs.empty() && queue.empty(); }
+  };
+  struct RuleState {
+    std::unordered_map<std::string, KeyState> keys;  // by key: windows, spells, runs
+    std::optional<TimerKey> schedule;                // every / cron
   };
   // What every firing needs besides the rule and the event.
   struct Sink {
@@ -171,20 +175,25 @@ class Engine {
   TimerKey add_timer(TimePoint due, Timer t);
   void fire(TimerKey k, Timer t, Sink& sink);
   void consider(size_t rule, const Event& e, TimePoint now, Sink& sink);
-  void on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now);
+  void on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now, Sink& sink);
   void after_condition(size_t rule, const std::string& key, const Event& e, TimePoint now, Sink& sink);
-  void trigger(size_t rule, const Event& e, TimePoint now, Sink& sink);
-  void execute(size_t rule, uint64_t run, const Event& e, size_t from, TimePoint now, Sink& sink);
-  void run_action(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
-                  std::vector<TimedDecision>& out);
-  void run_publish(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
-                   std::vector<TimedDecision>& out);
-  void count_failure(const std::string& rule_id);
+  bool passes_windows(size_t rule, KeyState& ks, const std::string& key, const Event& e, TimePoint now, Sink& sink);
+  void trigger(size_t rule, const std::string& key, const Event& e, TimePoint now, Sink& sink);
+  void execute(size_t rule, const std::string& key, uint64_t run, const Event& e, size_t from, TimePoint now,
+               Sink& sink);
+  void run_action(size_t rule, size_t index, const std::string& key, const EvalContext& ctx, Sink& sink);
+  void run_publish(size_t rule, size_t index, const std::string& key, const EvalContext& ctx, Sink& sink);
   void run_set(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx, std::vector<TimedDecision>& out);
+  // Counts a note; true when it must be handed on (a drop, or explain is on):
+  // then the caller builds its detail and calls hand_on.
+  bool count_note(size_t rule, NoteKind kind, TimePoint now);
+  void hand_on(size_t rule, NoteKind kind, const std::string& key, TimePoint now, Sink& sink, std::string detail,
+               std::optional<TimePoint> until = std::nullopt, int action = -1);
 
   std::shared_ptr<const RuleSet> rules_;
   std::vector<uint32_t> device_rules_;
   std::vector<uint32_t> gateway_rules_;
+  std::vector<bool> suspends_;  // by rule: its actions hold a delay, so runs can wait (modes matter)
   std::unordered_map<std::string, RuleState> states_;  // by rule id
   std::map<TimerKey, Timer> timers_;
   std::vector<std::string> dirty_;  // rule ids, each once
@@ -195,7 +204,7 @@ class Engine {
   bool armed_ = false;
   std::vector<uint32_t> matched_;  // scratch for trie matches
   JsonParser scratch_parser_;      // reads back `set` map/list values
-  EngineStats stats_;
+  bool explain_ = false;
   std::vector<RuleStats> rule_stats_;
 };
 

@@ -6,53 +6,45 @@
 
 namespace edgegw::rules {
 
-void Engine::run_action(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
-                        std::vector<TimedDecision>& out) {
+void Engine::run_action(size_t rule, size_t index, const std::string& key, const EvalContext& ctx, Sink& sink) {
+  const CompiledRule& r = rules_->rules()[rule];
+  const CompiledAction& a = r.then[index];
   switch (a.kind) {
     case ActionKind::publish:
-    case ActionKind::forward: run_publish(r, a, ctx, out); break;
-    case ActionKind::set: run_set(r, a, ctx, out); break;
+    case ActionKind::forward: run_publish(rule, index, key, ctx, sink); break;
+    case ActionKind::set: run_set(r, a, ctx, sink.out); break;
     case ActionKind::delay: break;  // zero delay: nothing to wait for
     case ActionKind::log:
-      out.push_back({ctx.now(), LogLine{r.id, a.level, a.message ? a.message->render(ctx) : ""}});
+      sink.out.push_back({ctx.now(), LogLine{r.id, a.level, a.message ? a.message->render(ctx) : ""}});
       break;
     case ActionKind::http: {
       HttpCall call{r.id, a.method, a.url ? a.url->render(ctx) : "", {}, "", a.timeout, a.retries};
       for (const auto& [name, value] : a.headers) call.headers.emplace_back(name, value.render(ctx));
       if (a.body) call.body = a.body->render(ctx);
-      out.push_back({ctx.now(), std::move(call)});
+      sink.out.push_back({ctx.now(), std::move(call)});
       break;
     }
   }
 }
 
-void Engine::count_failure(const std::string& rule_id) {
-  const int64_t i = rules_->index_of(rule_id);
-  if (i >= 0) ++rule_stats_[static_cast<size_t>(i)].failures;
-}
-
 // publish and forward; a topic that renders invalid is counted and skipped.
-void Engine::run_publish(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,
-                         std::vector<TimedDecision>& out) {
+void Engine::run_publish(size_t rule, size_t index, const std::string& key, const EvalContext& ctx, Sink& sink) {
+  const CompiledRule& r = rules_->rules()[rule];
+  const CompiledAction& a = r.then[index];
   const Event& e = ctx.event();
   const bool forward = a.kind == ActionKind::forward;
+  auto skip = [&](std::string why) {
+    if (count_note(rule, NoteKind::bad_topic, ctx.now())) {
+      hand_on(rule, NoteKind::bad_topic, key, ctx.now(), sink, std::move(why), std::nullopt, static_cast<int>(index));
+    }
+  };
   Enqueue q;
   if (a.topic) {
     auto topic = a.topic->render_topic(ctx);
-    if (!topic) {
-      ++stats_.bad_topics;
-      count_failure(r.id);
-      stats_.last_error = r.id + ": " + topic.status().message();
-      return;
-    }
+    if (!topic) return skip(topic.status().message());
     q.topic = std::move(topic).value();
   } else {
-    if (!valid_topic_name(e.topic)) {
-      ++stats_.bad_topics;
-      count_failure(r.id);
-      stats_.last_error = r.id + ": forward of an event without a valid topic '" + e.topic + "'";
-      return;
-    }
+    if (!valid_topic_name(e.topic)) return skip("forward of an event without a valid topic '" + e.topic + "'");
     q.topic = e.topic;
   }
   q.link = a.to;
@@ -61,7 +53,7 @@ void Engine::run_publish(const CompiledRule& r, const CompiledAction& a, const E
   q.retain = a.retain.value_or(forward ? e.retained : false);
   q.priority = a.priority;
   q.origin = r.id;
-  out.push_back({ctx.now(), Publish{std::move(q), forward}});
+  sink.out.push_back({ctx.now(), Publish{std::move(q), forward}});
 }
 
 void Engine::run_set(const CompiledRule& r, const CompiledAction& a, const EvalContext& ctx,

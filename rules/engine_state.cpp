@@ -2,7 +2,8 @@
 // Engine::save_state), and the sweep of per-key state that no longer matters.
 //
 // Format, little-endian, versioned by its first byte: the rule's fingerprint,
-// its key states, its pending timers (with their events) and its queue. Any
+// its key states (each with its `queued` triggers), its pending timers (with
+// their events and keys; a `delay` timer is a run of its key). Any
 // change to the layout bumps kVersion; an old row then fails to restore and
 // the rule starts fresh, as after an edit. The reader checks every length
 // against what is left, so a damaged row is refused, never trusted.
@@ -14,7 +15,7 @@ namespace edgegw::rules {
 
 namespace {
 
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;  // 2: runs and queues per key
 constexpr auto kSweepEvery = std::chrono::minutes(1);
 
 class Writer {
@@ -128,7 +129,7 @@ std::string Engine::save_state(std::string_view rule_id) const {
   for (const auto& [k, t] : timers_) {
     if (t.rule == rule_id && t.kind != TimerKind::every && t.kind != TimerKind::cron) timers.emplace_back(&k, &t);
   }
-  if (st.keys.empty() && timers.empty() && st.queue.empty()) return {};
+  if (st.keys.empty() && timers.empty()) return {};
 
   Writer w;
   w.u8(kVersion);
@@ -140,6 +141,8 @@ std::string Engine::save_state(std::string_view rule_id) const {
     w.opt_time(ks.dedupe_passed);
     w.str(ks.dedupe_payload);
     w.u8(static_cast<uint8_t>((ks.spell ? 1 : 0) | (ks.spell_fired ? 2 : 0)));
+    w.u64(ks.queue.size());
+    for (const Event& e : ks.queue) w.event(e);
   }
   w.u64(timers.size());  // in firing order
   for (const auto& [k, t] : timers) {
@@ -150,17 +153,15 @@ std::string Engine::save_state(std::string_view rule_id) const {
     w.u64(t->next_action);
     w.event(t->event);
   }
-  w.u64(st.queue.size());
-  for (const Event& e : st.queue) w.event(e);
   return w.take();
 }
 
 namespace {
 
-// The per-key windows and spells, as the state was saved.
+// The per-key windows, spells and queues, as the state was saved.
 template <class KeyMap>
 void read_keys(Reader& r, KeyMap& keys) {
-  for (uint64_t n = r.count(19); n > 0 && r.ok(); --n) {  // 19: the smallest key state
+  for (uint64_t n = r.count(27); n > 0 && r.ok(); --n) {  // 27: the smallest key state
     std::string key = r.str();
     typename KeyMap::mapped_type ks;
     ks.throttle_passed = r.opt_time();
@@ -169,6 +170,7 @@ void read_keys(Reader& r, KeyMap& keys) {
     uint8_t flags = r.u8();
     ks.spell = (flags & 1) != 0;
     ks.spell_fired = (flags & 2) != 0;
+    for (uint64_t q = r.count(35); q > 0 && r.ok(); --q) ks.queue.push_back(r.event());  // 35: the smallest event
     keys.emplace(std::move(key), std::move(ks));
   }
 }
@@ -200,7 +202,6 @@ bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
     if (t.kind == TimerKind::resume && t.next_action > rule.then.size()) return false;
     timers.emplace_back(due, std::move(t));
   }
-  for (uint64_t n = r.count(35); n > 0 && r.ok(); --n) st.queue.push_back(r.event());  // 35: the smallest event
   if (!r.done()) return false;
 
   // Decoded whole: only now touch the engine.
@@ -212,7 +213,7 @@ bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
     if (kind == TimerKind::for_done) st.keys[key].for_timer = k;
     if (kind == TimerKind::debounce) st.keys[key].debounce_timer = k;
     if (kind == TimerKind::resume) {
-      st.runs[run] = k;
+      st.keys[key].runs[run] = k;
       next_run_ = std::max(next_run_, run + 1);
     }
   }
@@ -222,7 +223,7 @@ bool Engine::restore_state(std::string_view rule_id, std::string_view bytes) {
   return true;
 }
 
-// Forgets the keys that went quiet: no spell, no timer, and every window
+// Forgets the keys that went quiet: no spell, timer, run or queue, and every window
 // over, so their state would change nothing. A topic-keyed throttle over
 // thousands of device topics would otherwise keep one entry per topic ever
 // seen.
@@ -238,8 +239,7 @@ void Engine::sweep(TimePoint now) {
     };
     size_t erased = std::erase_if(st.keys, [&](const auto& item) {
       const KeyState& ks = item.second;
-      return !ks.spell && !ks.for_timer && !ks.debounce_timer && over(ks.throttle_passed, r.throttle) &&
-             over(ks.dedupe_passed, r.dedupe);
+      return ks.idle() && over(ks.throttle_passed, r.throttle) && over(ks.dedupe_passed, r.dedupe);
     });
     if (erased > 0) mark_dirty(id);
   }
@@ -268,9 +268,9 @@ void Engine::clock_jumped(Duration delta, TimePoint now) {
       rename(ks.debounce_timer);
       shift(ks.throttle_passed);
       shift(ks.dedupe_passed);
+      for (auto& [run, k] : ks.runs) k = renamed.at(k);
+      for (Event& e : ks.queue) e.received_at += delta;
     }
-    for (auto& [run, k] : st.runs) k = renamed.at(k);
-    for (Event& e : st.queue) e.received_at += delta;
     st.schedule.reset();
     mark_dirty(id);
   }

@@ -61,6 +61,12 @@ class Expression {
   // The value as a condition: evaluate(ctx).truthy().
   bool test(const EvalContext& ctx) const { return evaluate(ctx).truthy(); }
 
+  // What the expression read, for "why did my rule not fire": each name it
+  // reads (payload.temp, topic[1], state.mode …) and each time function,
+  // once, with its value in `ctx`: "payload.temp = 21.5, hour = 7". Off the
+  // hot path: explain and debug logging only.
+  std::string inputs(const EvalContext& ctx) const;
+
   // Whether evaluating may read the payload (and so parse it).
   bool reads_payload() const { return reads_payload_; }
 

@@ -22,7 +22,7 @@ struct Loaded {
   std::unique_ptr<RuleDriver> driver;
 };
 
-Loaded load_all(const std::string& config_path, Diagnostics& diags) {
+Loaded load_all(const std::string& config_path, Diagnostics& diags, bool explain) {
   Loaded l;
   l.cfg = load_config(config_path, diags);
   if (!l.cfg) return l;
@@ -30,7 +30,7 @@ Loaded load_all(const std::string& config_path, Diagnostics& diags) {
   auto files = expand_rule_files(*l.cfg, diags, /*strict=*/true);
   auto specs = load_rule_files(files, diags);
   if (diags.has_errors()) return l;  // never compile a set the loader found broken
-  l.driver = make_engine_driver(specs, l.cfg->upstream.has_value(), l.cfg->gateway.id, diags);
+  l.driver = make_engine_driver(specs, l.cfg->upstream.has_value(), l.cfg->gateway.id, diags, explain);
   return l;
 }
 
@@ -45,9 +45,9 @@ std::optional<std::string> read_file(const std::string& path) {
 }  // namespace
 
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
-                     TimePoint real_now, std::ostream& out, std::ostream& err) {
+                     TimePoint real_now, std::ostream& out, std::ostream& err, bool explain) {
   Diagnostics diags;
-  Loaded l = load_all(config_path, diags);
+  Loaded l = load_all(config_path, diags, explain);
   if (!l.driver || diags.has_errors()) {
     err << diags.format_all();
     err << config_path << ": " << diags.error_count() << " error(s); no events were run\n";
@@ -59,7 +59,7 @@ int run_test_command(const std::string& config_path, const std::string& events_p
     return 1;
   }
   auto events = parse_events(*text, events_path, diags);
-  DryRun run(*l.driver, l.routes, l.cfg->gateway.id, out);
+  DryRun run(*l.driver, l.routes, l.cfg->gateway.id, out, err);
   DeviceTracker devices(devices::Profiles::compile(profile_config(*l.cfg)),
                         /*store=*/nullptr);
   run.track_devices(&devices);
@@ -74,9 +74,9 @@ int run_test_command(const std::string& config_path, const std::string& events_p
 }
 
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
-                     std::ostream& out, std::ostream& err) {
+                     std::ostream& out, std::ostream& err, bool explain) {
   TimePoint real_now(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()));
-  return run_test_command(config_path, events_path, until, real_now, out, err);
+  return run_test_command(config_path, events_path, until, real_now, out, err, explain);
 }
 
 }  // namespace edgegw::gateway

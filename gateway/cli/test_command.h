@@ -23,14 +23,16 @@
 
 namespace edgegw::gateway {
 
-// `edgegw test -c CONFIG --events EVENTS [--until TIME]`. Returns the exit
-// code: 0, or 1 when the config, a rule file or an events line had an error
-// (the good events are still run and printed).
+// `edgegw test -c CONFIG --events EVENTS [--until TIME] [--explain]`. Returns
+// the exit code: 0, or 1 when the config, a rule file or an events line had
+// an error (the good events are still run and printed). Dropped actions and
+// runs are printed on `err` as they happen; with `explain`, every matched
+// rule's outcome too (fired, or where it stopped: rules/rule_note.h).
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
-                     std::ostream& out, std::ostream& err);
+                     std::ostream& out, std::ostream& err, bool explain = false);
 
 // The same with the real time given (for tests).
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
-                     TimePoint real_now, std::ostream& out, std::ostream& err);
+                     TimePoint real_now, std::ostream& out, std::ostream& err, bool explain = false);
 
 }  // namespace edgegw::gateway

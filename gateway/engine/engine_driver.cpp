@@ -32,8 +32,10 @@ namespace {
 // The dry run's engine, owned.
 class EngineDriver : public RuleDriver {
  public:
-  EngineDriver(std::shared_ptr<const rules::RuleSet> set, std::string gateway_id)
-      : engine_(std::move(set)), ref_(engine_, std::move(gateway_id)) {}
+  EngineDriver(std::shared_ptr<const rules::RuleSet> set, std::string gateway_id, bool explain)
+      : engine_(std::move(set)), ref_(engine_, std::move(gateway_id)) {
+    engine_.set_explain(explain);
+  }
 
   void on_event(const Event& e, rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,
                 std::vector<rules::TimedDecision>& out) override {
@@ -61,10 +63,10 @@ class EngineDriver : public RuleDriver {
 }  // namespace
 
 std::unique_ptr<RuleDriver> make_engine_driver(const std::vector<rules::RuleSpec>& specs, bool has_upstream,
-                                               std::string gateway_id, Diagnostics& diags) {
+                                               std::string gateway_id, Diagnostics& diags, bool explain) {
   auto set = rules::RuleSet::compile(specs, diags, has_upstream);
   if (!set) return nullptr;
-  return std::make_unique<EngineDriver>(std::move(set), std::move(gateway_id));
+  return std::make_unique<EngineDriver>(std::move(set), std::move(gateway_id), explain);
 }
 
 }  // namespace edgegw::gateway

@@ -41,8 +41,9 @@ class EngineRef final : public RuleDriver {
 
 // Compiles `specs` (errors into `diags`, positioned); nullptr if any rule has
 // an error. `has_upstream`: an upstream is configured (publish/forward to
-// upstream needs it). `gateway_id` is `gateway.id` in expressions.
+// upstream needs it). `gateway_id` is `gateway.id` in expressions. `explain`:
+// every matched rule gives a RuleNote (rules::Engine::set_explain).
 std::unique_ptr<RuleDriver> make_engine_driver(const std::vector<rules::RuleSpec>& specs, bool has_upstream,
-                                               std::string gateway_id, Diagnostics& diags);
+                                               std::string gateway_id, Diagnostics& diags, bool explain = false);
 
 }  // namespace edgegw::gateway

@@ -29,6 +29,7 @@ EngineLoop::EngineLoop(EngineParts parts, EngineOptions options)
       batch_(p_.journal),
       pipeline_(p_.routes, lookups_, parser_, opt_.gateway_id),
       rules_(p_.outbox, pipeline_, opt_.gateway_id, p_.log, p_.reload_rules),
+      note_log_(p_.log),
       clock_watch_(p_.clock),
       backlog_log_(p_.log, opt_.max_messages) {
   pipeline_.set_devices(p_.devices);

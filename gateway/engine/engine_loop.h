@@ -39,6 +39,7 @@
 #include "gateway/engine/journal_batch.h"
 #include "gateway/engine/link_supervisor.h"
 #include "gateway/engine/memory_lookups.h"
+#include "gateway/engine/rule_note_log.h"
 #include "gateway/engine/rule_reload.h"
 #include "gateway/http/http_dispatch.h"
 #include "gateway/journal/journal.h"
@@ -184,6 +185,7 @@ class EngineLoop {
   MemoryLookups lookups_;                      // state.NAME and previous payloads
   EventPipeline pipeline_;                     // the per-event order, shared with `edgegw test`
   RuleReload rules_;                           // the rule engine; null engine(): routes only
+  RuleNoteLog note_log_;                       // drops, and with log_level debug every rule decision
   EngineTimers timers_;
   ClockWatch clock_watch_;
   BacklogLog backlog_log_;

@@ -228,6 +228,10 @@ Status EngineLoop::execute(rules::TimedDecision& d, int64_t now_ms, BatchTally& 
             ++tally.http_skipped;  // no webhook worker (not in the daemon)
             return Status();
           },
+          [&](rules::RuleNote& note) {
+            note_log_.log(note, p_.clock.mono());
+            return Status();
+          },
       },
       d.decision);
 }

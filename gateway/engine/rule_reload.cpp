@@ -32,6 +32,7 @@ std::shared_ptr<const rules::RuleSet> RuleReload::reload(std::string_view cause)
 
 void RuleReload::use_engine(std::unique_ptr<rules::Engine> engine) {
   engine_ = std::move(engine);
+  engine_->set_explain(log_->should_log(spdlog::level::debug));  // one debug line per rule decision
   engine_ref_ = std::make_unique<EngineRef>(*engine_, gateway_id_);
   pipeline_.set_rules(engine_ref_.get());
   restore_rule_states();

@@ -18,12 +18,17 @@ std::vector<RuleSnapshot> rule_snapshots(const rules::Engine& engine) {
   const auto& stats = engine.rule_stats();
   for (size_t i = 0; i < compiled.size(); ++i) {
     const auto& r = compiled[i];
-    RuleSnapshot rs{r.id, r.description, trigger_summary(r), r.enabled};
+    RuleSnapshot rs{.id = r.id, .description = r.description, .trigger = trigger_summary(r), .enabled = r.enabled};
     if (i < stats.size()) {
       rs.matches = stats[i].matches;
       rs.fires = stats[i].fires;
-      rs.failures = stats[i].failures;
+      rs.failures = stats[i].count(rules::NoteKind::bad_topic);
       if (stats[i].last_fire) rs.last_fire_ms = to_unix_ms(*stats[i].last_fire);
+      rs.notes = stats[i].notes;
+      if (stats[i].last_stop) {
+        rs.last_stop = rules::note_name(*stats[i].last_stop);
+        rs.last_stop_ms = to_unix_ms(stats[i].last_stop_at);
+      }
     }
     out.push_back(std::move(rs));
   }

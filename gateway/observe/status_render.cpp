@@ -78,6 +78,16 @@ void outbox(PromText& p, const StatusSnapshot& s, int64_t now_ms) {
   }
 }
 
+// The stop reasons (drops = false) or the drop reasons of every rule.
+void note_family(PromText& p, const StatusSnapshot& s, std::string_view name, std::string_view help, bool drops) {
+  p.family(name, "counter", help);
+  for (size_t k = 1; k < rules::kNoteKinds; ++k) {  // 0 is `fired`: edgegw_rule_fires_total
+    const auto kind = static_cast<rules::NoteKind>(k);
+    if (rules::is_drop(kind) != drops) continue;
+    for (const auto& r : s.rules) p.sample(name, r.notes[k], {{"rule", r.id}, {"reason", rules::note_name(kind)}});
+  }
+}
+
 void rules(PromText& p, const StatusSnapshot& s) {
   p.family("edgegw_rule_matches_total", "counter", "Events or timers that matched a rule's trigger.");
   for (const auto& r : s.rules) p.sample("edgegw_rule_matches_total", r.matches, {{"rule", r.id}});
@@ -85,6 +95,8 @@ void rules(PromText& p, const StatusSnapshot& s) {
   for (const auto& r : s.rules) p.sample("edgegw_rule_fires_total", r.fires, {{"rule", r.id}});
   p.family("edgegw_rule_action_failures_total", "counter", "Rule actions skipped because they failed.");
   for (const auto& r : s.rules) p.sample("edgegw_rule_action_failures_total", r.failures, {{"rule", r.id}});
+  note_family(p, s, "edgegw_rule_stops_total", "Matched events a rule did not act on, by reason.", false);
+  note_family(p, s, "edgegw_rule_drops_total", "Runs and actions of a rule that were lost, by reason.", true);
   p.family("edgegw_rule_last_fire_timestamp_seconds", "gauge", "Unix time a rule last fired (0: never).");
   for (const auto& r : s.rules) {
     p.sample("edgegw_rule_last_fire_timestamp_seconds", static_cast<double>(r.last_fire_ms) / 1000.0, {{"rule", r.id}});
@@ -135,6 +147,16 @@ nlohmann::json link_json(const Metrics& m, const StatusSnapshot* s, int li, int6
   return j;
 }
 
+// {"if_false": 3, …}: the stop reasons, or the drop reasons, each counted.
+nlohmann::json notes_object(const RuleSnapshot& r, bool drops) {
+  nlohmann::json o = nlohmann::json::object();
+  for (size_t k = 1; k < rules::kNoteKinds; ++k) {
+    const auto kind = static_cast<rules::NoteKind>(k);
+    if (rules::is_drop(kind) == drops) o[std::string(rules::note_name(kind))] = r.notes[k];
+  }
+  return o;
+}
+
 nlohmann::json rules_array(const StatusSnapshot* s) {
   nlohmann::json a = nlohmann::json::array();
   if (!s) return a;
@@ -146,6 +168,10 @@ nlohmann::json rules_array(const StatusSnapshot* s) {
                  {"matches", r.matches},
                  {"fires", r.fires},
                  {"failures", r.failures},
+                 {"stops", notes_object(r, false)},
+                 {"drops", notes_object(r, true)},
+                 {"last_stop", r.last_stop.empty() ? nlohmann::json() : nlohmann::json(r.last_stop)},
+                 {"last_stop_ms", r.last_stop_ms == 0 ? nlohmann::json() : nlohmann::json(r.last_stop_ms)},
                  {"last_fire_ms", r.last_fire_ms == 0 ? nlohmann::json() : nlohmann::json(r.last_fire_ms)}});
   }
   return a;

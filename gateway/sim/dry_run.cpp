@@ -6,8 +6,9 @@
 
 namespace edgegw::gateway {
 
-DryRun::DryRun(RuleDriver& rules, const rules::Routes& routes, std::string gateway_id, std::ostream& out)
-    : rules_(rules), printer_(out, now_, effects_), pipeline_(routes, lookups_, parser_, std::move(gateway_id)) {
+DryRun::DryRun(RuleDriver& rules, const rules::Routes& routes, std::string gateway_id, std::ostream& out,
+               std::ostream& notes)
+    : rules_(rules), printer_(out, notes, now_, effects_), pipeline_(routes, lookups_, parser_, std::move(gateway_id)) {
   pipeline_.set_rules(&rules_);
 }
 
@@ -18,6 +19,10 @@ Status DryRun::Printer::route(rules::Enqueue& row) {
 }
 
 Status DryRun::Printer::decide(rules::TimedDecision& d) {
+  if (std::holds_alternative<rules::RuleNote>(d.decision)) {
+    notes_ << effect_line(d) << '\n';
+    return Status();
+  }
   out_ << effect_line(d) << '\n';
   ++effects_;
   return Status();

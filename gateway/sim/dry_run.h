@@ -40,7 +40,10 @@ class DryRun {
   // forward stops the run instead of hanging it.
   static constexpr int kMaxTicksPerMove = 1'000'000;
 
-  DryRun(RuleDriver& rules, const rules::Routes& routes, std::string gateway_id, std::ostream& out);
+  // Effects go to `out`; RuleNotes (drops, and with explain every rule's
+  // outcome) to `notes`.
+  DryRun(RuleDriver& rules, const rules::Routes& routes, std::string gateway_id, std::ostream& out,
+         std::ostream& notes);
 
   // Sets the clock (once, before anything else) and fires `started`.
   void start(TimePoint t);
@@ -68,12 +71,14 @@ class DryRun {
   // Prints each effect as one line (gateway/sim/effect_lines.h) and counts it.
   class Printer : public EventPipeline::Effects {
    public:
-    Printer(std::ostream& out, const TimePoint& now, size_t& effects) : out_(out), now_(now), effects_(effects) {}
+    Printer(std::ostream& out, std::ostream& notes, const TimePoint& now, size_t& effects)
+        : out_(out), notes_(notes), now_(now), effects_(effects) {}
     Status route(rules::Enqueue& row) override;
     Status decide(rules::TimedDecision& d) override;
 
    private:
     std::ostream& out_;
+    std::ostream& notes_;
     const TimePoint& now_;
     size_t& effects_;
   };

@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "gateway/base/rfc3339.h"
+#include "gateway/engine/rule_note_text.h"
 
 namespace edgegw::gateway {
 
@@ -64,6 +65,8 @@ std::string effect_line(const rules::TimedDecision& d) {
           std::string s = head(d.at, x.rule, "log");
           add_string(s, "message", x.message);
           return s + '}';
+        } else if constexpr (std::is_same_v<T, rules::RuleNote>) {
+          return format_rfc3339(d.at) + " " + rule_note_text(x);  // not an effect: for stderr
         } else {
           static_assert(std::is_same_v<T, rules::HttpCall>);
           std::string s = head(d.at, x.rule, "http");

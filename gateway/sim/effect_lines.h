@@ -6,7 +6,9 @@
 //   set:             at, rule, action, name, value (a JSON value)
 //   log:             at, rule, action, message
 //   http:            at, rule, action, method, url, body
-// Times as RFC 3339 UTC. Pure functions; any thread.
+// Times as RFC 3339 UTC. A RuleNote is not an effect: its line is its time
+// and rule_note_text (gateway/engine/rule_note_text.h), for stderr.
+// Pure functions; any thread.
 #pragma once
 
 #include <string>

@@ -88,6 +88,11 @@ inline std::string describe(const TimedDecision& d) {
     std::string operator()(const HttpCall& h) const {
       return h.rule + " http " + h.method + " " + h.url + " " + h.body;
     }
+    // "RULE note KIND[ action N] [KEY]"; the detail is checked where it matters.
+    std::string operator()(const RuleNote& n) const {
+      return n.rule + " note " + std::string(note_name(n.kind)) +
+             (n.action >= 0 ? " action " + std::to_string(n.action) : "") + " [" + n.key + "]";
+    }
   };
   return out + " " + std::visit(V{}, d.decision);
 }

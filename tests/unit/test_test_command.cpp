@@ -86,13 +86,13 @@ class FakeDriver : public RuleDriver {
 struct FakeRun {
   FakeDriver driver;
   rules::Routes routes;
-  std::ostringstream out;
+  std::ostringstream out, notes;
   Diagnostics diags;
 
   std::vector<std::string> run(const std::string& events_text, std::optional<TimePoint> until = std::nullopt,
                                TimePoint real_now = TimePoint{}) {
     auto events = parse_events(events_text, "events.jsonl", diags);
-    DryRun dry(driver, routes, "pi-1", out);
+    DryRun dry(driver, routes, "pi-1", out, notes);
     run_events(dry, events, "events.jsonl", until, real_now, diags);
     return lines_of(out.str());
   }

@@ -157,3 +157,40 @@ TEST_CASE("Does a missing events file fail with exit code 1?", "[test_command][g
                          err) == 1);
   CHECK(err.str().find("no-such.jsonl: error: cannot read the events file") != std::string::npos);
 }
+
+TEST_CASE("Is an action dropped for a bad topic told on stderr, with stdout left to effects?",
+          "[test_command][golden][notes]") {
+  TempDir tmp;
+  fs::path config = tmp.write("gateway.yaml", "gateway: {id: pi-test, state_dir: .}\nrules: {paths: [rules.d]}\n");
+  tmp.write("rules.d/lights.yaml",
+            "rules:\n  - id: lights\n    when: {topic: motion/+}\n"
+            "    then:\n      - publish: {to: local, topic: \"lights/{{ payload.room }}/set\", payload: \"ON\"}\n");
+  fs::path events = tmp.write("events.jsonl", "{\"topic\": \"motion/1\", \"payload\": {\"occupancy\": true}, "
+                                              "\"at\": \"2026-11-22T07:00:00Z\"}\n");
+  std::ostringstream out, err;
+  CHECK(run_test_command(config.string(), events.string(), std::nullopt, kRealNow, out, err) == 0);
+  CHECK(out.str().empty());
+  CHECK(err.str().find("2026-11-22T07:00:00Z rule lights dropped action 0: bad_topic: ") != std::string::npos);
+  CHECK(err.str().find("[motion/1]") != std::string::npos);
+}
+
+TEST_CASE("Does --explain tell on stderr, per event, where each matched rule stopped, and leave stdout alone?",
+          "[test_command][golden][notes]") {
+  fs::path dir = kCases / "throttle";
+  std::ostringstream out, err;
+  CHECK(run_test_command((dir / "gateway.yaml").string(), (dir / "events.jsonl").string(), std::nullopt, kRealNow, out,
+                         err, /*explain=*/true) == 0);
+  CHECK(lines_of(out.str()) == lines_of(read_text(dir / "expected.out")));
+  const auto lines = lines_of(err.str());
+  CHECK(lines == std::vector<std::string>{
+                     "2026-11-22T07:00:00Z rule door-open fired [doors/front]",
+                     "2026-11-22T07:00:30Z rule door-open stopped: throttled until 2026-11-22T07:01:00Z: throttle 1m "
+                     "[doors/front]",
+                     "2026-11-22T07:00:40Z rule door-open fired [doors/back]",
+                     "2026-11-22T07:01:01Z rule door-open fired [doors/front]",
+                     "2026-11-22T07:01:30Z rule door-open stopped: throttled until 2026-11-22T07:02:01Z: throttle 1m "
+                     "[doors/front]",
+                     "2026-11-22T07:01:45Z rule door-open stopped: if_false: payload.open == true was false; "
+                     "payload.open = false [doors/back]",
+                 });
+}
