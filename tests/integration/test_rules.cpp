@@ -5,6 +5,9 @@
 #include <csignal>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
+#include "support/http_get.h"
 #include "support/site.h"
 #include "support/test_client.h"
 #include "support/wait.h"
@@ -51,6 +54,41 @@ TEST_CASE("Does a rule fire through real brokers, publishing locally and upstrea
   CHECK(cloud.received()[0].payload == "motion in hallway_motion");
   CHECK(light.count() == 1);  // the bright event did not fire
   REQUIRE(site.gw().stop().ok());
+}
+
+TEST_CASE("Does the daemon tell why a rule did not fire: debug lines, /api/rules, and a warned drop?",
+          "[integration][rules][notes]") {
+  const std::string drop_rule =
+      "  - id: room-light\n"
+      "    when: {topic: zigbee2mqtt/+}\n"
+      "    then:\n"
+      "      - publish: {to: local, topic: \"lights/{{ payload.room }}/set\", payload: \"ON\"}\n";
+  Site site({.rule_files = {{"light.yaml", std::string(kLightRule) + drop_rule}},
+             .http = true,
+             .cloud = {},
+             .devices = SiteClient{"sensor"}});
+  REQUIRE(site.start().ok());
+  REQUIRE(site.devices().publish("zigbee2mqtt/hallway_motion", R"({"occupancy":true,"illuminance":80})", 1, false).ok());
+  auto& gw = site.gw();
+  const std::string why =
+      "rule hallway-light stopped: if_false: payload.occupancy and payload.illuminance < 30 was false; "
+      "payload.occupancy = true, payload.illuminance = 80 [zigbee2mqtt/hallway_motion]";
+  REQUIRE(wait_until([&] { return gw.log().find(why) != std::string::npos; }, 10s));
+  CHECK(gw.log().find("rule room-light dropped action 0: bad_topic: topic template") != std::string::npos);
+
+  nlohmann::json rules;
+  REQUIRE(wait_until(
+      [&] {
+        rules = nlohmann::json::parse(http_get(site.http_port(), "/api/rules").body, nullptr, false);
+        return rules.is_array() && rules.size() == 2 && rules[1]["drops"]["bad_topic"] == 1;
+      },
+      10s));
+  CHECK(rules[0]["stops"]["if_false"] == 1);
+  CHECK(rules[0]["last_stop"] == "if_false");
+  CHECK(rules[1]["last_stop"] == "bad_topic");
+  const std::string metrics = http_get(site.http_port(), "/metrics").body;
+  CHECK(metrics.find("edgegw_rule_drops_total{rule=\"room-light\",reason=\"bad_topic\"} 1\n") != std::string::npos);
+  REQUIRE(gw.stop().ok());
 }
 
 TEST_CASE("Does SIGHUP with a broken rule file keep the old rules working, and a fixed one take effect?",
