@@ -11,6 +11,7 @@
 #include "gateway/config/config.h"
 #include "gateway/daemon/daemon.h"
 #include "gateway/cli/deadletters_cli.h"
+#include "gateway/cli/journal_cli.h"
 #include "gateway/mqtt/paho_c_info.h"
 #include "gateway/base/rfc3339.h"
 #include "gateway/cli/test_command.h"
@@ -44,16 +45,42 @@ int64_t now_ms() { return edgegw::to_unix_ms(edgegw::TimePoint(std::chrono::syst
 struct Cli {
   std::string config_path = gw::kDefaultConfigPath;
   std::string mosquitto_conf = gw::kMosquittoConfPath;
-  std::string events_path, until_text, link_text, topic_filter;
+  std::string events_path, until_text, since_text, link_text, topic_filter;
   size_t limit = 50;
   bool json = false;
   bool explain = false;
+  bool from_journal = false;
   std::vector<int64_t> dead_ids;
   bool dead_all = false;
   CLI::App *run = nullptr, *check = nullptr, *version = nullptr, *test = nullptr, *devices = nullptr;
   CLI::App *buffer = nullptr, *stats = nullptr, *list = nullptr, *purge = nullptr;
   CLI::App *dead = nullptr, *dead_retry = nullptr, *dead_purge = nullptr;
+  CLI::App *journal = nullptr, *export_ = nullptr, *journal_purge = nullptr;
 };
+
+std::string check_rfc3339(const std::string& s) {
+  return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z";
+}
+
+std::string check_since(const std::string& s) {
+  return gw::parse_since(s, edgegw::TimePoint{}) ? "" : "expected a duration back from now (2h, 30m) or an RFC 3339 time";
+}
+
+// --since and --until of `journal export` and `test --from-journal`.
+void add_window_options(CLI::App* sub, Cli& c, const std::string& until_help) {
+  sub->add_option("--since", c.since_text, "only messages received since then: 2h (back from now) or RFC 3339")
+      ->check(check_since);
+  sub->add_option("--until", c.until_text, until_help)->check(check_rfc3339);
+}
+
+gw::JournalQuery journal_query(const Cli& c) {
+  gw::JournalQuery q;
+  const edgegw::TimePoint now(std::chrono::system_clock::now().time_since_epoch());
+  if (!c.since_text.empty()) q.since = gw::parse_since(c.since_text, now);
+  if (!c.until_text.empty()) q.until = gw::parse_rfc3339(c.until_text);
+  q.topic_filter = c.topic_filter;
+  return q;
+}
 
 // -c/--config, with the default in --help, as every command that reads the config takes it.
 void add_config_option(CLI::App* sub, Cli& c) {
@@ -75,13 +102,29 @@ void add_gateway_commands(CLI::App& app, Cli& c) {
   c.version = app.add_subcommand("version", "print the version");
   c.test = app.add_subcommand("test", "dry run: feed events through the rules, print the effects as JSON lines");
   add_config_option(c.test, c);
-  c.test->add_option("--events", c.events_path, "events, one JSON object per line")->required();
+  auto* events = c.test->add_option("--events", c.events_path, "events, one JSON object per line");
+  auto* journal = c.test->add_flag("--from-journal", c.from_journal,
+                                   "replay the messages the daemon kept (gateway.journal_keep) instead of --events");
+  events->excludes(journal);
   c.test->add_flag("--explain", c.explain,
                    "print on stderr, per event, each matched rule: fired, or where it stopped and why");
-  c.test->add_option("--until", c.until_text, "run the simulated clock to this RFC 3339 time after the last event")
-      ->check([](const std::string& s) {
-        return gw::parse_rfc3339(s) ? "" : "expected an RFC 3339 time such as 2026-11-22T07:00:00Z";
-      });
+  add_window_options(c.test, c,
+                     "with --events: run the simulated clock to this RFC 3339 time after the last event; "
+                     "with --from-journal: only messages received before it");
+  c.test->get_option("--since")->needs(journal);
+  c.test->callback([&c] {
+    if (c.events_path.empty() && !c.from_journal) throw CLI::RequiredError("--events or --from-journal");
+  });
+}
+
+void add_journal_commands(CLI::App& app, Cli& c) {
+  c.journal = app.add_subcommand("journal", "the messages received lately (gateway.journal_keep)");
+  c.journal->require_subcommand(1);
+  c.export_ = c.journal->add_subcommand("export", "the kept messages as events lines, for edgegw test --events");
+  c.journal_purge = c.journal->add_subcommand("purge", "delete the kept messages");
+  for (auto* sub : {c.export_, c.journal_purge}) add_config_option(sub, c);
+  add_window_options(c.export_, c, "only messages received before this RFC 3339 time");
+  c.export_->add_option("--topic", c.topic_filter, "only messages whose topic matches this MQTT filter");
 }
 
 void add_buffer_commands(CLI::App& app, Cli& c) {
@@ -158,6 +201,11 @@ int config_command(const Cli& c) {
   const std::string db = cfg->gateway.state_dir + "/outbox.db";
   if (c.devices->parsed()) return gw::devices_command(db, std::cout, std::cerr, now_ms(), c.json);
   if (c.buffer->parsed()) return buffer_command(c, db);
+  if (c.export_->parsed()) return gw::journal_export(cfg->gateway.state_dir + "/journal", journal_query(c), std::cout, std::cerr);
+  if (c.journal_purge->parsed()) {
+    return gw::journal_purge(cfg->gateway.state_dir, std::cout, std::cerr,
+                             edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));
+  }
   return deadletters_command(c, db);
 }
 
@@ -166,13 +214,18 @@ int dispatch(const Cli& c) {
     std::cout << "edgegw " << EDGEGW_VERSION << "\n" << gw::describe(gw::paho_c_info()) << "\n";
     return 0;
   }
+  if (c.test->parsed() && c.from_journal) {
+    return gw::run_test_from_journal(c.config_path, journal_query(c), std::cout, std::cerr, c.explain);
+  }
   if (c.test->parsed()) {
     std::optional<edgegw::TimePoint> until;
     if (!c.until_text.empty()) until = gw::parse_rfc3339(c.until_text);
     return gw::run_test_command(c.config_path, c.events_path, until, std::cout, std::cerr, c.explain);
   }
   if (c.check->parsed()) return gw::run_check(c.config_path, std::cout, std::cerr, c.mosquitto_conf);
-  if (c.run->parsed() || c.devices->parsed() || c.buffer->parsed() || c.dead->parsed()) return config_command(c);
+  if (c.run->parsed() || c.devices->parsed() || c.buffer->parsed() || c.dead->parsed() || c.journal->parsed()) {
+    return config_command(c);
+  }
   return 1;
 }
 
@@ -195,6 +248,7 @@ int main(int argc, char** argv) {
   add_buffer_commands(app, cli);
   add_deadletter_commands(app, cli);
   add_devices_command(app, cli);
+  add_journal_commands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "gateway/cli/backtest_summary.h"
+#include "gateway/cli/journal_cli.h"
 #include "gateway/config/config.h"
 #include "gateway/engine/device_tracker.h"
 #include "gateway/sim/dry_run.h"
@@ -44,33 +46,64 @@ std::optional<std::string> read_file(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// The loaded config and rules, or the diagnostics and false.
+bool report_load(const Loaded& l, Diagnostics& diags, const std::string& config_path, std::ostream& err) {
+  if (l.driver && !diags.has_errors()) return true;
+  err << diags.format_all();
+  err << config_path << ": " << diags.error_count() << " error(s); no events were run\n";
+  return false;
+}
+
+// `events` through the one pipeline, on the simulated clock; then every
+// diagnostic. The exit code.
+int replay(Loaded& l, const std::vector<SimEvent>& events, const std::string& source, std::optional<TimePoint> until,
+           TimePoint real_now, std::ostream& out, std::ostream& err, Diagnostics& diags) {
+  DryRun run(*l.driver, l.routes, l.cfg->gateway.id, out, err);
+  DeviceTracker devices(devices::Profiles::compile(profile_config(*l.cfg)),
+                        /*store=*/nullptr);
+  run.track_devices(&devices);
+  run_events(run, events, source, until, real_now, diags);
+  out.flush();
+  err << diags.format_all();
+  if (diags.has_errors()) {
+    err << source << ": " << diags.error_count() << " error(s)\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
                      TimePoint real_now, std::ostream& out, std::ostream& err, bool explain) {
   Diagnostics diags;
   Loaded l = load_all(config_path, diags, explain);
-  if (!l.driver || diags.has_errors()) {
-    err << diags.format_all();
-    err << config_path << ": " << diags.error_count() << " error(s); no events were run\n";
-    return 1;
-  }
+  if (!report_load(l, diags, config_path, err)) return 1;
   auto text = read_file(events_path);
   if (!text) {
     err << diags.format_all() << events_path << ": error: cannot read the events file\n";
     return 1;
   }
   auto events = parse_events(*text, events_path, diags);
-  DryRun run(*l.driver, l.routes, l.cfg->gateway.id, out, err);
-  DeviceTracker devices(devices::Profiles::compile(profile_config(*l.cfg)),
-                        /*store=*/nullptr);
-  run.track_devices(&devices);
-  run_events(run, events, events_path, until, real_now, diags);
-  out.flush();
-  err << diags.format_all();
-  if (diags.has_errors()) {
-    err << events_path << ": " << diags.error_count() << " error(s)\n";
+  return replay(l, events, events_path, until, real_now, out, err, diags);
+}
+
+int run_test_from_journal(const std::string& config_path, const JournalQuery& q, std::ostream& out,
+                          std::ostream& err, bool explain) {
+  Diagnostics diags;
+  Loaded l = load_all(config_path, diags, explain);
+  if (!report_load(l, diags, config_path, err)) return 1;
+  const std::string dir = l.cfg->gateway.state_dir + "/journal";
+  auto events = journal_events(dir, q);
+  if (!events.ok()) {
+    err << dir << ": error: " << events.status().message() << "\n";
     return 1;
   }
-  return 0;
+  const int code = replay(l, *events, dir, std::nullopt, TimePoint{}, out, err, diags);
+  err << backtest_summary(*events, *l.driver->engine());
+  return code;
 }
 
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,

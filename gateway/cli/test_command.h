@@ -20,6 +20,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "gateway/cli/journal_cli.h"
 
 namespace edgegw::gateway {
 
@@ -30,6 +31,15 @@ namespace edgegw::gateway {
 // rule's outcome too (fired, or where it stopped: rules/rule_note.h).
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,
                      std::ostream& out, std::ostream& err, bool explain = false);
+
+// `edgegw test -c CONFIG --from-journal [--since …] [--until …]`: the same
+// over the messages the daemon kept (gateway.journal_keep) that `q` selects,
+// read without a lock while the daemon runs (journal_cli.h). stdout: the
+// effect lines; stderr: drops (and with explain every outcome), then a
+// summary: events replayed, their span, fires per rule, drops per rule and
+// reason.
+int run_test_from_journal(const std::string& config_path, const JournalQuery& q, std::ostream& out,
+                          std::ostream& err, bool explain = false);
 
 // The same with the real time given (for tests).
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,

@@ -74,6 +74,12 @@ void parse_gateway(YamlDoc& doc, const Field& f, const std::string& base_dir, Ga
       }
     }
   }
+  if (auto kf = m.take("journal_keep")) {
+    MapReader keep(doc, *kf);
+    keep.duration("age", g.journal_keep_age);
+    keep.size("max_bytes", g.journal_keep_bytes);
+    keep.finish();
+  }
   m.finish();
 }
 

@@ -68,6 +68,10 @@ struct GatewaySection {
   SourcePos state_dir_pos;         // its value, else the file
   std::string log_level = "info";  // trace|debug|info|warn|error
   uint64_t max_payload = 256 << 10;
+  // journal_keep: {age, max_bytes}: the window of received messages kept for
+  // `edgegw journal export` and `edgegw test --from-journal`; age 0: none.
+  Duration journal_keep_age = std::chrono::hours(24);
+  uint64_t journal_keep_bytes = 128ull << 20;
 };
 
 struct BufferConfig {

@@ -171,6 +171,8 @@ std::unique_ptr<Journal> open_journal(const Config& cfg, const DiskSizing& sizin
   jopt.dir = cfg.gateway.state_dir + "/journal";
   jopt.sync_full = cfg.buffer.sync_full;
   jopt.segment_bytes = sizing.segment_bytes;
+  jopt.keep = JournalKeep{std::chrono::duration_cast<std::chrono::milliseconds>(cfg.gateway.journal_keep_age).count(),
+                          cfg.gateway.journal_keep_bytes};
   auto journal = Journal::open(jopt, position);
   if (!journal.ok()) {
     log.error("{}", journal.status().message());

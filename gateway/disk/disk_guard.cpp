@@ -130,6 +130,14 @@ void DiskGuard::maintain(MonoTime now) {
   if (now < next_maintain_) return;
   next_maintain_ = now + kMaintainEvery;
   look(now);
+  // The journal's kept window (gateway.journal_keep) is the first thing to go
+  // when space runs short: it is history, the rows and records are not.
+  if (const uint64_t kept = journal_.kept_bytes(); kept > 0 && budget_.usable() < o_.hold_below * 2) {
+    if (journal_.drop_kept().ok()) {
+      log_->warn("state_dir '{}' is low on space: dropped the journal's kept window ({} bytes)", o_.state_dir, kept);
+      look(now);
+    }
+  }
   // Each page moved is a WAL frame: a step never takes more than half of
   // what is left above the journal's share.
   const uint64_t spare = budget_.usable() > o_.hold_below / 2 ? budget_.usable() - o_.hold_below / 2 : 0;

@@ -54,6 +54,7 @@ class EngineDriver : public RuleDriver {
     ref_.on_device_event(e, device_id, event, parser, lookups, now, out);
   }
   std::optional<TimePoint> next_due() const override { return ref_.next_due(); }
+  const rules::Engine* engine() const override { return &engine_; }
 
  private:
   rules::Engine engine_;

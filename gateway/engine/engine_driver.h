@@ -31,6 +31,7 @@ class EngineRef final : public RuleDriver {
   void on_tick(TimePoint now, rules::JsonParser& parser, const rules::Lookups& lookups,
                std::vector<rules::TimedDecision>& out) override;
   std::optional<TimePoint> next_due() const override;
+  const rules::Engine* engine() const override { return &engine_; }
   void on_device_event(const Event& e, std::string_view device_id, std::string_view event, rules::JsonParser& parser,
                        const rules::Lookups& lookups, TimePoint now, std::vector<rules::TimedDecision>& out) override;
 

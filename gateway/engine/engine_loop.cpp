@@ -271,6 +271,8 @@ void EngineLoop::run_timers(MonoTime now) {
       Metrics::add(p_.metrics.expired, *r);
       p_.log->warn("outbox: {} row(s) older than buffer.max_age expired", *r);
     }
+    // The kept window (gateway.journal_keep) moves on even when nothing new is committed.
+    if (auto s = p_.journal.trim(); !s.ok()) p_.log->warn("journal: {}", s.message());
   }
 }
 

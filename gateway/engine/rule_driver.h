@@ -15,6 +15,10 @@
 #include "rules/eval_context.h"
 #include "rules/payload.h"
 
+namespace edgegw::rules {
+class Engine;
+}
+
 namespace edgegw::gateway {
 
 class RuleDriver {
@@ -28,6 +32,8 @@ class RuleDriver {
   virtual void on_tick(TimePoint now, rules::JsonParser& parser, const rules::Lookups& lookups,
                        std::vector<rules::TimedDecision>& out) = 0;
   virtual std::optional<TimePoint> next_due() const = 0;
+  // The engine behind it, for its figures (RuleStats); null for a fake.
+  virtual const rules::Engine* engine() const { return nullptr; }
   // A `device` trigger (event online | offline | state). Default: ignored.
   virtual void on_device_event(const Event& e, std::string_view device_id, std::string_view event,
                                rules::JsonParser& parser, const rules::Lookups& lookups, TimePoint now,

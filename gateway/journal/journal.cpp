@@ -41,6 +41,8 @@ Result<std::unique_ptr<Journal>> Journal::open(JournalOptions opts, uint64_t com
   if (dir_fd < 0) return sys_error(opts.dir, errno);
   std::unique_ptr<Journal> j(new Journal(std::move(opts), dir_fd));
   if (Status st = j->recover(committed_seq); !st.ok()) return st;
+  j->released_seq_ = committed_seq;
+  if (Status st = j->trim(); !st.ok()) return st;  // and counts what is kept
   return Result<std::unique_ptr<Journal>>(std::move(j));
 }
 
@@ -156,23 +158,8 @@ bool Journal::caught_up() {
 
 Status Journal::release(uint64_t seq) {
   released_bytes_.store(reader_->released_through(seq), std::memory_order_relaxed);
-  std::vector<uint64_t> doomed;
-  {
-    std::lock_guard lock(mu_);
-    // Segment i's records all lie below segment i+1's first seq.
-    while (segments_.size() > 1 && segments_[1].first_seq - 1 <= seq) {
-      doomed.push_back(segments_.front().first_seq);
-      segments_.erase(segments_.begin());
-    }
-  }
-  Status st;  // unlink outside the lock: appends must not wait for the file system
-  for (uint64_t first : doomed) {
-    const std::string name = fmt::segment_file_name(first);
-    if (::unlinkat(dir_fd_, name.c_str(), 0) != 0 && errno != ENOENT && st.ok()) {
-      st = sys_error(segment_path(first), errno);
-    }
-  }
-  return st;
+  released_seq_ = std::max(released_seq_, seq);
+  return trim();
 }
 
 }  // namespace edgegw::gateway

@@ -34,6 +34,7 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "gateway/journal/journal_format.h"
+#include "gateway/journal/journal_keep.h"
 
 namespace edgegw::gateway {
 
@@ -43,6 +44,9 @@ struct JournalOptions {
   std::string dir;                       // e.g. <state_dir>/journal; created (mode 0700) if missing
   uint64_t segment_bytes = 16ull << 20;  // start a new segment once the current one reaches this
   bool sync_full = false;                // fdatasync each record (buffer.sync: full)
+  // Committed segments kept for export and replay (gateway.journal_keep);
+  // off here, so a journal keeps nothing unless the daemon asks.
+  JournalKeep keep{0, 0};
 };
 
 // What open() found and repaired, for the caller to log.
@@ -104,9 +108,18 @@ class Journal {
   bool caught_up();
 
   // Engine thread only. Records <= seq are committed durably: deletes the
-  // segment files whose every record is <= seq, never the one being written.
+  // segment files whose every record is <= seq and that are outside the keep
+  // window (all of them when keeping is off), never the one being written.
   // An unlink failure is returned; the file is retried at the next open.
   Status release(uint64_t seq);
+  // Engine thread only. Deletes the released segments that have fallen out
+  // of the keep window since (by age): call it now and then (once a minute).
+  Status trim();
+  // Engine thread only. Deletes every released segment, whatever the window
+  // says: the state_dir is short of space (DiskGuard).
+  Status drop_kept();
+  // Any thread. Bytes of the released segments still kept.
+  uint64_t kept_bytes() const { return kept_bytes_.load(std::memory_order_relaxed); }
 
   // Any thread. The highest seq given out (after open: the last record kept,
   // or committed_seq if higher; 0 for a new journal).
@@ -134,6 +147,7 @@ class Journal {
   Journal(JournalOptions opts, int dir_fd);
   Status recover(uint64_t committed_seq);
   Status roll_locked();
+  Status trim_with(const JournalKeep& keep);
   void undo_append_locked(bool sync_failed);
   SegmentView reader_view();
   std::string segment_path(uint64_t first_seq) const;
@@ -150,6 +164,8 @@ class Journal {
   std::atomic<uint64_t> last_seq_{0};
   std::atomic<uint64_t> appended_bytes_{0};
   std::atomic<uint64_t> released_bytes_{0};
+  std::atomic<uint64_t> kept_bytes_{0};
+  uint64_t released_seq_ = 0;  // engine thread: the highest seq release() was given
 
   std::unique_ptr<JournalReader> reader_;  // engine thread only
   JournalRecovery recovery_;

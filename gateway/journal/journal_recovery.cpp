@@ -120,15 +120,28 @@ Status Journal::Recovery::list_segments(std::vector<uint64_t>& firsts) {
 
 // Segment i holds only seqs below segment i+1's name, so the names alone say
 // which segments the committed position has passed; no need to read them.
+// Those inside the keep window (journal_keep.h) stay; Journal::open trims
+// them again once the journal is up.
 Status Journal::Recovery::drop_committed(std::vector<uint64_t>& firsts) {
-  size_t n = 0;
-  while (n + 1 < firsts.size() && firsts[n + 1] - 1 <= committed_) {
-    const std::string name = fmt::segment_file_name(firsts[n]);
+  size_t committed = 0;
+  while (committed + 1 < firsts.size() && firsts[committed + 1] - 1 <= committed_) ++committed;
+  size_t n = committed;
+  if (j_.opts_.keep.on()) {
+    std::vector<KeptSegment> kept;
+    for (size_t i = 0; i < committed; ++i) {
+      struct stat st {};
+      const std::string name = fmt::segment_file_name(firsts[i]);
+      if (::fstatat(j_.dir_fd_, name.c_str(), &st, 0) != 0) return sys_error(path(firsts[i]), errno);
+      kept.push_back({static_cast<uint64_t>(st.st_size), st.st_mtim.tv_sec * 1000LL + st.st_mtim.tv_nsec / 1'000'000});
+    }
+    n = expired_prefix(kept, j_.opts_.keep, static_cast<int64_t>(::time(nullptr)) * 1000);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::string name = fmt::segment_file_name(firsts[i]);
     if (::unlinkat(j_.dir_fd_, name.c_str(), 0) != 0 && errno != ENOENT) {
-      return sys_error(path(firsts[n]), errno);
+      return sys_error(path(firsts[i]), errno);
     }
     ++rep_.segments_removed;
-    ++n;
   }
   firsts.erase(firsts.begin(), firsts.begin() + static_cast<ptrdiff_t>(n));
   return {};
@@ -263,7 +276,8 @@ Status Journal::Recovery::open_writer(std::vector<Scan>& scans, uint64_t next_se
   if (reuse) {
     const Scan& last = scans.back();
     reuse = last.last_seq != 0 ? last.last_seq > committed_ : last.first == next_seq;
-    if (!reuse) {
+    const bool kept = j_.opts_.keep.on() && last.last_seq != 0;  // all committed, inside the window
+    if (!reuse && !kept) {
       const std::string name = fmt::segment_file_name(last.first);
       if (::unlinkat(j_.dir_fd_, name.c_str(), 0) != 0) return sys_error(path(last.first), errno);
       ++rep_.segments_removed;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/topic.h"
+#include "gateway/base/base64.h"
 #include "gateway/base/rfc3339.h"
 
 namespace edgegw::gateway {
@@ -30,6 +31,10 @@ Status read_field(const std::string& key, const Json& v, SimEvent& ev) {
       return line_error("topic: '" + ev.event.topic + "' is not a valid topic name");
   } else if (key == "payload") {
     ev.event.payload = v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  } else if (key == "payload_base64") {
+    auto bytes = v.is_string() ? base64_decode(v.get<std::string>()) : std::nullopt;
+    if (!bytes) return line_error("payload_base64: expected padded base64 text");
+    ev.event.payload = std::move(*bytes);
   } else if (key == "at") {
     auto t = v.is_string() ? parse_rfc3339(v.get<std::string>()) : std::nullopt;
     if (!t) return line_error("at: expected an RFC 3339 time such as \"2026-11-22T07:00:00Z\"");
@@ -46,7 +51,7 @@ Status read_field(const std::string& key, const Json& v, SimEvent& ev) {
       return line_error("qos: expected 0, 1 or 2");
     ev.event.qos = static_cast<int>(v.get<int64_t>());
   } else {
-    return line_error("unknown key '" + key + "' (expected topic, payload, at, retain, from, qos)");
+    return line_error("unknown key '" + key + "' (expected topic, payload, payload_base64, at, retain, from, qos)");
   }
   return Status();
 }
@@ -62,6 +67,9 @@ Result<SimEvent> parse_event_line(std::string_view line) {
       if (Status st = read_field(key, v, ev); !st.ok()) return st;
     }
     if (!doc.contains("topic")) return line_error("missing key 'topic'");
+    if (doc.contains("payload") && doc.contains("payload_base64")) {
+      return line_error("payload and payload_base64 exclude each other");
+    }
     return ev;
   } catch (const Json::parse_error& e) {
     return line_error(short_parse_message(e.what()), e.byte == 0 ? 1 : e.byte);
@@ -88,6 +96,37 @@ std::vector<SimEvent> parse_events(std::string_view text, const std::string& fil
     events.push_back(std::move(*ev));
   }
   return events;
+}
+
+namespace {
+
+// The payload as the events line carries it back byte-exact (see the header).
+void put_payload(Json& line, const std::string& payload) {
+  Json value = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (!value.is_discarded() && !value.is_string() &&
+      value.dump(-1, ' ', false, Json::error_handler_t::replace) == payload) {
+    line["payload"] = std::move(value);
+    return;
+  }
+  try {
+    (void)Json(payload).dump(-1, ' ', false, Json::error_handler_t::strict);  // throws unless UTF-8
+    line["payload"] = payload;
+  } catch (const Json::type_error&) {
+    line["payload_base64"] = base64_encode(payload);
+  }
+}
+
+}  // namespace
+
+std::string format_event_line(const Event& e, TimePoint at) {
+  Json line = Json::object();
+  line["topic"] = e.topic;
+  put_payload(line, e.payload);
+  if (e.retained) line["retain"] = true;
+  if (e.link == Link::upstream) line["from"] = "upstream";
+  if (e.qos != 0) line["qos"] = e.qos;
+  line["at"] = format_rfc3339(at);
+  return line.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 }  // namespace edgegw::gateway
