@@ -206,7 +206,7 @@ TEST_CASE(
   CHECK(out[4] == "ev.jsonl:7:1: error: from: expected \"local\" or \"upstream\"");
   CHECK(out[5] ==
         "ev.jsonl:8:1: error: unknown key 'retian' (expected topic, "
-        "payload, at, retain, from, qos)");
+        "payload, payload_base64, at, retain, from, qos)");
   CHECK(out[6] == "ev.jsonl:9:1: error: expected a JSON object");
   CHECK(out[7] == "ev.jsonl:10:1: error: qos: expected 0, 1 or 2");
 }
