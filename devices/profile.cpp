@@ -199,7 +199,7 @@ void Profiles::add_esphome() {
   add("{id}/" + c + "/+/state", kEsphome, Kind::state, Decode::esphome_state);
   add("{id}/" + c + "/*/command", kEsphome, Kind::command, Decode::none);
   add("{id}/" + c + "/*/*/command", kEsphome, Kind::command, Decode::none);  // climate mode, fan speed, ...
-  add("{id}/" + c + "/*/*/state", kEsphome, Kind::meta, Decode::none);      // their states: heard, not merged
+  add("{id}/" + c + "/*/*/state", kEsphome, Kind::meta, Decode::none);       // their states: heard, not merged
   for (auto& e : entries_) {
     if (e.profile == kEsphome) e.not_id = config_.homeassistant_prefix;
   }

@@ -164,8 +164,7 @@ class Registry {
   std::optional<Match> match(std::string_view topic, std::string_view payload) const;
   // The profile device a discovery config's topic belongs to, if a profile
   // already claims that topic; `on`/`off`: the config's availability payloads.
-  std::optional<Match> profile_owner(std::string_view topic, std::string_view on = {},
-                                     std::string_view off = {}) const;
+  std::optional<Match> profile_owner(std::string_view topic, std::string_view on = {}, std::string_view off = {}) const;
   Device& get_or_create(const Match& m, TimePoint at);
   Device* find_mutable(std::string_view id);
   void touch(Device& d);

@@ -86,6 +86,13 @@ bool shelly_updates(dom::parser& scratch, const std::string& state, dom::object&
   return true;
 }
 
+// An ESPHome state as a JSON value: a number ("21.5") or an object (a
+// light's JSON) as it is; anything else ("ON", "nan", a text sensor's text)
+// as a string.
+std::string esphome_value(dom::element doc, bool json, std::string_view payload) {
+  return json && (doc.is_number() || doc.is_object()) ? simdjson::minify(doc) : json_quote(payload);
+}
+
 }  // namespace
 
 bool Registry::decode_state(Device& d, const Match& m, std::string_view payload, bool& changed) {
@@ -122,10 +129,7 @@ bool Registry::decode_state(Device& d, const Match& m, std::string_view payload,
         return true;  // other stat/ replies are not state
       }
       break;
-    case Decode::esphome_state:  // "21.5" -> 21.5, "ON" -> "ON", a light's JSON -> its object
-      updates.emplace_back(m.component, json && (doc.is_number() || object) ? simdjson::minify(doc)
-                                                                            : json_quote(payload));
-      break;
+    case Decode::esphome_state: updates.emplace_back(m.component, esphome_value(doc, json, payload)); break;
     case Decode::shelly_rpc: {
       if (!object) return false;
       std::string method = string_at(obj, "method");
@@ -224,8 +228,7 @@ HaConfig read_ha_config(dom::object obj) {
 
 }  // namespace
 
-std::optional<Match> Registry::profile_owner(std::string_view topic, std::string_view on,
-                                             std::string_view off) const {
+std::optional<Match> Registry::profile_owner(std::string_view topic, std::string_view on, std::string_view off) const {
   if (topic.empty()) return std::nullopt;
   auto m = profiles_.match(topic);
   if (!m || m->id.empty() || m->kind == Kind::discovery || m->kind == Kind::command) return std::nullopt;

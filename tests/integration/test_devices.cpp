@@ -52,13 +52,25 @@ std::vector<std::string> alerts(const TestClient& c) {
 // with a retained QoS 1 last will; kill9() drops it, and the broker
 // publishes the will.
 edgegw::Result<ChildProcess> spawn_with_will(const MosquittoBroker& broker, const std::string& id,
-                                     const std::string& commands, const std::string& will_topic,
-                                     const std::string& will_payload) {
+                                             const std::string& commands, const std::string& will_topic,
+                                             const std::string& will_payload) {
   SpawnOptions opts;
   opts.binary = "/usr/bin/mosquitto_sub";
-  opts.args = {"-h", "127.0.0.1",    "-p",         std::to_string(broker.port()), "-i",          id,          "-t",
-               commands, "--will-topic", will_topic, "--will-payload",              will_payload, "--will-retain",
-               "--will-qos", "1"};
+  opts.args = {"-h",
+               "127.0.0.1",
+               "-p",
+               std::to_string(broker.port()),
+               "-i",
+               id,
+               "-t",
+               commands,
+               "--will-topic",
+               will_topic,
+               "--will-payload",
+               will_payload,
+               "--will-retain",
+               "--will-qos",
+               "1"};
   opts.name = id;
   return ChildProcess::spawn(opts);
 }
@@ -141,9 +153,8 @@ TEST_CASE("Does an offline rule fire when a static device goes silent, and onlin
   REQUIRE(watcher.wait_for_count(3, 10s));
   CHECK(alerts(watcher)[2] == "alerts/boiler/online=message");
 
-  auto doc = devices_when(gw, [](const nlohmann::json& d) {
-    return d["devices"].size() == 1 && d["devices"][0]["messages"] == 3;
-  });
+  auto doc = devices_when(
+      gw, [](const nlohmann::json& d) { return d["devices"].size() == 1 && d["devices"][0]["messages"] == 3; });
   CHECK(doc["devices"][0]["profile"] == "static");
   CHECK(doc["devices"][0]["state"] == nlohmann::json::parse(R"({"flow":58,"return":40})"));
   CHECK(watcher.count() == 3);  // online once
@@ -191,9 +202,8 @@ TEST_CASE("Is an ESPHome node one device named after the node, whose will fires 
   REQUIRE(watcher.wait_for_count(1, 10s));
   CHECK(alerts(watcher) == std::vector<std::string>{"alerts/livingroom/online=last_will"});
 
-  auto doc = devices_when(gw, [](const nlohmann::json& d) {
-    return d["devices"].size() == 1 && d["devices"][0]["messages"] == 3;
-  });
+  auto doc = devices_when(
+      gw, [](const nlohmann::json& d) { return d["devices"].size() == 1 && d["devices"][0]["messages"] == 3; });
   const auto& d = doc["devices"][0];
   CHECK(d["id"] == "livingroom");
   CHECK(d["profile"] == "esphome");

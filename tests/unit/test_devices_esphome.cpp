@@ -121,8 +121,7 @@ TEST_CASE("Is an ESPHome node one device, named after the node, with {object_id:
   CHECK(d.messages == before);
 }
 
-TEST_CASE("Do ESPHome's birth and will set availability, and do other status topics stay out?",
-          "[devices][esphome]") {
+TEST_CASE("Do ESPHome's birth and will set availability, and do other status topics stay out?", "[devices][esphome]") {
   Node n;
   CHECK(n.feed("livingroom/status", "online", 0s) == Names{"livingroom:online"});
   CHECK(n.feed("livingroom/status", "offline", 5s) == Names{"livingroom:offline"});  // the will
