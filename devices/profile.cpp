@@ -7,25 +7,38 @@
 namespace edgegw::devices {
 namespace {
 
-constexpr std::string_view kProfileNames[] = {kZigbee2mqtt, kTasmota, kShelly, kHomeAssistant, kStatic};
+constexpr std::string_view kProfileNames[] = {kZigbee2mqtt, kTasmota, kShelly, kEsphome, kHomeAssistant, kStatic};
 
 using LevelKind = Profiles::LevelKind;
+
+// "a|b|c" -> {"a", "b", "c"}
+std::vector<std::string> split_options(std::string_view list) {
+  std::vector<std::string> out;
+  for (size_t start = 0;;) {
+    size_t bar = list.find('|', start);
+    out.emplace_back(list.substr(start, bar - start));
+    if (bar == std::string_view::npos) return out;
+    start = bar + 1;
+  }
+}
 
 std::vector<Profiles::Level> parse_pattern(std::string_view pattern) {
   std::vector<Profiles::Level> out;
   for (std::string_view level : topic_levels(pattern)) {
     if (level == "{id}")
-      out.push_back({LevelKind::id, {}});
+      out.push_back({LevelKind::id, {}, {}});
     else if (level == "{id+}")
-      out.push_back({LevelKind::id_rest, {}});
+      out.push_back({LevelKind::id_rest, {}, {}});
     else if (level == "+")
-      out.push_back({LevelKind::component, {}});
+      out.push_back({LevelKind::component, {}, {}});
     else if (level == "*")
-      out.push_back({LevelKind::any, {}});
+      out.push_back({LevelKind::any, {}, {}});
     else if (level == "#")
-      out.push_back({LevelKind::rest, {}});
+      out.push_back({LevelKind::rest, {}, {}});
+    else if (level.size() > 2 && level.front() == '(' && level.back() == ')')
+      out.push_back({LevelKind::one_of, {}, split_options(level.substr(1, level.size() - 2))});
     else
-      out.push_back({LevelKind::literal, std::string(level)});
+      out.push_back({LevelKind::literal, std::string(level), {}});
   }
   return out;
 }
@@ -34,6 +47,7 @@ std::vector<Profiles::Level> parse_pattern(std::string_view pattern) {
 bool match_level(const Profiles::Level& p, std::string_view level, Match& m) {
   switch (p.kind) {
     case LevelKind::literal: return p.text == level;
+    case LevelKind::one_of: return std::find(p.options.begin(), p.options.end(), level) != p.options.end();
     case LevelKind::id: m.id.assign(level); return !level.empty();
     case LevelKind::component: m.component.assign(level); return !level.empty();
     default: return true;
@@ -105,6 +119,8 @@ Profiles Profiles::compile(ProfileConfig config) {
       p.add_tasmota();
     else if (name == kShelly)
       p.add_shelly();
+    else if (name == kEsphome)
+      p.add_esphome();
     else if (name == kHomeAssistant)
       p.add_homeassistant();
   }
@@ -113,7 +129,7 @@ Profiles Profiles::compile(ProfileConfig config) {
 
 void Profiles::add(std::string_view pattern, std::string_view profile, Kind kind, Decode decode, Reason reason,
                    std::string_view id_prefix) {
-  entries_.push_back({parse_pattern(pattern), profile, kind, decode, reason, id_prefix, nullptr});
+  entries_.push_back({parse_pattern(pattern), profile, kind, decode, reason, id_prefix, nullptr, {}});
 }
 
 void Profiles::add_static(const StaticSpec& spec) {
@@ -124,10 +140,11 @@ void Profiles::add_static(const StaticSpec& spec) {
                         Decode::custom_availability,
                         Reason::availability,
                         {},
-                        &spec});
+                        &spec,
+                        {}});
   }
   entries_.push_back(
-      {parse_pattern(spec.topic), kStatic, Kind::state, Decode::any_state, Reason::availability, {}, &spec});
+      {parse_pattern(spec.topic), kStatic, Kind::state, Decode::any_state, Reason::availability, {}, &spec, {}});
 }
 
 // https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html
@@ -168,6 +185,26 @@ void Profiles::add_shelly() {
   add("{id}/command/#", kShelly, Kind::command, Decode::none, Reason::availability, "shelly");
 }
 
+// https://esphome.io/components/mqtt.html: the topic prefix is the node name
+// by default; birth and will (retained) on <prefix>/status; each entity's
+// state on <prefix>/<component>/<object_id>/state, commands on .../command.
+// `{id}/status` is a common shape, so a payload other than online/offline
+// is not taken for ESPHome's (Registry::match), and the Home Assistant
+// prefix (whose `status` is Home Assistant's own birth) is no node.
+void Profiles::add_esphome() {
+  const std::string c =
+      "(sensor|binary_sensor|text_sensor|switch|light|fan|cover|climate|number|select|text|button|lock|valve|"
+      "alarm_control_panel|date|time|datetime|event|update)";
+  add("{id}/status", kEsphome, Kind::availability, Decode::esphome_status, Reason::last_will);
+  add("{id}/" + c + "/+/state", kEsphome, Kind::state, Decode::esphome_state);
+  add("{id}/" + c + "/*/command", kEsphome, Kind::command, Decode::none);
+  add("{id}/" + c + "/*/*/command", kEsphome, Kind::command, Decode::none);  // climate mode, fan speed, ...
+  add("{id}/" + c + "/*/*/state", kEsphome, Kind::meta, Decode::none);       // their states: heard, not merged
+  for (auto& e : entries_) {
+    if (e.profile == kEsphome) e.not_id = config_.homeassistant_prefix;
+  }
+}
+
 // https://www.home-assistant.io/integrations/mqtt/#mqtt-discovery
 // <prefix>/<component>/[<node_id>/]<object_id>/config
 void Profiles::add_homeassistant() {
@@ -185,6 +222,7 @@ std::optional<Match> Profiles::match(std::string_view topic) const {
     if (!match_entry(e, levels, m)) continue;
     if (e.spec) m.id = e.spec->id;
     if (!e.id_prefix.empty() && !m.id.starts_with(e.id_prefix)) continue;
+    if (!e.not_id.empty() && m.id == e.not_id) continue;
     m.profile = e.profile;
     m.kind = e.kind;
     m.decode = e.decode;

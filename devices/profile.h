@@ -1,7 +1,7 @@
 // devices/profile.h — which topics belong to which device, table-driven.
 //
-// Each profile (zigbee2mqtt, Tasmota, Shelly Gen2, Home Assistant discovery,
-// static devices from gateway.yaml) is a small table of topic patterns, each
+// Each profile (zigbee2mqtt, Tasmota, Shelly Gen2, ESPHome, Home Assistant
+// discovery, static devices from gateway.yaml) is a small table of topic patterns, each
 // with what a message on it means (state, availability, discovery, meta,
 // command) and how its payload is read (Decode). There is no class per
 // vendor: the tables are built once from ProfileConfig by Profiles::compile,
@@ -27,6 +27,7 @@ namespace edgegw::devices {
 inline constexpr std::string_view kZigbee2mqtt = "zigbee2mqtt";
 inline constexpr std::string_view kTasmota = "tasmota";
 inline constexpr std::string_view kShelly = "shelly";
+inline constexpr std::string_view kEsphome = "esphome";
 inline constexpr std::string_view kHomeAssistant = "homeassistant";
 inline constexpr std::string_view kStatic = "static";
 
@@ -52,6 +53,8 @@ enum class Decode : uint8_t {
   z2m_availability,     // {"state":"online"} or the legacy plain online / offline
   tasmota_lwt,          // Online / Offline
   shelly_online,        // true / false
+  esphome_status,       // online / offline (ESPHome's birth and will); any other payload: not ESPHome's
+  esphome_state,        // <prefix>/<component>/<object_id>/state: {object_id: value}, a number as a number
   custom_availability,  // a static device's payload_online / payload_offline
   z2m_bridge_devices,   // bridge/devices: names and models
   z2m_bridge_groups,    // bridge/groups: names that are groups, not devices
@@ -68,7 +71,7 @@ struct StaticSpec {
 };
 
 struct ProfileConfig {
-  std::vector<std::string> profiles{"zigbee2mqtt", "tasmota", "shelly", "homeassistant"};
+  std::vector<std::string> profiles{"zigbee2mqtt", "tasmota", "shelly", "esphome", "homeassistant"};
   std::string zigbee2mqtt_base_topic = "zigbee2mqtt";
   std::string tasmota_full_topic = "%prefix%/%topic%/";
   std::string homeassistant_prefix = "homeassistant";
@@ -84,7 +87,8 @@ struct Match {
   std::string_view profile;  // interned
   Kind kind = Kind::meta;
   Decode decode = Decode::none;
-  std::string component;                 // the level a `+` captured (Shelly component, Tasmota suffix)
+  std::string component;                 // the level a `+` captured (Shelly component, Tasmota suffix,
+                                         // ESPHome object_id)
   Reason reason = Reason::availability;  // for availability: which source it is
   const StaticSpec* spec = nullptr;      // static devices: the declaration
   // custom_availability: the payloads that mean online and offline.
@@ -113,10 +117,11 @@ class Profiles {
   // check: 10 min mains, 25 h battery). 0: never.
   Duration offline_after_for(std::string_view id, bool battery = false) const;
 
-  enum class LevelKind : uint8_t { literal, id, id_rest, component, any, rest };
+  enum class LevelKind : uint8_t { literal, one_of, id, id_rest, component, any, rest };
   struct Level {
     LevelKind kind = LevelKind::literal;
-    std::string text;  // literal only
+    std::string text;                  // literal only
+    std::vector<std::string> options;  // one_of only
   };
   struct Entry {
     std::vector<Level> pattern;
@@ -126,19 +131,22 @@ class Profiles {
     Reason reason = Reason::availability;
     std::string_view id_prefix;        // the id must start with this (Shelly: "shelly")
     const StaticSpec* spec = nullptr;  // static: the id is spec->id
+    std::string not_id;                // the id must not be this (ESPHome: the Home Assistant prefix)
   };
 
  private:
   Profiles() = default;
   // Pattern levels: a literal, `{id}` (one level: the device id), `{id+}`
   // (one or more levels, zigbee2mqtt names may hold '/'), `+` (captured as
-  // the component), `*` (any one level), `#` (the rest).
+  // the component), `*` (any one level), `#` (the rest), `(a|b|c)` (one of
+  // these literals).
   void add(std::string_view pattern, std::string_view profile, Kind kind, Decode decode,
            Reason reason = Reason::availability, std::string_view id_prefix = {});
   void add_static(const StaticSpec& spec);
   void add_zigbee2mqtt();
   void add_tasmota();
   void add_shelly();
+  void add_esphome();
   void add_homeassistant();
 
   ProfileConfig config_;

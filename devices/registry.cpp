@@ -37,8 +37,11 @@ Registry::Registry(Profiles profiles) : profiles_(std::move(profiles)), impl_(st
 
 Registry::~Registry() = default;
 
-std::optional<Match> Registry::match(std::string_view topic) const {
-  if (auto m = profiles_.match(topic)) return m;
+std::optional<Match> Registry::match(std::string_view topic, std::string_view payload) const {
+  if (auto m = profiles_.match(topic)) {
+    // `<node>/status` is ESPHome's only with ESPHome's payloads.
+    if (m->decode != Decode::esphome_status || payload == "online" || payload == "offline") return m;
+  }
   auto it = learned_.find(std::string(topic));
   if (it == learned_.end()) return std::nullopt;
   Match m;
@@ -52,7 +55,7 @@ std::optional<Match> Registry::match(std::string_view topic) const {
 }
 
 Device* Registry::observe(const Message& msg, std::vector<DeviceChange>& out) {
-  auto m = match(msg.topic);
+  auto m = match(msg.topic, msg.payload);
   if (!m) return nullptr;
   if (m->kind == Kind::discovery) {
     if (m->decode == Decode::z2m_bridge_devices)

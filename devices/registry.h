@@ -11,6 +11,9 @@
 //  - a device exists from its first message of kind state, availability or
 //    meta; discovery lists (zigbee2mqtt bridge/devices, Home Assistant
 //    configs) only add names, models and topics; commands never create one;
+//  - a Home Assistant config whose state or availability topic a profile
+//    already claims (an ESPHome node's) describes that profile's device: it
+//    names it, and never makes a second device of it;
 //  - availability messages set online/offline with their source as reason;
 //  - a live message from a device that is offline by silence or not known
 //    to be either brings it online (reason `message`); every message is
@@ -156,7 +159,12 @@ class Registry {
     std::optional<bool> battery;  // zigbee2mqtt power_source; nullopt: not said
   };
 
-  std::optional<Match> match(std::string_view topic) const;
+  // The profile entry for `topic`, else what a discovery config announced it
+  // as. `payload` settles the one entry that depends on it (ESPHome status).
+  std::optional<Match> match(std::string_view topic, std::string_view payload) const;
+  // The profile device a discovery config's topic belongs to, if a profile
+  // already claims that topic; `on`/`off`: the config's availability payloads.
+  std::optional<Match> profile_owner(std::string_view topic, std::string_view on = {}, std::string_view off = {}) const;
   Device& get_or_create(const Match& m, TimePoint at);
   Device* find_mutable(std::string_view id);
   void touch(Device& d);
@@ -170,6 +178,8 @@ class Registry {
   void decode_bridge_groups(std::string_view payload);
   void forget(Device& d);
   void decode_ha_config(const Match& m, std::string_view config_topic, std::string_view payload);
+  void learn_ha_topics(const std::string& id, std::string_view config_topic, const std::string& state,
+                       const std::string& avail, const std::string& on, const std::string& off);
   void apply_meta(Device& d, const Meta& meta);
 
   Profiles profiles_;

@@ -51,6 +51,7 @@ bool Registry::decode_availability(const Match& m, std::string_view payload, boo
   switch (m.decode) {
     case Decode::tasmota_lwt: return is("Online", "Offline");
     case Decode::shelly_online: return is("true", "false");
+    case Decode::esphome_status: return is("online", "offline");
     case Decode::custom_availability: return is(m.payload_online, m.payload_offline);
     case Decode::z2m_availability: {
       if (is("online", "offline")) return true;  // legacy plain payload
@@ -83,6 +84,13 @@ bool shelly_updates(dom::parser& scratch, const std::string& state, dom::object&
     updates.emplace_back(std::string(field.key), merge_members(scratch, old, members_of(comp)));
   }
   return true;
+}
+
+// An ESPHome state as a JSON value: a number ("21.5") or an object (a
+// light's JSON) as it is; anything else ("ON", "nan", a text sensor's text)
+// as a string.
+std::string esphome_value(dom::element doc, bool json, std::string_view payload) {
+  return json && (doc.is_number() || doc.is_object()) ? simdjson::minify(doc) : json_quote(payload);
 }
 
 }  // namespace
@@ -121,6 +129,7 @@ bool Registry::decode_state(Device& d, const Match& m, std::string_view payload,
         return true;  // other stat/ replies are not state
       }
       break;
+    case Decode::esphome_state: updates.emplace_back(m.component, esphome_value(doc, json, payload)); break;
     case Decode::shelly_rpc: {
       if (!object) return false;
       std::string method = string_at(obj, "method");
@@ -180,9 +189,61 @@ void Registry::decode_bridge_groups(std::string_view payload) {
   }
 }
 
+namespace {
+
+// What a Home Assistant discovery config says, abbreviations and `~` read
+// as Home Assistant reads them.
+struct HaConfig {
+  std::string object_id, state, avail, on, off;
+  std::string entity_name, device_name, model;
+};
+
+HaConfig read_ha_config(dom::object obj) {
+  HaConfig c;
+  c.object_id = first_string(obj, {"object_id", "obj_id"});
+  std::string base = string_at(obj, "~");
+  c.state = expand_base(first_string(obj, {"state_topic", "stat_t"}), base);
+  c.avail = expand_base(first_string(obj, {"availability_topic", "avty_t"}), base);
+  c.on = first_string(obj, {"payload_available", "pl_avail"});
+  c.off = first_string(obj, {"payload_not_available", "pl_not_avail"});
+  dom::array list;
+  dom::object first;
+  if ((obj["availability"].get_array().get(list) == simdjson::SUCCESS ||
+       obj["avty"].get_array().get(list) == simdjson::SUCCESS) &&
+      list.at(0).get_object().get(first) == simdjson::SUCCESS) {
+    c.avail = expand_base(first_string(first, {"topic", "t"}), base);
+    c.on = first_string(first, {"payload_available", "pl_avail"});
+    c.off = first_string(first, {"payload_not_available", "pl_not_avail"});
+  }
+  c.entity_name = first_string(obj, {"name"});
+  dom::object dev;
+  if (obj["device"].get_object().get(dev) == simdjson::SUCCESS ||
+      obj["dev"].get_object().get(dev) == simdjson::SUCCESS) {
+    c.device_name = first_string(dev, {"name"});
+    std::string maker = first_string(dev, {"manufacturer", "mf"}), model = first_string(dev, {"model", "mdl"});
+    c.model = maker.empty() ? model : model.empty() ? maker : maker + " " + model;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::optional<Match> Registry::profile_owner(std::string_view topic, std::string_view on, std::string_view off) const {
+  if (topic.empty()) return std::nullopt;
+  auto m = profiles_.match(topic);
+  if (!m || m->id.empty() || m->kind == Kind::discovery || m->kind == Kind::command) return std::nullopt;
+  bool esphome_payloads = (on.empty() || on == "online") && (off.empty() || off == "offline");
+  if (m->decode == Decode::esphome_status && !esphome_payloads) return std::nullopt;
+  return m;
+}
+
 // A Home Assistant discovery config: its state and availability topics
-// become the device's (abbreviations and `~` as Home Assistant reads them).
-// An empty config removes the entity: its topics are forgotten.
+// become the device's. An empty config removes the entity: its topics are
+// forgotten. A config whose topics a profile already claims (ESPHome
+// announces each entity of a node this way) belongs to that profile's
+// device: it adds the device's name and model where none is known, and only
+// the topics no profile claims are learned, under that device's id, so the
+// node never shows up as a second device.
 void Registry::decode_ha_config(const Match& m, std::string_view config_topic, std::string_view payload) {
   dom::element doc;
   dom::object obj;
@@ -192,38 +253,32 @@ void Registry::decode_ha_config(const Match& m, std::string_view config_topic, s
     }
     return;
   }
-  std::string id = first_string(obj, {"object_id", "obj_id"});
-  if (id.empty()) id = m.id;
-  std::string base = string_at(obj, "~");
-  std::string state = expand_base(first_string(obj, {"state_topic", "stat_t"}), base);
-  std::string avail = expand_base(first_string(obj, {"availability_topic", "avty_t"}), base);
-  std::string on = first_string(obj, {"payload_available", "pl_avail"});
-  std::string off = first_string(obj, {"payload_not_available", "pl_not_avail"});
-  dom::array list;
-  dom::object first;
-  if ((obj["availability"].get_array().get(list) == simdjson::SUCCESS ||
-       obj["avty"].get_array().get(list) == simdjson::SUCCESS) &&
-      list.at(0).get_object().get(first) == simdjson::SUCCESS) {
-    avail = expand_base(first_string(first, {"topic", "t"}), base);
-    on = first_string(first, {"payload_available", "pl_avail"});
-    off = first_string(first, {"payload_not_available", "pl_not_avail"});
+  HaConfig c = read_ha_config(obj);
+  auto owner = profile_owner(c.state);
+  if (!owner) owner = profile_owner(c.avail, c.on, c.off);
+  if (!owner) {
+    std::string id = c.object_id.empty() ? m.id : c.object_id;
+    learn_ha_topics(id, config_topic, c.state, c.avail, c.on, c.off);
+    Meta meta{c.entity_name.empty() ? c.device_name : c.entity_name, c.model, std::nullopt};
+    if (Device* d = find_mutable(id)) apply_meta(*d, meta);
+    meta_[id] = std::move(meta);
+    return;
   }
+  auto unclaimed = [this](const std::string& t) { return profiles_.match(t) ? std::string() : t; };
+  learn_ha_topics(owner->id, config_topic, unclaimed(c.state), unclaimed(c.avail), c.on, c.off);
+  Meta& meta = meta_[owner->id];  // fill only: bridge/devices and earlier configs keep theirs
+  if (meta.name.empty()) meta.name = c.device_name.empty() ? c.entity_name : c.device_name;
+  if (meta.model.empty()) meta.model = c.model;
+  if (Device* d = find_mutable(owner->id)) apply_meta(*d, meta);
+}
+
+void Registry::learn_ha_topics(const std::string& id, std::string_view config_topic, const std::string& state,
+                               const std::string& avail, const std::string& on, const std::string& off) {
   if (!state.empty()) learned_[state] = Learned{id, Kind::state, {}, {}, std::string(config_topic)};
   if (!avail.empty()) {
     learned_[avail] = Learned{id, Kind::availability, on.empty() ? "online" : on, off.empty() ? "offline" : off,
                               std::string(config_topic)};
   }
-  Meta meta;
-  meta.name = first_string(obj, {"name"});
-  dom::object dev;
-  if (obj["device"].get_object().get(dev) == simdjson::SUCCESS ||
-      obj["dev"].get_object().get(dev) == simdjson::SUCCESS) {
-    if (meta.name.empty()) meta.name = first_string(dev, {"name"});
-    std::string maker = first_string(dev, {"manufacturer", "mf"}), model = first_string(dev, {"model", "mdl"});
-    meta.model = maker.empty() ? model : model.empty() ? maker : maker + " " + model;
-  }
-  if (Device* d = find_mutable(id)) apply_meta(*d, meta);
-  meta_[id] = std::move(meta);
 }
 
 void Registry::apply_meta(Device& d, const Meta& meta) {

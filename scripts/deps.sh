@@ -11,6 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev
   mosquitto mosquitto-clients openssl
   systemd dpkg-dev file
+  python3
   chromium
 )
 if [ "${EDGEGW_DEPS_EXTRA:-}" != "" ]; then

@@ -99,7 +99,7 @@ struct StaticDevice {
 
 struct DevicesConfig {
   // Names as in devices::Device::profile, in the order written.
-  std::vector<std::string> profiles{"zigbee2mqtt", "tasmota", "shelly", "homeassistant"};
+  std::vector<std::string> profiles{"zigbee2mqtt", "tasmota", "shelly", "esphome", "homeassistant"};
   std::string zigbee2mqtt_base_topic = "zigbee2mqtt";
   std::string tasmota_full_topic = "%prefix%/%topic%/";
   Duration offline_after = std::chrono::minutes(10);        // mains or unknown power; 0: never

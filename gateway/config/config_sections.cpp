@@ -13,7 +13,7 @@ using rules::Direction;
 using rules::RetainMode;
 using rules::RouteSpec;
 
-constexpr std::string_view kProfiles[] = {"zigbee2mqtt", "tasmota", "shelly", "homeassistant"};
+constexpr std::string_view kProfiles[] = {"zigbee2mqtt", "tasmota", "shelly", "esphome", "homeassistant"};
 
 bool has_template(std::string_view s) { return s.find("{{") != std::string_view::npos; }
 

@@ -87,17 +87,15 @@ Status required_files(const Config& cfg) {
 }
 
 // Loads and compiles every rule file again (SIGHUP, a saved file); a missing
-// rules path is an error. Returns null after logging every error.
+// rules path is an error. Returns null after printing every error as the
+// plain line `edgegw check` prints.
 std::shared_ptr<const rules::RuleSet> load_rules(const Config& cfg, spdlog::logger& log) {
   Diagnostics diags;
   auto files = expand_rule_files(cfg, diags, /*strict=*/true);
   auto specs = load_rule_files(files, diags);
   auto set = diags.has_errors() ? nullptr : rules::RuleSet::compile(specs, diags, cfg.upstream.has_value());
   for (const auto& d : diags.items()) {
-    if (d.severity == Severity::error)
-      log.error("{}", d.format());
-    else
-      log.warn("{}", d.format());
+    log_plain(log, d.severity == Severity::error ? spdlog::level::err : spdlog::level::warn, d.format());
   }
   return diags.has_errors() ? nullptr : set;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +46,21 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
     if (e != spdlog::level::off || std::string(env) == "off") log->set_level(e);
   }
   return log;
+}
+
+void log_plain(spdlog::logger& log, spdlog::level::level_enum level, const std::string& line) {
+  if (!log.should_log(level)) return;
+  bool journal = std::any_of(log.sinks().begin(), log.sinks().end(), [](const auto& sink) {
+    return dynamic_cast<spdlog::sinks::systemd_sink_mt*>(sink.get()) != nullptr;
+  });
+  if (journal) {
+    log.log(level, "{}", line);
+    return;
+  }
+  log.flush();  // keep the order of lines on stderr
+  std::string out = line + '\n';
+  // One write, so the line does not interleave with a log line from another thread.
+  [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
 }
 
 }  // namespace edgegw::gateway

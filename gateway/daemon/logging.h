@@ -17,6 +17,13 @@ namespace edgegw::gateway {
 // level: trace|debug|info|warn|error. Unknown levels fall back to info.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& level);
 
+// A line that must read as `edgegw check` prints it (a rule file's
+// `FILE:LINE:COL: error: ...` at a reload), at `level`: to stderr as is,
+// without the time stamp and level that log lines carry there; to the
+// journal like every line of `log`, which carry none there either, with the
+// level's priority. Nothing below `log`'s level.
+void log_plain(spdlog::logger& log, spdlog::level::level_enum level, const std::string& line);
+
 // True when `journal_stream` (JOURNAL_STREAM's "DEVICE:INODE") names the file
 // `fd` is open on, as systemd.exec(5) asks: a shell started from a service
 // inherits the variable but not the journal as its stderr.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -107,6 +108,8 @@ TEST_CASE("Does SIGHUP with a broken rule file keep the old rules working, and a
   std::ofstream(gw.dir() / "rules.d" / "light.yaml") << "rules:\n  - id: x\n    when: {topic: [\n";
   REQUIRE(gw.signal(SIGHUP).ok());
   REQUIRE(wait_until([&] { return gw.log().find("the old rules stay in force") != std::string::npos; }, 10s));
+  // Its errors read as `edgegw check` prints them: the line starts with FILE:LINE:COL.
+  CHECK(std::regex_search(gw.log(), std::regex(R"((^|\n)[^ \n]*/light\.yaml:[0-9]+:[0-9]+: error: )")));
   REQUIRE(sensor.publish("zigbee2mqtt/hallway_motion", dark, 1, false).ok());
   REQUIRE(light.wait_for_count(1, 10s));
   CHECK(light.received()[0].topic == "zigbee2mqtt/hallway_light/set");

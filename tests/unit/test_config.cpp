@@ -121,7 +121,7 @@ TEST_CASE("Does an empty config take every default of the design?", "[config]") 
   CHECK((b.max_messages == 1'000'000 && b.max_bytes == 512ull << 20 && b.max_age == 168h));
   CHECK((b.when_full == WhenFull::drop_oldest && !b.sync_full && b.journal_max == 64ull << 20));
   CHECK(cfg->rule_paths == std::vector<std::string>{"/etc/edgegw/rules.d"});
-  CHECK(cfg->devices.profiles == std::vector<std::string>{"zigbee2mqtt", "tasmota", "shelly", "homeassistant"});
+  CHECK(cfg->devices.profiles == std::vector<std::string>{"zigbee2mqtt", "tasmota", "shelly", "esphome", "homeassistant"});
   CHECK(
       (cfg->devices.zigbee2mqtt_base_topic == "zigbee2mqtt" && cfg->devices.tasmota_full_topic == "%prefix%/%topic%/"));
   CHECK((cfg->devices.offline_after == 10min && cfg->devices.static_devices.empty()));
