@@ -16,7 +16,8 @@
 // `broken` (the rule, its trigger, an action), so that RuleSet::compile
 // reports the other parts' expression and template errors in the same pass,
 // does not blame the broken parts again, and builds no set from them.
-// Callers must test diags.has_errors() and never run a set that had errors.
+// Callers must test diags.has_errors() and never run a set that had errors
+// (compile_rule_files in rule_compile.h does all of this).
 #pragma once
 
 #include <string>

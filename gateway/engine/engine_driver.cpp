@@ -60,11 +60,8 @@ class EngineDriver : public RuleDriver {
 
 }  // namespace
 
-std::unique_ptr<RuleDriver> make_engine_driver(const std::vector<rules::RuleSpec>& specs, bool has_upstream,
-                                               std::string gateway_id, Diagnostics& diags) {
-  auto set = rules::RuleSet::compile(specs, diags, has_upstream);
-  if (!set) return nullptr;
-  return std::make_unique<EngineDriver>(std::move(set), std::move(gateway_id));
+std::unique_ptr<RuleDriver> make_engine_driver(std::shared_ptr<const rules::RuleSet> rules, std::string gateway_id) {
+  return std::make_unique<EngineDriver>(std::move(rules), std::move(gateway_id));
 }
 
 }  // namespace edgegw::gateway
