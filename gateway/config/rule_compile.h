@@ -15,7 +15,7 @@
 namespace edgegw::gateway {
 
 struct CompiledRuleFiles {
-  std::vector<rules::RuleSpec> specs;          // every rule read, the broken ones too
+  std::vector<rules::RuleSpec> specs;           // every rule read, the broken ones too
   std::shared_ptr<const rules::RuleSet> rules;  // null when any rule file had an error
 };
 

@@ -15,7 +15,7 @@
 namespace edgegw::rules {
 class Engine;
 class RuleSet;
-}
+}  // namespace edgegw::rules
 
 namespace edgegw::gateway {
 

@@ -55,7 +55,7 @@ class LinkSupervisor {
   struct Options {
     Duration reconnect_min = std::chrono::seconds(1), reconnect_max = std::chrono::seconds(30);
     std::vector<Subscription> subscriptions;  // wanted at start
-    std::string status_online;  // retained on the will topic at each connect
+    std::string status_online;                // retained on the will topic at each connect
   };
   enum class Phase { idle, connecting, connected, paused };
 
@@ -105,7 +105,7 @@ class LinkSupervisor {
   MonoTime next_attempt_{};
   SessionSubscriptions subs_;
   bool ever_subscribed_ = false;  // for logging the first subscribe only
-  bool was_connected_ = false;  // for logging state changes only
+  bool was_connected_ = false;    // for logging state changes only
   uint64_t failures_ = 0;
   MonoTime resend_at_{};   // after a refused delivery, no sends before this
   ReasonLimiter tls_log_;  // the TLS probe's reasons: each change, a repeat once a minute

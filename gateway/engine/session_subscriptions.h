@@ -56,9 +56,9 @@ class SessionSubscriptions {
   Changes diff(bool subscribe_all);
 
   std::vector<Subscription> wanted_;
-  std::vector<Subscription> held_;           // subscribed by this process, as sent
-  std::vector<std::string> unsubscribing_;   // sent, UNSUBACK not yet seen
-  bool held_known_ = false;                  // held_ is all this process knows the session holds
+  std::vector<Subscription> held_;          // subscribed by this process, as sent
+  std::vector<std::string> unsubscribing_;  // sent, UNSUBACK not yet seen
+  bool held_known_ = false;                 // held_ is all this process knows the session holds
 };
 
 }  // namespace edgegw::gateway

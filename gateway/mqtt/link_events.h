@@ -61,9 +61,8 @@ struct TlsProbed {  // from the link's TLS probe thread, after a ConnectFailed
   TlsProbeResult result;
 };
 
-using LinkEvent =
-    std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Unsubscribed, Delivered, DeliveryFailed,
-                 TlsProbed>;
+using LinkEvent = std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Unsubscribed, Delivered,
+                               DeliveryFailed, TlsProbed>;
 
 // Many producers (Paho's threads, the TLS probes), one consumer (the engine thread).
 class LinkEventQueue {

@@ -183,12 +183,17 @@ TEST_CASE("Does an every rule that a reload adds start at the reload, with no me
 // `a/x` published before it would have been received (and counted) first.
 TEST_CASE("Does a reload unsubscribe the filters of deleted rules on both links, so the brokers stop sending them?",
           "[integration][rules][reload]") {
+  // A rule on %L/# (local) and one on %U/# (from: upstream), each reporting to seen/<its name>.
   auto rules = [](const std::string& local, const std::string& up) {
-    return "rules:\n"
-           "  - id: " + local + "\n    when: {topic: \"" + local + "/#\"}\n    then:\n"
-           "      - publish: {to: local, topic: seen/" + local + ", payload: \"{{ topic }}\"}\n"
-           "  - id: " + up + "\n    when: {topic: \"" + up + "/#\", from: upstream}\n    then:\n"
-           "      - publish: {to: local, topic: seen/" + up + ", payload: \"{{ topic }}\"}\n";
+    std::string text =
+        "rules:\n"
+        "  - id: %L\n    when: {topic: \"%L/#\"}\n    then:\n"
+        "      - publish: {to: local, topic: seen/%L, payload: \"{{ topic }}\"}\n"
+        "  - id: %U\n    when: {topic: \"%U/#\", from: upstream}\n    then:\n"
+        "      - publish: {to: local, topic: seen/%U, payload: \"{{ topic }}\"}\n";
+    for (size_t at; (at = text.find("%L")) != std::string::npos;) text.replace(at, 2, local);
+    for (size_t at; (at = text.find("%U")) != std::string::npos;) text.replace(at, 2, up);
+    return text;
   };
   SiteOptions o{.rule_files = {{"r.yaml", rules("a", "ua")}},
                 .http = true,
@@ -196,9 +201,7 @@ TEST_CASE("Does a reload unsubscribe the filters of deleted rules on both links,
                 .watcher = SiteClient{"watcher", {"seen/#"}},
                 .devices = SiteClient{"sensor"}};
   // Only what the rules need: the default `subscribe: ["#"]` would cover every filter.
-  o.edit = [](std::string& yaml) {
-    yaml.replace(yaml.find("  reconnect:"), 0, "  subscribe: []\n");
-  };
+  o.edit = [](std::string& yaml) { yaml.replace(yaml.find("  reconnect:"), 0, "  subscribe: []\n"); };
   Site site(o);
   REQUIRE(site.start().ok());
   Gateway& gw = site.gw();
@@ -234,7 +237,7 @@ TEST_CASE("Does a reload unsubscribe the filters of deleted rules on both links,
   REQUIRE(sensor.publish("a/x", "3", 1, false).ok());
   REQUIRE(sensor.publish("b/x", "3", 1, false).ok());
   REQUIRE(gw.start().ok());
-  REQUIRE(watcher.wait_for_count(5, 10s));  // the queued b/x, after the restart
+  REQUIRE(watcher.wait_for_count(5, 10s));                            // the queued b/x, after the restart
   CHECK(scrape(port, "edgegw_received_total{link=\"local\"}") == 1);  // a fresh process: b/x alone
   REQUIRE(gw.stop().ok());
   const auto got = watcher.received();

@@ -50,8 +50,7 @@ TEST_CASE("Does one pass report a rule file's expression errors with its unknown
       Diagnostics diags;
       auto compiled = compile_rule_files({file}, config_with_upstream(), diags);
       CHECK(compiled.rules == nullptr);
-      CHECK(diagnostics_text(diags, dir.string() + "/") ==
-            read_text(fs::path(file).replace_extension(".expected")));
+      CHECK(diagnostics_text(diags, dir.string() + "/") == read_text(fs::path(file).replace_extension(".expected")));
       // Sorted by line, as a compiler prints them.
       for (size_t i = 1; i < diags.items().size(); ++i) {
         CHECK(diags.items()[i - 1].pos.line <= diags.items()[i].pos.line);
@@ -95,8 +94,8 @@ TEST_CASE("Do the actions after a broken one keep their index in the compiler's 
 
 TEST_CASE("Is no rule set built from a broken rule, even when its compiler finds nothing?", "[rule_check]") {
   Diagnostics diags;
-  auto specs = load_rule_text("r.yaml", "rules:\n  - {id: a, when: {topic: x}, then: [{log: x}], throttle: soon}\n",
-                              diags);
+  auto specs =
+      load_rule_text("r.yaml", "rules:\n  - {id: a, when: {topic: x}, then: [{log: x}], throttle: soon}\n", diags);
   REQUIRE(specs.size() == 1);
   CHECK(specs[0].broken);
   Diagnostics compile_diags;

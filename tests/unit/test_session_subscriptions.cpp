@@ -83,7 +83,7 @@ TEST_CASE("Does a filter that goes and comes back before its UNSUBACK stay subsc
   auto back = s.sync();
   CHECK(back.unsubscribe.empty());
   CHECK(filters(back.subscribe) == Names{"a/#"});  // after the UNSUBSCRIBE, so the broker holds it
-  s.unsubscribed("a/#");                            // the late UNSUBACK of the first
+  s.unsubscribed("a/#");                           // the late UNSUBACK of the first
   CHECK(s.on_connected(true).empty());
 }
 
