@@ -38,12 +38,14 @@ class RuleCompiler {
     r.id = spec.id;
     r.description = spec.description;
     r.pos = spec.pos;
-    if (spec.id.empty()) error(spec.pos, "id", "a rule needs an id");
+    // A broken spec's missing id or actions were reported by the loader.
+    if (spec.id.empty() && !spec.broken) error(spec.pos, "id", "a rule needs an id");
     compile_trigger(spec.when, r);
     for (size_t i = 0; i < spec.then.size(); ++i) {
+      if (spec.then[i].broken) continue;
       compile_action(spec.then[i], "then[" + std::to_string(i) + "]", r.then.emplace_back());
     }
-    if (spec.then.empty()) error(spec.pos, "then", "a rule needs at least one action");
+    if (spec.then.empty() && !spec.broken) error(spec.pos, "then", "a rule needs at least one action");
     r.key = expression(spec.key, "key");
     r.mode = spec.mode;
     r.throttle = spec.throttle;
@@ -51,7 +53,7 @@ class RuleCompiler {
     r.dedupe = spec.dedupe;
     r.enabled = spec.enabled;
     r.fingerprint = rule_fingerprint(spec);
-    return ok_;
+    return ok_ && !spec.broken;
   }
 
  private:
@@ -94,6 +96,7 @@ class RuleCompiler {
   }
 
   void compile_trigger(const TriggerSpec& w, CompiledRule& r);
+  void compile_trigger_source(const TriggerSpec& w, CompiledRule& r);
   void compile_trigger_kind(const TriggerSpec& w, CompiledRule& r);
   void compile_action(const ActionSpec& a, const std::string& field, CompiledAction& c);
   void compile_publish(const ActionSpec& a, const std::string& field, CompiledAction& c);
@@ -108,6 +111,13 @@ class RuleCompiler {
 };
 
 void RuleCompiler::compile_trigger(const TriggerSpec& w, CompiledRule& r) {
+  if (!w.broken) compile_trigger_source(w, r);  // a broken one was reported by the loader
+  r.condition = expression(w.condition, "when.if");
+  r.for_duration = w.for_duration;
+}
+
+// The trigger's kind and `from`.
+void RuleCompiler::compile_trigger_source(const TriggerSpec& w, CompiledRule& r) {
   const int kinds = (w.topics.empty() ? 0 : 1) + ((w.device || !w.device_event.empty()) ? 1 : 0) + (w.every ? 1 : 0) +
                     (w.cron ? 1 : 0) + (w.gateway_event.empty() ? 0 : 1);
   if (kinds != 1) {
@@ -124,8 +134,6 @@ void RuleCompiler::compile_trigger(const TriggerSpec& w, CompiledRule& r) {
     needs_upstream(w.pos, "when.from", "'from: upstream' needs an upstream section in gateway.yaml");
   }
   r.from_upstream = w.from_upstream;
-  r.condition = expression(w.condition, "when.if");
-  r.for_duration = w.for_duration;
 }
 
 void RuleCompiler::compile_trigger_kind(const TriggerSpec& w, CompiledRule& r) {

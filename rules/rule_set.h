@@ -96,8 +96,12 @@ class RuleSet {
   // then the cross-checks: unique ids (the second names the first's
   // FILE:LINE), exactly one trigger kind, valid device and gateway events,
   // `from: upstream` and upstream publish/forward only when `has_upstream`.
-  // Returns null if any error was reported. Disabled rules are compiled and
-  // checked, but the engine never fires them.
+  // Returns null if any error was reported or any spec is `broken` (the
+  // loader's errors): broken specs are compiled only for the errors in their
+  // expressions, templates, payloads and cron fields, so every error of a
+  // file comes out in one pass; their broken parts are skipped, not blamed
+  // twice. Disabled rules are compiled and checked, but the engine never
+  // fires them.
   static std::shared_ptr<const RuleSet> compile(const std::vector<RuleSpec>& specs, Diagnostics& diag,
                                                 bool has_upstream);
 

@@ -44,6 +44,9 @@ struct TriggerSpec {
   std::optional<Located> condition;      // `if:`
   std::optional<Duration> for_duration;  // `for:`
   SourcePos pos;                         // the `when:` map
+  // The loader reported the trigger itself (missing, several, or a value it
+  // could not read): the compiler skips its kind and `from`, still compiles `if`.
+  bool broken = false;
 };
 
 enum class ActionKind { publish, forward, set, delay, log, http };
@@ -72,6 +75,10 @@ struct ActionSpec {
   std::optional<PayloadSpec> body;
   Duration timeout = std::chrono::seconds(5);
   int retries = 3;
+  // The loader reported this action (unknown, malformed, a required key
+  // missing): kept so that the later actions keep their index `then[i]`; the
+  // compiler skips it.
+  bool broken = false;
 };
 
 struct RuleSpec {
@@ -87,6 +94,10 @@ struct RuleSpec {
   std::optional<Duration> dedupe;
   std::optional<Located> key;  // expression; default: the topic
   bool enabled = true;
+  // The loader reported an error inside this rule. It is still compiled, so
+  // that its expression and template errors come out in the same pass, but
+  // no rule set is ever built from it (RuleSet::compile returns null).
+  bool broken = false;
 };
 
 }  // namespace edgegw::rules

@@ -25,6 +25,7 @@ void add_rule_actions(const RuleSpec& rule, const std::string& name, std::vector
   for (size_t i = 0; i < rule.then.size(); ++i) {
     const ActionSpec& a = rule.then[i];
     const std::string what = name + " then[" + std::to_string(i) + "]";
+    if (a.broken) continue;  // the loader reported it; its fields are not to be trusted
     if (a.kind == ActionKind::publish && a.topic) {
       add(out, a.to, template_filter(a.topic->text), what);
     } else if (a.kind == ActionKind::forward && a.topic) {
@@ -84,7 +85,7 @@ void warn_unreachable_triggers(const std::vector<RuleSpec>& rules, const std::ve
   for (size_t i = 0; i < rules.size(); ++i) {
     const RuleSpec& r = rules[i];
     const Link link = r.when.from_upstream ? Link::upstream : Link::local;
-    if (!r.enabled || !(link == Link::local ? local_no_local : upstream_no_local)) continue;
+    if (!r.enabled || r.when.broken || !(link == Link::local ? local_no_local : upstream_no_local)) continue;
     for (const Located& t : r.when.topics) {
       for (const OwnTopic& o : own) {
         if (o.link != link || !filter_covers(o.filter, t.text)) continue;

@@ -4,15 +4,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <tuple>
 #include <vector>
 
 #include "gateway/config/config.h"
 #include "gateway/http/http_module.h"
-#include "gateway/config/rule_loader.h"
+#include "gateway/config/rule_compile.h"
 #include "rules/routes.h"
 #include "rules/rule_set.h"
-#include "rules/unreachable_triggers.h"
 
 namespace edgegw::gateway {
 namespace {
@@ -57,22 +55,10 @@ void check_disk_size(const Config& cfg, Diagnostics& diags) {
 // Rule files, loader and compiler errors merged file by file, in line order,
 // as a compiler prints them.
 std::vector<rules::RuleSpec> check_rules(const std::vector<std::string>& files, Checked& c, Diagnostics& diags) {
-  Diagnostics rule_diags;
-  auto specs = load_rule_files(files, rule_diags);
-  c.rule_count = specs.size();
-  c.rules = rules::RuleSet::compile(specs, rule_diags, c.cfg->upstream.has_value());
-  // MQTT 5 links subscribe with No Local, so our own publishes fire no rule.
-  rules::warn_unreachable_triggers(specs, rules::own_topics(specs, c.cfg->forward), c.cfg->local.mqtt_version == 5,
-                                   c.cfg->upstream && c.cfg->upstream->mqtt_version == 5, rule_diags);
-  auto rank = [&files](const SourcePos& p) {
-    auto at = std::find(files.begin(), files.end(), p.file);
-    return std::tuple(at - files.begin(), p.line, p.column);
-  };
-  std::vector<Diagnostic> items = rule_diags.items();
-  std::stable_sort(items.begin(), items.end(),
-                   [&rank](const Diagnostic& a, const Diagnostic& b) { return rank(a.pos) < rank(b.pos); });
-  for (auto& d : items) diags.add(std::move(d));
-  return specs;
+  auto compiled = compile_rule_files(files, *c.cfg, diags);
+  c.rule_count = compiled.specs.size();
+  c.rules = std::move(compiled.rules);
+  return std::move(compiled.specs);
 }
 
 }  // namespace

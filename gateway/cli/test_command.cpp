@@ -9,7 +9,7 @@
 #include "gateway/engine/device_tracker.h"
 #include "gateway/sim/dry_run.h"
 #include "gateway/engine/engine_driver.h"
-#include "gateway/config/rule_loader.h"
+#include "gateway/config/rule_compile.h"
 #include "gateway/sim/sim_events.h"
 
 namespace edgegw::gateway {
@@ -30,9 +30,9 @@ Loaded load_all(const std::string& config_path, Diagnostics& diags, bool explain
   if (!l.cfg) return l;
   l.routes = rules::Routes::compile(l.cfg->forward, diags);
   auto files = expand_rule_files(*l.cfg, diags, /*strict=*/true);
-  auto specs = load_rule_files(files, diags);
-  if (diags.has_errors()) return l;  // never compile a set the loader found broken
-  l.driver = make_engine_driver(specs, l.cfg->upstream.has_value(), l.cfg->gateway.id, diags, explain);
+  auto compiled = compile_rule_files(files, *l.cfg, diags);
+  if (diags.has_errors() || !compiled.rules) return l;
+  l.driver = make_engine_driver(std::move(compiled.rules), l.cfg->gateway.id, explain);
   return l;
 }
 

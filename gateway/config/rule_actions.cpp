@@ -295,7 +295,8 @@ void parse_actions(YamlDoc& doc, const Field& f, std::vector<ActionSpec>& out) {
   }
   for (const auto& item : list_items(doc, f)) {
     ActionSpec a;
-    if (parse_action(doc, item, a)) out.push_back(std::move(a));
+    a.broken = !parse_action(doc, item, a);
+    out.push_back(std::move(a));
   }
 }
 

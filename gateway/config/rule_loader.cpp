@@ -109,9 +109,10 @@ void parse_trigger_options(YamlDoc& doc, MapReader& m, TriggerSpec& t) {
 
 void parse_when(YamlDoc& doc, const Field& f, TriggerSpec& t) {
   t.pos = f.pos;
+  t.broken = true;
   MapReader m(doc, f);
   if (!m.ok()) return;
-  (void)parse_trigger(doc, m, t);
+  t.broken = !parse_trigger(doc, m, t);
   parse_trigger_options(doc, m, t);
   m.finish();
 }
@@ -136,8 +137,14 @@ void parse_modifiers(YamlDoc& doc, MapReader& m, RuleSpec& r) {
   m.string("description", r.description);
 }
 
+// Every list item gives a RuleSpec, so the compiler names each rule by its
+// index in the file; one with any error here is marked broken (set first, in
+// case reading stops half-way).
 void parse_rule(YamlDoc& doc, const Field& item, RuleSpec& r) {
   r.pos = item.pos;
+  r.broken = true;
+  r.when.broken = true;
+  const size_t errors_before = doc.diags().error_count();
   MapReader m(doc, item);
   if (!m.ok()) return;
   if (auto f = m.take("id")) {
@@ -160,6 +167,7 @@ void parse_rule(YamlDoc& doc, const Field& item, RuleSpec& r) {
   }
   parse_modifiers(doc, m, r);
   m.finish();
+  r.broken = doc.diags().error_count() > errors_before;
 }
 
 void parse_root(YamlDoc& doc, const YAML::Node& root, std::vector<RuleSpec>& out) {
@@ -189,11 +197,10 @@ std::vector<RuleSpec> load_rule_text(const std::string& file, std::string_view t
     diags.error({file, 1, 1}, "the file is empty; write 'rules: []' for a file with no rules");
     return out;
   }
-  auto read = detail::read_yaml(file, text, diags,
-                                [&out](YamlDoc& doc, const YAML::Node& root) { parse_root(doc, root, out); });
-  // The compiler names rules and actions by their index in the file
-  // ("rules[3].then[1]"), so it gets a file's rules only when none is missing.
-  if (read != detail::YamlRead::clean) out.clear();
+  // A file with errors still gives all its rules (the broken ones marked), so
+  // that the compiler reports their expression errors in the same pass.
+  (void)detail::read_yaml(file, text, diags,
+                          [&out](YamlDoc& doc, const YAML::Node& root) { parse_root(doc, root, out); });
   return out;
 }
 

@@ -10,10 +10,14 @@
 // MESSAGE`, all of them in one pass, across all files, each file's in line
 // order. Nothing throws.
 //
-// A file with any error contributes no rules (the compiler names rules and
-// actions by their index in the file, so it must see all of them or none):
-// its expression and template errors show once its structure is fixed.
-// Callers must test diags.has_errors() and never run a set that had errors.
+// A file with errors still gives one RuleSpec per list item, and each rule
+// one ActionSpec per `then:` item (the compiler names them by their index in
+// the file, "rules[3].then[1]"). What this loader reported is marked
+// `broken` (the rule, its trigger, an action), so that RuleSet::compile
+// reports the other parts' expression and template errors in the same pass,
+// does not blame the broken parts again, and builds no set from them.
+// Callers must test diags.has_errors() and never run a set that had errors
+// (compile_rule_files in rule_compile.h does all of this).
 #pragma once
 
 #include <string>

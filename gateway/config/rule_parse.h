@@ -9,8 +9,8 @@
 
 namespace edgegw::gateway::detail {
 
-// `then:` — a non-empty list of one-key maps. Appends each valid action to
-// `out`; reports and leaves out the others.
+// `then:` — a non-empty list of one-key maps. Appends every item to `out`,
+// so that each keeps its index; the ones it reports are marked broken.
 void parse_actions(YamlDoc& doc, const Field& f, std::vector<rules::ActionSpec>& out);
 
 // A YAML value as a payload (design.md, typed payloads): maps keep their

@@ -23,7 +23,7 @@
 #include "gateway/mqtt/ingress.h"
 #include "gateway/daemon/logging.h"
 #include "gateway/observe/observability.h"
-#include "gateway/config/rule_loader.h"
+#include "gateway/config/rule_compile.h"
 #include "gateway/observe/service_notifier.h"
 #include "gateway/store/device_json.h"
 #include "gateway/store/sqlite_devices.h"
@@ -92,8 +92,7 @@ Status required_files(const Config& cfg) {
 std::shared_ptr<const rules::RuleSet> load_rules(const Config& cfg, spdlog::logger& log) {
   Diagnostics diags;
   auto files = expand_rule_files(cfg, diags, /*strict=*/true);
-  auto specs = load_rule_files(files, diags);
-  auto set = diags.has_errors() ? nullptr : rules::RuleSet::compile(specs, diags, cfg.upstream.has_value());
+  auto set = compile_rule_files(files, cfg, diags).rules;
   for (const auto& d : diags.items()) {
     log_plain(log, d.severity == Severity::error ? spdlog::level::err : spdlog::level::warn, d.format());
   }

@@ -63,11 +63,9 @@ class EngineDriver : public RuleDriver {
 
 }  // namespace
 
-std::unique_ptr<RuleDriver> make_engine_driver(const std::vector<rules::RuleSpec>& specs, bool has_upstream,
-                                               std::string gateway_id, Diagnostics& diags, bool explain) {
-  auto set = rules::RuleSet::compile(specs, diags, has_upstream);
-  if (!set) return nullptr;
-  return std::make_unique<EngineDriver>(std::move(set), std::move(gateway_id), explain);
+std::unique_ptr<RuleDriver> make_engine_driver(std::shared_ptr<const rules::RuleSet> rules, std::string gateway_id,
+                                               bool explain) {
+  return std::make_unique<EngineDriver>(std::move(rules), std::move(gateway_id), explain);
 }
 
 }  // namespace edgegw::gateway

@@ -1,8 +1,8 @@
 // gateway/engine/engine_driver.h — rules::Engine behind RuleDriver, for the event
 // pipeline (gateway/engine/event_pipeline.h).
 //
-// The dry run owns its engine (make_engine_driver), compiled from the same
-// RuleSpecs with rules::RuleSet::compile; the daemon lends its own
+// The dry run owns its engine (make_engine_driver), over a RuleSet compiled
+// as the daemon compiles its own; the daemon lends its own
 // (EngineRef). Nothing about the rules is re-implemented here.
 #pragma once
 
@@ -10,13 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "core/diag.h"
 #include "gateway/engine/rule_driver.h"
-#include "rules/rule_spec.h"
 
 namespace edgegw::rules {
 class Engine;
-}
+class RuleSet;
+}  // namespace edgegw::rules
 
 namespace edgegw::gateway {
 
@@ -40,11 +39,11 @@ class EngineRef final : public RuleDriver {
   std::string gateway_id_;
 };
 
-// Compiles `specs` (errors into `diags`, positioned); nullptr if any rule has
-// an error. `has_upstream`: an upstream is configured (publish/forward to
-// upstream needs it). `gateway_id` is `gateway.id` in expressions. `explain`:
-// every matched rule gives a RuleNote (rules::Engine::set_explain).
-std::unique_ptr<RuleDriver> make_engine_driver(const std::vector<rules::RuleSpec>& specs, bool has_upstream,
-                                               std::string gateway_id, Diagnostics& diags, bool explain = false);
+// An engine of its own over `rules` (compiled by compile_rule_files, as
+// check and the daemon do; not null). `gateway_id` is `gateway.id` in
+// expressions. `explain`: every matched rule gives a RuleNote
+// (rules::Engine::set_explain).
+std::unique_ptr<RuleDriver> make_engine_driver(std::shared_ptr<const rules::RuleSet> rules, std::string gateway_id,
+                                               bool explain = false);
 
 }  // namespace edgegw::gateway

@@ -23,6 +23,7 @@ LinkSupervisor::LinkSupervisor(Parts parts, Options options)
     : p_(std::move(parts)),
       opt_(std::move(options)),
       backoff_(opt_.reconnect_min, opt_.reconnect_max),
+      subs_(opt_.subscriptions),
       tls_log_(kWarnEvery) {}
 
 void LinkSupervisor::on_event(const LinkEvent& ev) {
@@ -31,6 +32,7 @@ void LinkSupervisor::on_event(const LinkEvent& ev) {
                  [&](const ConnectFailed& e) { on_connect_failed(e); },
                  [&](const ConnectionLost& e) { on_connection_lost(e); },
                  [&](const Subscribed& e) { on_subscribed(e); },
+                 [&](const Unsubscribed& e) { on_unsubscribed(e); },
                  [&](const Delivered& e) { on_delivered(e); },
                  [&](const DeliveryFailed& e) { on_delivery_failed(e); },
                  [&](const TlsProbed& e) { on_tls_probed(e.result); },
@@ -70,9 +72,9 @@ void LinkSupervisor::on_connected(const Connected& e) {
   p_.log->info("{} link: connected to {} (session {})", link_name(p_.link), p_.server_uri,
                e.session_present ? "present" : "new");
   p_.control.publish_status(opt_.status_online);
-  if (!e.session_present || !ever_subscribed_) {
-    if (auto s = p_.control.subscribe(opt_.subscriptions); !s.ok()) p_.log->error("{}", s.message());
-  }
+  // A new session needs every filter (and its Subscribed marks the link
+  // subscribed); a kept one only what changed while we were away.
+  send(subs_.on_connected(e.session_present), /*subscribe_even_none=*/!e.session_present);
   // A session the broker kept holds our subscriptions: they are in place
   // now, and events flow before the SUBACK, which can come minutes later
   // behind a large backlog (docs/reliability.md, "Power cuts"). Waiting for
@@ -92,10 +94,11 @@ void LinkSupervisor::on_connected(const Connected& e) {
 void LinkSupervisor::on_subscribed(const Subscribed& e) {
   if (!e.ok) {
     p_.log->error("{} link: subscribe failed: {}", link_name(p_.link), e.detail);
+    subs_.subscribe_failed();  // the next connect subscribes everything again
     return;
   }
   if (!ever_subscribed_) {
-    p_.log->info("{} link: subscribed to {} filter(s)", link_name(p_.link), opt_.subscriptions.size());
+    p_.log->info("{} link: subscribed to {} filter(s)", link_name(p_.link), subs_.wanted().size());
   }
   ever_subscribed_ = true;
   if (p_.link == Link::local) p_.metrics.local_subscribed = true;
@@ -176,12 +179,34 @@ void LinkSupervisor::resume() {
   next_attempt_ = p_.clock.mono();
 }
 
+void LinkSupervisor::on_unsubscribed(const Unsubscribed& e) {
+  if (e.ok) {
+    subs_.unsubscribed(e.filter);
+    p_.log->info("{} link: unsubscribed from '{}'", link_name(p_.link), e.filter);
+  } else {  // still listed: sent again at the next connect
+    p_.log->warn("{} link: unsubscribe '{}' failed: {}", link_name(p_.link), e.filter, e.detail);
+  }
+}
+
 void LinkSupervisor::resubscribe(std::vector<Subscription> subs) {
-  bool changed = subs.size() != opt_.subscriptions.size();
-  for (size_t i = 0; !changed && i < subs.size(); ++i) changed = subs[i].filter != opt_.subscriptions[i].filter;
-  opt_.subscriptions = std::move(subs);
-  if (changed && phase_ == Phase::connected) {
-    if (auto s = p_.control.subscribe(opt_.subscriptions); !s.ok()) p_.log->error("{}", s.message());
+  subs_.want(std::move(subs));
+  if (phase_ == Phase::connected) send(subs_.sync(), /*subscribe_even_none=*/false);
+}
+
+// Unsubscribes first: a filter that goes and comes back is then held.
+void LinkSupervisor::send(const SessionSubscriptions::Changes& c, bool subscribe_even_none) {
+  if (!c.unsubscribe.empty()) {
+    std::string names;
+    for (const auto& f : c.unsubscribe) names += (names.empty() ? "'" : ", '") + f + "'";
+    p_.log->info("{} link: unsubscribing from {} filter(s) nothing needs any more: {}", link_name(p_.link),
+                 c.unsubscribe.size(), names);
+    if (auto s = p_.control.unsubscribe(c.unsubscribe); !s.ok()) p_.log->error("{}", s.message());
+  }
+  if (!c.subscribe.empty() || subscribe_even_none) {
+    if (ever_subscribed_ && !c.subscribe.empty()) {
+      p_.log->info("{} link: subscribing to {} new filter(s)", link_name(p_.link), c.subscribe.size());
+    }
+    if (auto s = p_.control.subscribe(c.subscribe); !s.ok()) p_.log->error("{}", s.message());
   }
 }
 

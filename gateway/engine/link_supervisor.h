@@ -2,6 +2,11 @@
 // and reconnect, subscribe, hold down (backpressure), and what the link
 // reports about deliveries, passed on to its Forwarder.
 //
+// Subscriptions: the session is kept in step with the wanted filters
+// (session_subscriptions.h): at each connect, and at once when resubscribe()
+// changes them, filters no longer wanted are unsubscribed and new ones
+// subscribed.
+//
 // Phases: idle (waits for the backoff to run out, then drive() connects)
 // -> connecting -> connected; a lost connection or a failed connect goes
 // back to idle with the next backoff delay. paused: held down by the engine
@@ -23,6 +28,7 @@
 #include "core/clock.h"
 #include "gateway/base/metrics.h"
 #include "gateway/engine/forwarder.h"
+#include "gateway/engine/session_subscriptions.h"
 #include "gateway/mqtt/backoff.h"
 #include "gateway/mqtt/link_control.h"
 #include "gateway/mqtt/link_events.h"
@@ -48,8 +54,8 @@ class LinkSupervisor {
   };
   struct Options {
     Duration reconnect_min = std::chrono::seconds(1), reconnect_max = std::chrono::seconds(30);
-    std::vector<Subscription> subscriptions;
-    std::string status_online;  // retained on the will topic at each connect
+    std::vector<Subscription> subscriptions;  // wanted at start
+    std::string status_online;                // retained on the will topic at each connect
   };
   enum class Phase { idle, connecting, connected, paused };
 
@@ -64,8 +70,12 @@ class LinkSupervisor {
   // Backpressure: disconnect at once and stay down until resume().
   void pause();
   void resume();
-  // New subscriptions (the rules changed); subscribes now if they changed and the link is up.
+  // New subscriptions (the rules changed). When the link is up, unsubscribes
+  // the filters no longer wanted and subscribes the new ones now; else at the
+  // next connect.
   void resubscribe(std::vector<Subscription> subs);
+  // The filters unsubscribed whose UNSUBACK has not come yet.
+  const std::vector<std::string>& unsubscribing() const { return subs_.unsubscribing(); }
   // Shutdown: publishes the offline status if connected, then disconnects,
   // waiting at most `timeout`; with `cancel_connect`, a connect in progress is dropped too.
   void close(const std::string& offline_status, Duration timeout, bool cancel_connect);
@@ -80,6 +90,8 @@ class LinkSupervisor {
   void on_connect_failed(const ConnectFailed& e);
   void on_connection_lost(const ConnectionLost& e);
   void on_subscribed(const Subscribed& e);
+  void on_unsubscribed(const Unsubscribed& e);
+  void send(const SessionSubscriptions::Changes& c, bool subscribe_even_none);
   void on_delivered(const Delivered& e);
   void on_delivery_failed(const DeliveryFailed& e);
   void on_tls_probed(const TlsProbeResult& r);
@@ -91,8 +103,9 @@ class LinkSupervisor {
   Backoff backoff_;
   Phase phase_ = Phase::idle;
   MonoTime next_attempt_{};
-  bool ever_subscribed_ = false;
-  bool was_connected_ = false;  // for logging state changes only
+  SessionSubscriptions subs_;
+  bool ever_subscribed_ = false;  // for logging the first subscribe only
+  bool was_connected_ = false;    // for logging state changes only
   uint64_t failures_ = 0;
   MonoTime resend_at_{};   // after a refused delivery, no sends before this
   ReasonLimiter tls_log_;  // the TLS probe's reasons: each change, a repeat once a minute

@@ -3,7 +3,8 @@
 //
 // Engine thread only. Every outcome arrives later as a LinkEvent
 // (link_events.h): connect() as Connected or ConnectFailed, subscribe() as
-// Subscribed, probe_tls() as TlsProbed. MqttLink is the real one; unit tests
+// Subscribed, unsubscribe() as one Unsubscribed per filter, probe_tls() as
+// TlsProbed. MqttLink is the real one; unit tests
 // use a fake that records the calls.
 #pragma once
 
@@ -26,6 +27,8 @@ class LinkControl {
   // Starts an asynchronous connect. Fails at once only if the client refused the request.
   virtual Status connect() = 0;
   virtual Status subscribe(const std::vector<Subscription>& subs) = 0;
+  // Removes these filters from the session (the rules no longer need them).
+  virtual Status unsubscribe(const std::vector<std::string>& filters) = 0;
   // Retained status message on the will topic (best effort).
   virtual void publish_status(const std::string& payload) = 0;
   // Waits at most `timeout` for in-flight transfers; zero: at once.

@@ -39,6 +39,12 @@ struct Subscribed {
   bool ok;
   std::string detail;
 };
+struct Unsubscribed {  // one per filter: its UNSUBACK, or the failure to send it
+  Link link;
+  std::string filter;
+  bool ok;  // MQTT 5 "no subscription existed" counts as ok
+  std::string detail;
+};
 struct Delivered {  // PUBACK (QoS 1/2) or sent (QoS 0)
   Link link;
   int64_t seq;
@@ -55,8 +61,8 @@ struct TlsProbed {  // from the link's TLS probe thread, after a ConnectFailed
   TlsProbeResult result;
 };
 
-using LinkEvent =
-    std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Delivered, DeliveryFailed, TlsProbed>;
+using LinkEvent = std::variant<Connected, ConnectFailed, ConnectionLost, Subscribed, Unsubscribed, Delivered,
+                               DeliveryFailed, TlsProbed>;
 
 // Many producers (Paho's threads, the TLS probes), one consumer (the engine thread).
 class LinkEventQueue {

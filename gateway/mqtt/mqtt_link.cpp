@@ -43,7 +43,7 @@ mqtt::ssl_options ssl_options_of(const LinkSettings& s) {
 class MqttLink::Listeners {
  public:
   Listeners(Link link, LinkEventQueue& events)
-      : connect(link, events), subscribe(link, events), deliver(link, events) {}
+      : connect(link, events), subscribe(link, events), unsubscribe(link, events), deliver(link, events) {}
 
   struct Connect : mqtt::iaction_listener {
     Connect(Link l, LinkEventQueue& q) : link(l), events(q) {}
@@ -105,6 +105,31 @@ class MqttLink::Listeners {
     int pending = 0;
     std::string refused;
   } subscribe;
+
+  // One UNSUBSCRIBE per filter, each answered on its own (the filter is the token's).
+  struct Unsubscribe : mqtt::iaction_listener {
+    Unsubscribe(Link l, LinkEventQueue& q) : link(l), events(q) {}
+    static std::string filter_of(const mqtt::token& tok) {
+      auto topics = tok.get_topics();
+      return topics && !topics->empty() ? (*topics)[0] : std::string();
+    }
+    void on_success(const mqtt::token& tok) override {
+      std::string why;
+      try {  // MQTT 5 reason codes; 0x11 "no subscription existed" is below 0x80: fine
+        auto response = tok.get_unsubscribe_response();
+        for (auto rc : response.get_reason_codes()) {
+          if (static_cast<int>(rc) >= 0x80) why = "refused with reason code " + std::to_string(static_cast<int>(rc));
+        }
+      } catch (...) {
+      }
+      events.push(Unsubscribed{link, filter_of(tok), why.empty(), why});
+    }
+    void on_failure(const mqtt::token& tok) override {
+      events.push(Unsubscribed{link, filter_of(tok), false, token_reason(tok)});
+    }
+    Link link;
+    LinkEventQueue& events;
+  } unsubscribe;
 
   struct Deliver : mqtt::iaction_listener {
     Deliver(Link l, LinkEventQueue& q) : link(l), events(q) {}
@@ -264,6 +289,19 @@ Status MqttLink::subscribe(const std::vector<Subscription>& subs) {
       // Count the ones never sent as answered, so the batch still completes.
       for (size_t k = i; k < subs.size(); ++k) listeners_->subscribe.done("'" + subs[k].filter + "': " + e.what());
       return Status::error(std::string(link_name(link_)) + " link: subscribe '" + sub.filter + "'", e.what());
+    }
+  }
+  return Status();
+}
+
+Status MqttLink::unsubscribe(const std::vector<std::string>& filters) {
+  for (size_t i = 0; i < filters.size(); ++i) {
+    try {
+      client_->unsubscribe(filters[i], nullptr, listeners_->unsubscribe);
+    } catch (const mqtt::exception& e) {
+      // The ones never sent are answered too: each filter gets its event.
+      for (size_t k = i; k < filters.size(); ++k) events_.push(Unsubscribed{link_, filters[k], false, e.what()});
+      return Status::error(std::string(link_name(link_)) + " link: unsubscribe '" + filters[i] + "'", e.what());
     }
   }
   return Status();

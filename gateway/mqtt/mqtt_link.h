@@ -70,6 +70,8 @@ class MqttLink : public LinkPort {
   // Subscribes (MQTT 5: No Local, Retain As Published, Retain Handling 1);
   // the outcome arrives as Subscribed.
   Status subscribe(const std::vector<Subscription>& subs) override;
+  // One UNSUBSCRIBE per filter; each outcome arrives as Unsubscribed.
+  Status unsubscribe(const std::vector<std::string>& filters) override;
   // Retained status message on the will topic (best effort, QoS 1).
   void publish_status(const std::string& payload) override;
   // Any retained message, best effort, QoS 1 (Home Assistant discovery and state).

@@ -240,3 +240,28 @@ TEST_CASE("Do test and check of the demo config warn only about what they use?",
   CHECK(check.err.find("state_dir") == std::string::npos);
   CHECK(check.err.find("mosquitto.conf") == std::string::npos);
 }
+
+TEST_CASE("Do check, run and test report a rule file's expression errors with its structure errors, in one run?",
+          "[integration][cli]") {
+  const std::string fixtures = std::string(EDGEGW_FIXTURES) + "/rules/one_pass/";
+  TempDir dir;
+  std::ofstream(dir / "gateway.yaml") << "gateway: {state_dir: state}\nrules: {paths: [mixed.yaml]}\n";
+  std::filesystem::copy_file(fixtures + "mixed.yaml", dir / "mixed.yaml");
+  std::ofstream(dir / "events.jsonl") << "{\"topic\": \"a\", \"payload\": 1}\n";
+  const std::string path = dir.file("gateway.yaml");
+  auto check = run_edgegw({"check", "-c", path, "--mosquitto-conf", dir.file("none.conf")});
+  auto run = run_edgegw({"run", "-c", path, "--mosquitto-conf", dir.file("none.conf")});
+  auto test = run_edgegw({"test", "-c", path, "--events", dir.file("events.jsonl")});
+  INFO("check:\n" << check.err << "run:\n" << run.err << "test:\n" << test.err);
+  CHECK(check.code == 1);
+  CHECK(run.code == 1);
+  CHECK(test.code == 1);
+  std::istringstream expected(slurp(fixtures + "mixed.expected"));
+  std::string lines;
+  for (std::string line; std::getline(expected, line);) lines += dir.file(line) + "\n";
+  CHECK(lines.find("unknown action") != std::string::npos);
+  CHECK(check.err.find(lines) != std::string::npos);  // all of them, in line order
+  CHECK(run.err == check.err);
+  CHECK(test.err.find(lines) != std::string::npos);
+  CHECK(test.out.empty());
+}

@@ -216,3 +216,71 @@ TEST_CASE("Does an every rule that a reload adds start at the reload, with no me
   CHECK(site.watcher().wait_for_count(2, 10s));  // ticks a second apart, from the reload on
   REQUIRE(gw.stop().ok());
 }
+
+// Issue 20, item 5: the filters of deleted rules used to stay in the 7-day
+// session. Deterministic without sleeping: the broker delivers one client's
+// QoS 1 messages in order, so once the gateway has acted on `b/x`, the
+// `a/x` published before it would have been received (and counted) first.
+TEST_CASE("Does a reload unsubscribe the filters of deleted rules on both links, so the brokers stop sending them?",
+          "[integration][rules][reload]") {
+  // A rule on %L/# (local) and one on %U/# (from: upstream), each reporting to seen/<its name>.
+  auto rules = [](const std::string& local, const std::string& up) {
+    std::string text =
+        "rules:\n"
+        "  - id: %L\n    when: {topic: \"%L/#\"}\n    then:\n"
+        "      - publish: {to: local, topic: seen/%L, payload: \"{{ topic }}\"}\n"
+        "  - id: %U\n    when: {topic: \"%U/#\", from: upstream}\n    then:\n"
+        "      - publish: {to: local, topic: seen/%U, payload: \"{{ topic }}\"}\n";
+    for (size_t at; (at = text.find("%L")) != std::string::npos;) text.replace(at, 2, local);
+    for (size_t at; (at = text.find("%U")) != std::string::npos;) text.replace(at, 2, up);
+    return text;
+  };
+  SiteOptions o{.rule_files = {{"r.yaml", rules("a", "ua")}},
+                .http = true,
+                .cloud = {},
+                .watcher = SiteClient{"watcher", {"seen/#"}},
+                .devices = SiteClient{"sensor"}};
+  // Only what the rules need: the default `subscribe: ["#"]` would cover every filter.
+  o.edit = [](std::string& yaml) { yaml.replace(yaml.find("  reconnect:"), 0, "  subscribe: []\n"); };
+  Site site(o);
+  REQUIRE(site.start().ok());
+  Gateway& gw = site.gw();
+  INFO(gw.log());
+  TestClient& watcher = site.watcher();
+  TestClient& sensor = site.devices();
+  TestClient cloud(site.upstream.uri(), "cloud-cmd");
+  REQUIRE(cloud.connect().ok());
+  REQUIRE(wait_until([&] { return gw.log().find("upstream link: subscribed to") != std::string::npos; }, 10s));
+  REQUIRE(sensor.publish("a/x", "1", 1, false).ok());  // subscribed at start
+  REQUIRE(cloud.publish("ua/x", "1", 1, false).ok());
+  REQUIRE(watcher.wait_for_count(2, 10s));
+
+  std::ofstream(gw.dir() / "rules.d" / "r.yaml") << rules("b", "ub");
+  REQUIRE(gw.signal(SIGHUP).ok());
+  REQUIRE(wait_until([&] { return gw.log().find("local link: unsubscribed from 'a/#'") != std::string::npos; }, 10s));
+  REQUIRE(
+      wait_until([&] { return gw.log().find("upstream link: unsubscribed from 'ua/#'") != std::string::npos; }, 10s));
+
+  const int port = site.http_port();
+  const double local_before = scrape(port, "edgegw_received_total{link=\"local\"}");
+  const double upstream_before = scrape(port, "edgegw_received_total{link=\"upstream\"}");
+  REQUIRE(sensor.publish("a/x", "2", 1, false).ok());
+  REQUIRE(sensor.publish("b/x", "2", 1, false).ok());
+  REQUIRE(cloud.publish("ua/x", "2", 1, false).ok());
+  REQUIRE(cloud.publish("ub/x", "2", 1, false).ok());
+  REQUIRE(watcher.wait_for_count(4, 10s));  // seen/b and seen/ub: the new filters are subscribed
+  CHECK(scrape(port, "edgegw_received_total{link=\"local\"}") == local_before + 1);
+  CHECK(scrape(port, "edgegw_received_total{link=\"upstream\"}") == upstream_before + 1);
+
+  // Nor does the local broker queue `a/...` for the session while the gateway is away.
+  REQUIRE(gw.stop().ok());
+  REQUIRE(sensor.publish("a/x", "3", 1, false).ok());
+  REQUIRE(sensor.publish("b/x", "3", 1, false).ok());
+  REQUIRE(gw.start().ok());
+  REQUIRE(watcher.wait_for_count(5, 10s));                            // the queued b/x, after the restart
+  CHECK(scrape(port, "edgegw_received_total{link=\"local\"}") == 1);  // a fresh process: b/x alone
+  REQUIRE(gw.stop().ok());
+  const auto got = watcher.received();
+  CHECK(std::count_if(got.begin(), got.end(), [](const auto& m) { return m.topic == "seen/a"; }) == 1);
+  CHECK(std::count_if(got.begin(), got.end(), [](const auto& m) { return m.topic == "seen/b"; }) == 2);
+}

@@ -24,6 +24,10 @@ class FakeLinkControl final : public gateway::LinkControl {
     subscribes.push_back(s);
     return Status();
   }
+  Status unsubscribe(const std::vector<std::string>& filters) override {
+    unsubscribes.push_back(filters);
+    return Status();
+  }
   void publish_status(const std::string& payload) override { statuses.push_back(payload); }
   void disconnect(Duration timeout) override { disconnects.push_back(timeout); }
   void probe_tls() override { ++probes; }
@@ -31,6 +35,7 @@ class FakeLinkControl final : public gateway::LinkControl {
   int connects = 0, probes = 0;
   bool refuse_connect = false;
   std::vector<std::vector<gateway::Subscription>> subscribes;
+  std::vector<std::vector<std::string>> unsubscribes;
   std::vector<std::string> statuses;
   std::vector<Duration> disconnects;
 };
@@ -61,6 +66,10 @@ class FakeLink final : public gateway::LinkPort {
     subscribes.push_back(s);
     return Status();
   }
+  Status unsubscribe(const std::vector<std::string>& filters) override {
+    unsubscribes.push_back(filters);
+    return Status();
+  }
   void publish_status(const std::string& payload) override { statuses.push_back(payload); }
   void disconnect(Duration timeout) override { disconnects.push_back(timeout); }
   void probe_tls() override {}
@@ -72,6 +81,7 @@ class FakeLink final : public gateway::LinkPort {
 
   int connects = 0;
   std::vector<std::vector<gateway::Subscription>> subscribes;
+  std::vector<std::vector<std::string>> unsubscribes;
   std::vector<std::string> statuses;
   std::vector<Duration> disconnects;
   std::vector<gateway::OutboxRow> sent;

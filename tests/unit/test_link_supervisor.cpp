@@ -171,5 +171,45 @@ TEST_CASE("Does a rule reload subscribe again only when the filters changed?", "
   CHECK(rig.control.subscribes.size() == 1);
   rig.supervisor.resubscribe({{"cmd/#", 1}, {"cfg/#", 1}});
   REQUIRE(rig.control.subscribes.size() == 2);
-  CHECK(rig.control.subscribes[1].size() == 2);
+  REQUIRE(rig.control.subscribes[1].size() == 1);  // only the new one
+  CHECK(rig.control.subscribes[1][0].filter == "cfg/#");
+  CHECK(rig.control.unsubscribes.empty());
+}
+
+TEST_CASE("Does a rule reload unsubscribe the filters that nothing needs any more?", "[runtime][link]") {
+  Rig rig;
+  rig.connect_now();
+  rig.supervisor.resubscribe({{"cfg/#", 1}});
+  REQUIRE(rig.control.unsubscribes.size() == 1);
+  CHECK(rig.control.unsubscribes[0] == std::vector<std::string>{"cmd/#"});
+  REQUIRE(rig.control.subscribes.size() == 2);
+  CHECK(rig.control.subscribes[1][0].filter == "cfg/#");
+  CHECK(rig.supervisor.unsubscribing() == std::vector<std::string>{"cmd/#"});
+  rig.supervisor.on_event(Unsubscribed{Link::upstream, "cmd/#", true, ""});
+  CHECK(rig.supervisor.unsubscribing().empty());
+}
+
+TEST_CASE("Are a reload's unsubscribes made at the next connect when the link was down?", "[runtime][link]") {
+  Rig rig;
+  rig.connect_now();
+  rig.supervisor.on_event(ConnectionLost{Link::upstream, "keepalive"});
+  rig.supervisor.resubscribe({{"cfg/#", 1}});
+  CHECK(rig.control.unsubscribes.empty());  // nothing is sent while down
+  rig.clock.advance(1min);
+  rig.supervisor.drive();
+  rig.supervisor.on_event(Connected{Link::upstream, /*session_present=*/true});
+  REQUIRE(rig.control.unsubscribes.size() == 1);
+  CHECK(rig.control.unsubscribes[0] == std::vector<std::string>{"cmd/#"});
+  REQUIRE(rig.control.subscribes.size() == 2);
+  REQUIRE(rig.control.subscribes[1].size() == 1);
+  CHECK(rig.control.subscribes[1][0].filter == "cfg/#");
+
+  // The UNSUBACK was lost with the connection: the unsubscribe goes again.
+  rig.supervisor.on_event(ConnectionLost{Link::upstream, "keepalive"});
+  rig.clock.advance(1min);
+  rig.supervisor.drive();
+  rig.supervisor.on_event(Connected{Link::upstream, /*session_present=*/true});
+  REQUIRE(rig.control.unsubscribes.size() == 2);
+  CHECK(rig.control.unsubscribes[1] == std::vector<std::string>{"cmd/#"});
+  CHECK(rig.control.subscribes.size() == 2);  // the session holds cfg/# already
 }

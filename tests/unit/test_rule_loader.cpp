@@ -277,14 +277,21 @@ TEST_CASE("Are device, every, cron and gateway triggers read, with the defaults 
   CHECK((log.kind == ActionKind::log && log.level == "info" && log.message->text == "x"));
 }
 
-TEST_CASE("Does a file with any error give no rules, while the other files still give theirs?", "[rule_loader]") {
+TEST_CASE("Does a file with errors give all its rules, the broken parts marked, and the other files theirs?",
+          "[rule_loader]") {
   Diagnostics diags;
   auto broken = load_rule_text("a.yaml",
                                "rules:\n"
                                "  - {id: a, when: {topic: x}, then: [{log: x}]}\n"
                                "  - {id: b, when: {topic: x, if: p > 1}, then: [{log: x}, {publish: {}}]}\n",
                                diags);
-  CHECK(broken.empty());  // the compiler names rules by index: all of a file or none
+  // The compiler names rules and actions by index: every one is there.
+  REQUIRE(broken.size() == 2);
+  CHECK_FALSE(broken[0].broken);
+  CHECK(broken[1].broken);
+  CHECK_FALSE(broken[1].when.broken);
+  REQUIRE(broken[1].then.size() == 2);
+  CHECK((!broken[1].then[0].broken && broken[1].then[1].broken));
   CHECK(diags.format_all() == "a.yaml:3:69: error: rules[1].then[1].publish: missing required key 'topic'\n");
   auto fine = load_rule_text("b.yaml", "rules:\n  - {id: c, when: {topic: x}, then: [{log: x}]}\n", diags);
   REQUIRE(fine.size() == 1);
