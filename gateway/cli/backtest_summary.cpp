@@ -5,14 +5,18 @@
 
 namespace edgegw::gateway {
 
-std::string backtest_summary(const std::vector<SimEvent>& events, const rules::Engine& engine) {
+std::string backtest_span(const std::vector<SimEvent>& events) {
   std::string out = "replayed " + std::to_string(events.size()) + " event(s)";
   if (!events.empty()) {
     const TimePoint first = *events.front().at, last = *events.back().at;
     out += " from " + format_rfc3339(first) + " to " + format_rfc3339(last) + " (" +
            format_duration(std::chrono::duration_cast<std::chrono::seconds>(last - first)) + ")";
   }
-  out += "\n";
+  return out + "\n";
+}
+
+std::string backtest_rules(const rules::Engine& engine) {
+  std::string out;
   const auto& rules = engine.rules().rules();
   const auto& stats = engine.rule_stats();
   for (size_t i = 0; i < rules.size() && i < stats.size(); ++i) {

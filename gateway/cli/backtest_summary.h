@@ -11,8 +11,9 @@
 
 namespace edgegw::gateway {
 
-// "replayed N event(s) from T1 to T2 (D)", then per rule that matched
-// anything: "  RULE: F fire(s), M match(es)[, drops: REASON=N …]".
-std::string backtest_summary(const std::vector<SimEvent>& events, const rules::Engine& engine);
+// "replayed N event(s) from T1 to T2 (D)\n".
+std::string backtest_span(const std::vector<SimEvent>& events);
+// Per rule that matched anything: "  RULE: F fire(s), M match(es)[, drops: REASON=N …]\n".
+std::string backtest_rules(const rules::Engine& engine);
 
 }  // namespace edgegw::gateway

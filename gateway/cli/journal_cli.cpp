@@ -45,7 +45,8 @@ Result<std::vector<SimEvent>> journal_events(const std::string& journal_dir, con
   if (!scanned.ok()) return scanned.status();
   // Receive times follow the wall clock, which may step back: the dry run
   // needs them in order, and keeps the journal's order among equal times.
-  std::stable_sort(events.begin(), events.end(), [](const SimEvent& a, const SimEvent& b) { return *a.at < *b.at; });
+  auto earlier = [](const SimEvent& a, const SimEvent& b) { return *a.at < *b.at; };
+  if (!std::is_sorted(events.begin(), events.end(), earlier)) std::stable_sort(events.begin(), events.end(), earlier);
   return events;
 }
 

@@ -58,13 +58,13 @@ bool report_load(const Loaded& l, Diagnostics& diags, const std::string& config_
 
 // `events` through the one pipeline, on the simulated clock; then every
 // diagnostic. The exit code.
-int replay(Loaded& l, const std::vector<SimEvent>& events, const std::string& source, std::optional<TimePoint> until,
+int replay(Loaded& l, std::vector<SimEvent> events, const std::string& source, std::optional<TimePoint> until,
            TimePoint real_now, std::ostream& out, std::ostream& err, Diagnostics& diags) {
   DryRun run(*l.driver, l.routes, l.cfg->gateway.id, out, err);
   DeviceTracker devices(devices::Profiles::compile(profile_config(*l.cfg)),
                         /*store=*/nullptr);
   run.track_devices(&devices);
-  run_events(run, events, source, until, real_now, diags);
+  run_events(run, std::move(events), source, until, real_now, diags);
   out.flush();
   err << diags.format_all();
   if (diags.has_errors()) {
@@ -87,7 +87,7 @@ int run_test_command(const std::string& config_path, const std::string& events_p
     return 1;
   }
   auto events = parse_events(*text, events_path, diags);
-  return replay(l, events, events_path, until, real_now, out, err, diags);
+  return replay(l, std::move(events), events_path, until, real_now, out, err, diags);
 }
 
 int run_test_from_journal(const std::string& config_path, const JournalQuery& q, std::ostream& out,
@@ -101,8 +101,9 @@ int run_test_from_journal(const std::string& config_path, const JournalQuery& q,
     err << dir << ": error: " << events.status().message() << "\n";
     return 1;
   }
-  const int code = replay(l, *events, dir, std::nullopt, TimePoint{}, out, err, diags);
-  err << backtest_summary(*events, *l.driver->engine());
+  const std::string summary_head = backtest_span(*events);
+  const int code = replay(l, std::move(*events), dir, std::nullopt, TimePoint{}, out, err, diags);
+  err << summary_head << backtest_rules(*l.driver->engine());
   return code;
 }
 

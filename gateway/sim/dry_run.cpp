@@ -72,9 +72,9 @@ Status DryRun::feed(Event e, TimePoint at) {
   return pipeline_.run(e, now_, printer_);
 }
 
-void run_events(DryRun& run, const std::vector<SimEvent>& events, const std::string& events_path,
+void run_events(DryRun& run, std::vector<SimEvent> events, const std::string& events_path,
                 std::optional<TimePoint> until, TimePoint real_now, Diagnostics& diags) {
-  for (const auto& ev : events) {
+  for (auto& ev : events) {
     if (!run.started()) run.start(ev.at.value_or(real_now));
     TimePoint at = ev.at.value_or(run.now());
     SourcePos pos{events_path, ev.line, 1};
@@ -83,7 +83,7 @@ void run_events(DryRun& run, const std::vector<SimEvent>& events, const std::str
                            format_rfc3339(run.now()) + " (events must be in time order)");
       continue;
     }
-    if (Status st = run.feed(ev.event, at); !st.ok()) diags.error(pos, st.message());
+    if (Status st = run.feed(std::move(ev.event), at); !st.ok()) diags.error(pos, st.message());
   }
   if (!run.started()) run.start(real_now);
   // Timers created by the last event that are due at its own time fire too.

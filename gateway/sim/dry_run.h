@@ -99,7 +99,7 @@ class DryRun {
 // when the first event has no `at`. Errors (a time going backwards, a runaway
 // timer) go to `diags` at the event's line of `events_path`; such an event is
 // skipped and the run goes on.
-void run_events(DryRun& run, const std::vector<SimEvent>& events, const std::string& events_path,
+void run_events(DryRun& run, std::vector<SimEvent> events, const std::string& events_path,
                 std::optional<TimePoint> until, TimePoint real_now, Diagnostics& diags);
 
 }  // namespace edgegw::gateway
