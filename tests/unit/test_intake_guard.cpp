@@ -7,6 +7,7 @@
 
 #include "gateway/engine/backlog_log.h"
 #include "gateway/engine/intake_guard.h"
+#include "support/captured_log.h"
 #include "support/fake_clock.h"
 #include "support/fake_link.h"
 #include "support/log_text.h"
@@ -18,16 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A logger whose lines land in `text`.
-struct CapturedLog {
-  CapturedLog() : log(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_st>(out))) {
-    log->set_level(spdlog::level::debug);
-    log->set_pattern("%v");
-  }
-  std::string text() const { return out.str(); }
-  std::ostringstream out;
-  std::shared_ptr<spdlog::logger> log;
-};
+using edgegw::testing::CapturedLog;
 
 struct LocalLink {
   LocalLink()

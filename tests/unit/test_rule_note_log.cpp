@@ -1,14 +1,13 @@
 // The daemon's log of rule notes (gateway/engine/rule_note_log.h): drops are
 // warnings, one a minute per rule and reason, saying how many were held back;
 // the other notes are debug lines.
-#include <spdlog/sinks/ostream_sink.h>
-
 #include <catch2/catch.hpp>
 
 #include <sstream>
 
 #include "gateway/engine/rule_note_log.h"
 #include "gateway/engine/rule_note_text.h"
+#include "support/captured_log.h"
 
 using namespace edgegw;
 using namespace edgegw::gateway;
@@ -16,20 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct CapturedLog {
-  CapturedLog() : log(std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_st>(out))) {
-    log->set_level(spdlog::level::debug);
-    log->set_pattern("%l %v");
-  }
-  std::vector<std::string> lines() const {
-    std::vector<std::string> v;
-    std::istringstream in(out.str());
-    for (std::string line; std::getline(in, line);) v.push_back(line);
-    return v;
-  }
-  std::ostringstream out;
-  std::shared_ptr<spdlog::logger> log;
-};
+using edgegw::testing::CapturedLog;
 
 rules::RuleNote drop(std::string rule, rules::NoteKind kind) {
   return {std::move(rule), kind, 1, "lights/hall", "topic template 'x': empty level", std::nullopt};
@@ -38,7 +24,7 @@ rules::RuleNote drop(std::string rule, rules::NoteKind kind) {
 }  // namespace
 
 TEST_CASE("Is a drop warned once a minute per rule and reason, with the count held back?", "[rules][notes]") {
-  CapturedLog cap;
+  CapturedLog cap("%l %v");
   RuleNoteLog log(cap.log);
   const MonoTime t0{};
   log.log(drop("a", rules::NoteKind::bad_topic), t0);
@@ -57,7 +43,7 @@ TEST_CASE("Is a drop warned once a minute per rule and reason, with the count he
 }
 
 TEST_CASE("Is every other note a debug line of its own?", "[rules][notes]") {
-  CapturedLog cap;
+  CapturedLog cap("%l %v");
   RuleNoteLog log(cap.log);
   rules::RuleNote fired{"door", rules::NoteKind::fired, -1, "doors/front", "", std::nullopt};
   rules::RuleNote held{"door", rules::NoteKind::throttled, -1, "doors/front", "throttle 1m",
