@@ -124,6 +124,14 @@ Profiles Profiles::compile(ProfileConfig config) {
     else if (name == kHomeAssistant)
       p.add_homeassistant();
   }
+  for (Entry& e : p.entries_) {
+    e.min_levels = e.pattern.size();
+    e.max_levels = e.pattern.size();
+    for (size_t i = 0; i < e.pattern.size(); ++i) {
+      if (e.pattern[i].kind == LevelKind::rest) e.min_levels = i, e.max_levels = SIZE_MAX;  // `#`: the parent too
+      if (e.pattern[i].kind == LevelKind::id_rest) e.max_levels = SIZE_MAX;
+    }
+  }
   return p;
 }
 
@@ -217,6 +225,7 @@ std::optional<Match> Profiles::match(std::string_view topic) const {
   auto levels = topic_levels(topic);
   Match m;
   for (const auto& e : entries_) {
+    if (levels.size() < e.min_levels || levels.size() > e.max_levels) continue;
     m.id.clear();
     m.component.clear();
     if (!match_entry(e, levels, m)) continue;

@@ -132,6 +132,9 @@ class Profiles {
     std::string_view id_prefix;        // the id must start with this (Shelly: "shelly")
     const StaticSpec* spec = nullptr;  // static: the id is spec->id
     std::string not_id;                // the id must not be this (ESPHome: the Home Assistant prefix)
+    // The topic level counts the pattern can match (set by compile): most
+    // topics are turned away by their length alone, before any level is read.
+    size_t min_levels = 0, max_levels = SIZE_MAX;
   };
 
  private:

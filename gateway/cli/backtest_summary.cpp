@@ -5,10 +5,9 @@
 
 namespace edgegw::gateway {
 
-std::string backtest_span(const std::vector<SimEvent>& events) {
-  std::string out = "replayed " + std::to_string(events.size()) + " event(s)";
-  if (!events.empty()) {
-    const TimePoint first = *events.front().at, last = *events.back().at;
+std::string BacktestSpan::text() const {
+  std::string out = "replayed " + std::to_string(events) + " event(s)";
+  if (events > 0) {
     out += " from " + format_rfc3339(first) + " to " + format_rfc3339(last) + " (" +
            format_duration(std::chrono::duration_cast<std::chrono::seconds>(last - first)) + ")";
   }

@@ -4,15 +4,23 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
-#include "gateway/sim/sim_events.h"
+#include "core/clock.h"
 #include "rules/engine.h"
 
 namespace edgegw::gateway {
 
-// "replayed N event(s) from T1 to T2 (D)\n".
-std::string backtest_span(const std::vector<SimEvent>& events);
+// The events replayed: how many, from when to when.
+struct BacktestSpan {
+  uint64_t events = 0;
+  TimePoint first{}, last{};
+  void add(TimePoint at) {
+    if (events++ == 0) first = at;
+    last = at;
+  }
+  // "replayed N event(s) from T1 to T2 (D)\n".
+  std::string text() const;
+};
 // Per rule that matched anything: "  RULE: F fire(s), M match(es)[, drops: REASON=N …]\n".
 std::string backtest_rules(const rules::Engine& engine);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <cstring>
 
@@ -23,40 +24,40 @@ std::optional<TimePoint> parse_since(std::string_view text, TimePoint now) {
   return parse_rfc3339(text);
 }
 
-Result<std::vector<SimEvent>> journal_events(const std::string& journal_dir, const JournalQuery& q) {
+Result<uint64_t> each_journal_event(const std::string& journal_dir, const JournalQuery& q,
+                                    const std::function<void(SimEvent&)>& each) {
   if (!q.topic_filter.empty() && !valid_topic_filter(q.topic_filter)) {
     return Status::error("--topic", "'" + q.topic_filter + "' is not a valid MQTT topic filter");
   }
-  std::vector<SimEvent> events;
+  uint64_t handed = 0;
+  std::optional<TimePoint> last;
+  SimEvent ev;
   auto scanned = scan_journal(journal_dir, 0, [&](JournalRecord& rec) {
     const TimePoint at = from_unix_ms(rec.received_ms);
     if ((q.since && at < *q.since) || (q.until && at >= *q.until)) return true;
     if (!q.topic_filter.empty() && !topic_matches(q.topic_filter, rec.topic)) return true;
-    SimEvent ev;
+    ev.event = Event{};
     ev.event.topic = std::move(rec.topic);
     ev.event.payload = std::move(rec.payload);
     ev.event.qos = rec.qos;
     ev.event.retained = rec.retain;
     ev.event.link = rec.link;
-    ev.at = at;
-    events.push_back(std::move(ev));
+    last = last ? std::max(*last, at) : at;
+    ev.at = last;
+    ++handed;
+    each(ev);
     return true;
   });
   if (!scanned.ok()) return scanned.status();
-  // Receive times follow the wall clock, which may step back: the dry run
-  // needs them in order, and keeps the journal's order among equal times.
-  auto earlier = [](const SimEvent& a, const SimEvent& b) { return *a.at < *b.at; };
-  if (!std::is_sorted(events.begin(), events.end(), earlier)) std::stable_sort(events.begin(), events.end(), earlier);
-  return events;
+  return handed;
 }
 
 int journal_export(const std::string& journal_dir, const JournalQuery& q, std::ostream& out, std::ostream& err) {
-  auto events = journal_events(journal_dir, q);
-  if (!events.ok()) {
-    err << "edgegw journal export: " << events.status().message() << "\n";
+  auto n = each_journal_event(journal_dir, q, [&](SimEvent& ev) { out << format_event_line(ev.event, *ev.at) << '\n'; });
+  if (!n.ok()) {
+    err << "edgegw journal export: " << n.status().message() << "\n";
     return 1;
   }
-  for (const SimEvent& ev : *events) out << format_event_line(ev.event, *ev.at) << '\n';
   out.flush();
   return out ? 0 : 1;
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -31,9 +32,13 @@ struct JournalQuery {
 // `--since`: a duration back from `now` ("2h", "30m") or an RFC 3339 time.
 std::optional<TimePoint> parse_since(std::string_view text, TimePoint now);
 
-// The kept window's messages that `q` selects, in the order received, as
-// events (`at`: the receive time).
-Result<std::vector<SimEvent>> journal_events(const std::string& journal_dir, const JournalQuery& q);
+// Calls `each` for every message of the kept window that `q` selects, in the
+// order received, one at a time (a window of a million messages is never
+// held whole), as an event whose `at` is its receive time, but never before
+// the previous event's (a clock stepped back keeps the events in order).
+// Returns how many were handed out.
+Result<uint64_t> each_journal_event(const std::string& journal_dir, const JournalQuery& q,
+                                    const std::function<void(SimEvent&)>& each);
 
 // One events line per selected message, byte-exact (format_event_line).
 int journal_export(const std::string& journal_dir, const JournalQuery& q, std::ostream& out, std::ostream& err);

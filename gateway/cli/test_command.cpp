@@ -96,15 +96,23 @@ int run_test_from_journal(const std::string& config_path, const JournalQuery& q,
   Loaded l = load_all(config_path, diags, explain);
   if (!report_load(l, diags, config_path, err)) return 1;
   const std::string dir = l.cfg->gateway.state_dir + "/journal";
-  auto events = journal_events(dir, q);
-  if (!events.ok()) {
-    err << dir << ": error: " << events.status().message() << "\n";
+  DryRun run(*l.driver, l.routes, l.cfg->gateway.id, out, err);
+  DeviceTracker devices(devices::Profiles::compile(profile_config(*l.cfg)), /*store=*/nullptr);
+  run.track_devices(&devices);
+  const TimePoint real_now(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()));
+  BacktestSpan span;
+  auto replayed = each_journal_event(dir, q, [&](SimEvent& ev) {
+    span.add(*ev.at);
+    feed_event(run, ev, dir, real_now, diags);
+  });
+  if (!replayed.ok()) {
+    err << dir << ": error: " << replayed.status().message() << "\n";
     return 1;
   }
-  const std::string summary_head = backtest_span(*events);
-  const int code = replay(l, std::move(*events), dir, std::nullopt, TimePoint{}, out, err, diags);
-  err << summary_head << backtest_rules(*l.driver->engine());
-  return code;
+  finish_events(run, dir, std::nullopt, real_now, diags);
+  out.flush();
+  err << diags.format_all() << span.text() << backtest_rules(*l.driver->engine());
+  return diags.has_errors() ? 1 : 0;
 }
 
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,

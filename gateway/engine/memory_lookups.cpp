@@ -10,8 +10,9 @@ rules::Value MemoryLookups::previous(const Event& event, std::span<const rules::
     if (event.device->previous_state.empty()) return {};
     return rules::Payload(event.device->previous_state, parser_).get(path);
   }
-  auto it = previous_.find(std::make_pair(event.link, event.topic));
-  if (it == previous_.end()) return {};
+  const auto& seen = previous_[static_cast<int>(event.link)];
+  auto it = seen.find(event.topic);
+  if (it == seen.end()) return {};
   return rules::Payload(it->second, parser_).get(path);
 }
 
@@ -20,7 +21,15 @@ rules::Value MemoryLookups::state(std::string_view name) const {
   return it == state_.end() ? rules::Value{} : it->second;
 }
 
-void MemoryLookups::remember(const Event& event) { previous_[{event.link, event.topic}] = event.payload; }
+// Looked up by the topic as it is: a topic seen before costs no key copy.
+void MemoryLookups::remember(const Event& event) {
+  auto& seen = previous_[static_cast<int>(event.link)];
+  if (auto it = seen.find(event.topic); it != seen.end()) {
+    it->second.assign(event.payload);
+  } else {
+    seen.emplace(event.topic, event.payload);
+  }
+}
 
 void MemoryLookups::set_state(const std::string& name, rules::Value value) { state_[name] = std::move(value); }
 

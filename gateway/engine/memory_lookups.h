@@ -32,7 +32,7 @@ class MemoryLookups : public rules::Lookups {
   void set_state(const std::string& name, rules::Value value);
 
  private:
-  std::map<std::pair<Link, std::string>, std::string, std::less<>> previous_;
+  std::map<std::string, std::string, std::less<>> previous_[2];  // by Link, then topic
   std::map<std::string, rules::Value, std::less<>> state_;
   mutable rules::JsonParser parser_;
 };

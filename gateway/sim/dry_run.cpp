@@ -72,23 +72,30 @@ Status DryRun::feed(Event e, TimePoint at) {
   return pipeline_.run(e, now_, printer_);
 }
 
-void run_events(DryRun& run, std::vector<SimEvent> events, const std::string& events_path,
-                std::optional<TimePoint> until, TimePoint real_now, Diagnostics& diags) {
-  for (auto& ev : events) {
-    if (!run.started()) run.start(ev.at.value_or(real_now));
-    TimePoint at = ev.at.value_or(run.now());
-    SourcePos pos{events_path, ev.line, 1};
-    if (at < run.now()) {
-      diags.error(pos, "at: " + format_rfc3339(at) + " is before the previous event's time " +
-                           format_rfc3339(run.now()) + " (events must be in time order)");
-      continue;
-    }
-    if (Status st = run.feed(std::move(ev.event), at); !st.ok()) diags.error(pos, st.message());
+void feed_event(DryRun& run, SimEvent& ev, const std::string& events_path, TimePoint real_now, Diagnostics& diags) {
+  if (!run.started()) run.start(ev.at.value_or(real_now));
+  TimePoint at = ev.at.value_or(run.now());
+  SourcePos pos{events_path, ev.line, 1};
+  if (at < run.now()) {
+    diags.error(pos, "at: " + format_rfc3339(at) + " is before the previous event's time " +
+                         format_rfc3339(run.now()) + " (events must be in time order)");
+    return;
   }
+  if (Status st = run.feed(std::move(ev.event), at); !st.ok()) diags.error(pos, st.message());
+}
+
+void finish_events(DryRun& run, const std::string& events_path, std::optional<TimePoint> until, TimePoint real_now,
+                   Diagnostics& diags) {
   if (!run.started()) run.start(real_now);
   // Timers created by the last event that are due at its own time fire too.
   TimePoint end = until && *until > run.now() ? *until : run.now();
   if (Status st = run.advance_to(end); !st.ok()) diags.error({events_path, 0, 0}, st.message());
+}
+
+void run_events(DryRun& run, std::vector<SimEvent> events, const std::string& events_path,
+                std::optional<TimePoint> until, TimePoint real_now, Diagnostics& diags) {
+  for (auto& ev : events) feed_event(run, ev, events_path, real_now, diags);
+  finish_events(run, events_path, until, real_now, diags);
 }
 
 }  // namespace edgegw::gateway

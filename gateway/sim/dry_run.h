@@ -102,4 +102,10 @@ class DryRun {
 void run_events(DryRun& run, std::vector<SimEvent> events, const std::string& events_path,
                 std::optional<TimePoint> until, TimePoint real_now, Diagnostics& diags);
 
+// run_events one event at a time, for a stream that is never held whole
+// (`edgegw test --from-journal`): feed_event for each, then finish_events.
+void feed_event(DryRun& run, SimEvent& ev, const std::string& events_path, TimePoint real_now, Diagnostics& diags);
+void finish_events(DryRun& run, const std::string& events_path, std::optional<TimePoint> until, TimePoint real_now,
+                   Diagnostics& diags);
+
 }  // namespace edgegw::gateway
