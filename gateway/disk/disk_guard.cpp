@@ -126,18 +126,32 @@ void DiskGuard::on_full() {
   metrics_.disk_full.store(true, std::memory_order_relaxed);
 }
 
+// The journal's kept window (gateway.journal_keep) is the first thing to go
+// when space runs short: it is history, the rows and records are not. Below
+// twice journal_max of usable space it is dropped and nothing is kept; above
+// four times it is kept again (apart, so a disk near the line does not flap).
+void DiskGuard::keep_window(MonoTime now) {
+  const uint64_t usable = budget_.usable();
+  const bool pause = keep_paused_ ? usable < o_.hold_below * 4 : usable < o_.hold_below * 2;
+  if (pause == keep_paused_) return;
+  const uint64_t kept = journal_.kept_bytes();
+  keep_paused_ = pause;
+  if (!journal_.pause_keeping(pause).ok()) return;  // the unlink is retried at the next trim
+  if (pause) {
+    log_->warn("state_dir '{}' is low on space: the journal keeps no window for backtesting until there is room "
+               "(dropped {} bytes)",
+               o_.state_dir, kept);
+    look(now);
+  } else {
+    log_->info("state_dir '{}' has room again: the journal keeps its window for backtesting again", o_.state_dir);
+  }
+}
+
 void DiskGuard::maintain(MonoTime now) {
   if (now < next_maintain_) return;
   next_maintain_ = now + kMaintainEvery;
   look(now);
-  // The journal's kept window (gateway.journal_keep) is the first thing to go
-  // when space runs short: it is history, the rows and records are not.
-  if (const uint64_t kept = journal_.kept_bytes(); kept > 0 && budget_.usable() < o_.hold_below * 2) {
-    if (journal_.drop_kept().ok()) {
-      log_->warn("state_dir '{}' is low on space: dropped the journal's kept window ({} bytes)", o_.state_dir, kept);
-      look(now);
-    }
-  }
+  keep_window(now);
   // Each page moved is a WAL frame: a step never takes more than half of
   // what is left above the journal's share.
   const uint64_t spare = budget_.usable() > o_.hold_below / 2 ? budget_.usable() - o_.hold_below / 2 : 0;

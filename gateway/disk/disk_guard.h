@@ -84,6 +84,7 @@ class DiskGuard {
  private:
   void look(MonoTime now);
   void note_hold_change();
+  void keep_window(MonoTime now);
   void on_full();
 
   DiskGuardOptions o_;
@@ -98,6 +99,7 @@ class DiskGuard {
   MonoTime next_maintain_{};
   bool deferred_ = false;     // records wait for room
   bool reserve_out_ = false;  // released, not yet restored
+  bool keep_paused_ = false;  // the journal keeps no window: space is short
 };
 
 }  // namespace edgegw::gateway

@@ -115,9 +115,9 @@ class Journal {
   // Engine thread only. Deletes the released segments that have fallen out
   // of the keep window since (by age): call it now and then (once a minute).
   Status trim();
-  // Engine thread only. Deletes every released segment, whatever the window
-  // says: the state_dir is short of space (DiskGuard).
-  Status drop_kept();
+  // Engine thread only. While paused (the state_dir is short of space:
+  // DiskGuard), no released segment is kept; pausing deletes the kept ones.
+  Status pause_keeping(bool paused);
   // Any thread. Bytes of the released segments still kept.
   uint64_t kept_bytes() const { return kept_bytes_.load(std::memory_order_relaxed); }
 
@@ -166,6 +166,7 @@ class Journal {
   std::atomic<uint64_t> released_bytes_{0};
   std::atomic<uint64_t> kept_bytes_{0};
   uint64_t released_seq_ = 0;  // engine thread: the highest seq release() was given
+  bool keep_paused_ = false;   // engine thread
 
   std::unique_ptr<JournalReader> reader_;  // engine thread only
   JournalRecovery recovery_;

@@ -23,9 +23,12 @@ int64_t wall_now_ms() {
 
 }  // namespace
 
-Status Journal::trim() { return trim_with(opts_.keep); }
+Status Journal::trim() { return trim_with(keep_paused_ ? JournalKeep{0, 0} : opts_.keep); }
 
-Status Journal::drop_kept() { return trim_with(JournalKeep{0, 0}); }
+Status Journal::pause_keeping(bool paused) {
+  keep_paused_ = paused;
+  return trim();
+}
 
 // Only this thread removes segments, and appends only add at the back, so the
 // released front seen under the lock is still there when it is erased.

@@ -81,6 +81,8 @@ struct FullDiskRig {
     REQUIRE(gw.start(false).ok());
     burst(n);
     REQUIRE(wait_until([&] { return gw.log().find(kHeld) != std::string::npos; }, 20s));
+    // The kept journal window (gateway.journal_keep) went before intake was held.
+    CHECK(wait_until([&] { return gw.log().find("the journal keeps no window") != std::string::npos; }, 5s));
     return gw;
   }
 

@@ -87,9 +87,18 @@ TEST_CASE("Do kept segments go once old, once over max_bytes, or when the disk n
   age_file(segment(o, 4), 25 * kHour);
   REQUIRE(j->trim().ok());
   CHECK(scanned(o).front() == 7);  // segment 4 went: older than a day
-  REQUIRE(j->drop_kept().ok());
+  REQUIRE(j->pause_keeping(true).ok());
   CHECK(scanned(o) == std::vector<uint64_t>{10});  // only the one being written
   CHECK(j->kept_bytes() == 0);
+  append_n(*j, 3);  // segment 13 starts; 10 is released while paused: not kept
+  read_all(*j);
+  REQUIRE(j->release(12).ok());
+  CHECK(scanned(o) == std::vector<uint64_t>{13});
+  REQUIRE(j->pause_keeping(false).ok());
+  append_n(*j, 3);  // segment 16; 13 is released and kept again
+  read_all(*j);
+  REQUIRE(j->release(15).ok());
+  CHECK(scanned(o) == iota(13, 16));
 }
 
 TEST_CASE("Does a restart drop the segments that fell out of the window while the gateway was down?",
