@@ -63,7 +63,8 @@ std::string check_rfc3339(const std::string& s) {
 }
 
 std::string check_since(const std::string& s) {
-  return gw::parse_since(s, edgegw::TimePoint{}) ? "" : "expected a duration back from now (2h, 30m) or an RFC 3339 time";
+  return gw::parse_since(s, edgegw::TimePoint{}) ? ""
+                                                 : "expected a duration back from now (2h, 30m) or an RFC 3339 time";
 }
 
 // --since and --until of `journal export` and `test --from-journal`.
@@ -201,7 +202,8 @@ int config_command(const Cli& c) {
   const std::string db = cfg->gateway.state_dir + "/outbox.db";
   if (c.devices->parsed()) return gw::devices_command(db, std::cout, std::cerr, now_ms(), c.json);
   if (c.buffer->parsed()) return buffer_command(c, db);
-  if (c.export_->parsed()) return gw::journal_export(cfg->gateway.state_dir + "/journal", journal_query(c), std::cout, std::cerr);
+  if (c.export_->parsed())
+    return gw::journal_export(cfg->gateway.state_dir + "/journal", journal_query(c), std::cout, std::cerr);
   if (c.journal_purge->parsed()) {
     return gw::journal_purge(cfg->gateway.state_dir, std::cout, std::cerr,
                              edgegw::TimePoint(std::chrono::system_clock::now().time_since_epoch()));

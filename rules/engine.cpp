@@ -183,15 +183,14 @@ bool Engine::count_note(size_t rule, NoteKind kind, TimePoint now) {
   return explain_ || is_drop(kind);
 }
 
-void Engine::hand_on(size_t rule, NoteKind kind, const std::string& key, TimePoint now, Sink& sink,
-                     std::string detail, std::optional<TimePoint> until, int action) {
+void Engine::hand_on(size_t rule, NoteKind kind, const std::string& key, TimePoint now, Sink& sink, std::string detail,
+                     std::optional<TimePoint> until, int action) {
   sink.out.push_back({now, RuleNote{rules_->rules()[rule].id, kind, action, key, std::move(detail), until}});
 }
 
 // `for: D`, Home Assistant's meaning: a true event starts a spell (or
 // updates its event); a false one ends it; the timer fires once per spell.
-void Engine::on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now,
-                          Sink& sink) {
+void Engine::on_condition(size_t rule, const std::string& key, bool holds, const Event& e, TimePoint now, Sink& sink) {
   const CompiledRule& r = rules_->rules()[rule];
   RuleState& st = states_[r.id];
   if (!holds) {

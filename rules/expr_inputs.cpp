@@ -9,7 +9,6 @@ namespace edgegw::rules {
 namespace detail {
 namespace {
 
-
 std::string_view root_name(Root r) {
   switch (r) {
     case Root::payload: return "payload";

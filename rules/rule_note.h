@@ -51,9 +51,9 @@ constexpr std::string_view note_name(NoteKind k) {
 struct RuleNote {
   std::string rule;  // rule id
   NoteKind kind = NoteKind::fired;
-  int action = -1;   // the action's index in `then` (bad_topic), else -1
-  std::string key;   // the run's key (the topic unless `key:` says otherwise)
-  std::string detail;  // for people: what the rule saw, or why the action failed
+  int action = -1;                 // the action's index in `then` (bad_topic), else -1
+  std::string key;                 // the run's key (the topic unless `key:` says otherwise)
+  std::string detail;              // for people: what the rule saw, or why the action failed
   std::optional<TimePoint> until;  // throttled, for_pending, debounced, single_busy: when that ends
 };
 

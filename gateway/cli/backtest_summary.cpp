@@ -21,8 +21,8 @@ std::string backtest_rules(const rules::Engine& engine) {
   for (size_t i = 0; i < rules.size() && i < stats.size(); ++i) {
     const rules::RuleStats& s = stats[i];
     if (s.matches == 0) continue;
-    out += "  " + rules[i].id + ": " + std::to_string(s.fires) + " fire(s), " + std::to_string(s.matches) +
-           " match(es)";
+    out +=
+        "  " + rules[i].id + ": " + std::to_string(s.fires) + " fire(s), " + std::to_string(s.matches) + " match(es)";
     std::string drops;
     for (size_t k = 0; k < rules::kNoteKinds; ++k) {
       const auto kind = static_cast<rules::NoteKind>(k);

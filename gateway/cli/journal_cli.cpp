@@ -53,7 +53,8 @@ Result<uint64_t> each_journal_event(const std::string& journal_dir, const Journa
 }
 
 int journal_export(const std::string& journal_dir, const JournalQuery& q, std::ostream& out, std::ostream& err) {
-  auto n = each_journal_event(journal_dir, q, [&](SimEvent& ev) { out << format_event_line(ev.event, *ev.at) << '\n'; });
+  auto n =
+      each_journal_event(journal_dir, q, [&](SimEvent& ev) { out << format_event_line(ev.event, *ev.at) << '\n'; });
   if (!n.ok()) {
     err << "edgegw journal export: " << n.status().message() << "\n";
     return 1;

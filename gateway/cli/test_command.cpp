@@ -90,8 +90,8 @@ int run_test_command(const std::string& config_path, const std::string& events_p
   return replay(l, std::move(events), events_path, until, real_now, out, err, diags);
 }
 
-int run_test_from_journal(const std::string& config_path, const JournalQuery& q, std::ostream& out,
-                          std::ostream& err, bool explain) {
+int run_test_from_journal(const std::string& config_path, const JournalQuery& q, std::ostream& out, std::ostream& err,
+                          bool explain) {
   Diagnostics diags;
   Loaded l = load_all(config_path, diags, explain);
   if (!report_load(l, diags, config_path, err)) return 1;

@@ -38,8 +38,8 @@ int run_test_command(const std::string& config_path, const std::string& events_p
 // effect lines; stderr: drops (and with explain every outcome), then a
 // summary: events replayed, their span, fires per rule, drops per rule and
 // reason.
-int run_test_from_journal(const std::string& config_path, const JournalQuery& q, std::ostream& out,
-                          std::ostream& err, bool explain = false);
+int run_test_from_journal(const std::string& config_path, const JournalQuery& q, std::ostream& out, std::ostream& err,
+                          bool explain = false);
 
 // The same with the real time given (for tests).
 int run_test_command(const std::string& config_path, const std::string& events_path, std::optional<TimePoint> until,

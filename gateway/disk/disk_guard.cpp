@@ -138,9 +138,10 @@ void DiskGuard::keep_window(MonoTime now) {
   keep_paused_ = pause;
   if (!journal_.pause_keeping(pause).ok()) return;  // the unlink is retried at the next trim
   if (pause) {
-    log_->warn("state_dir '{}' is low on space: the journal keeps no window for backtesting until there is room "
-               "(dropped {} bytes)",
-               o_.state_dir, kept);
+    log_->warn(
+        "state_dir '{}' is low on space: the journal keeps no window for backtesting until there is room "
+        "(dropped {} bytes)",
+        o_.state_dir, kept);
     look(now);
   } else {
     log_->info("state_dir '{}' has room again: the journal keeps its window for backtesting again", o_.state_dir);

@@ -34,8 +34,8 @@ struct LinkSnapshot {
 struct RuleSnapshot {
   std::string id, description, trigger;  // trigger: a one-line summary
   bool enabled = true;
-  uint64_t matches = 0, fires = 0, failures = 0;  // failures: notes[bad_topic]
-  int64_t last_fire_ms = 0;                        // 0: never
+  uint64_t matches = 0, fires = 0, failures = 0;    // failures: notes[bad_topic]
+  int64_t last_fire_ms = 0;                         // 0: never
   std::array<uint64_t, rules::kNoteKinds> notes{};  // by rules::NoteKind: why it stopped, what it dropped
   std::string last_stop{};                          // the last note's name; "" when none
   int64_t last_stop_ms = 0;

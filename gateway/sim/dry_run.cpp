@@ -77,8 +77,8 @@ void feed_event(DryRun& run, SimEvent& ev, const std::string& events_path, TimeP
   TimePoint at = ev.at.value_or(run.now());
   SourcePos pos{events_path, ev.line, 1};
   if (at < run.now()) {
-    diags.error(pos, "at: " + format_rfc3339(at) + " is before the previous event's time " +
-                         format_rfc3339(run.now()) + " (events must be in time order)");
+    diags.error(pos, "at: " + format_rfc3339(at) + " is before the previous event's time " + format_rfc3339(run.now()) +
+                         " (events must be in time order)");
     return;
   }
   if (Status st = run.feed(std::move(ev.event), at); !st.ok()) diags.error(pos, st.message());

@@ -75,9 +75,10 @@ int main(int argc, char** argv) {
   const double cpu = cpu_seconds() - cpu0;
   fs::remove_all(dir);
   if (code != 0) return fail("exit " + std::to_string(code) + ": " + err.str());
-  std::printf("replayed %zu events through 100 mixed rules: %.0f events/s wall, %.0f events/s per CPU second "
-              "(%.2f s wall, %.2f s CPU)\n",
-              n, double(n) / secs, double(n) / cpu, secs, cpu);
+  std::printf(
+      "replayed %zu events through 100 mixed rules: %.0f events/s wall, %.0f events/s per CPU second "
+      "(%.2f s wall, %.2f s CPU)\n",
+      n, double(n) / secs, double(n) / cpu, secs, cpu);
   std::cout << err.str().substr(0, err.str().find('\n') + 1);
   return 0;
 }

@@ -74,7 +74,8 @@ TEST_CASE("Does the kept window export byte-exact and replay as --events does, w
   REQUIRE(site.start().ok());
   auto& gw = site.gw();
   constexpr int kN = 200;
-  for (int i = 0; i < kN; ++i) REQUIRE(site.devices().publish("dev/d" + std::to_string(i % 7) + "/state", payload(i)).ok());
+  for (int i = 0; i < kN; ++i)
+    REQUIRE(site.devices().publish("dev/d" + std::to_string(i % 7) + "/state", payload(i)).ok());
   REQUIRE(site.cloud().wait_for_count(kN, 20s));
 
   // Export, and replay, while more traffic comes in.

@@ -69,7 +69,8 @@ TEST_CASE("Does the daemon tell why a rule did not fire: debug lines, /api/rules
              .cloud = {},
              .devices = SiteClient{"sensor"}});
   REQUIRE(site.start().ok());
-  REQUIRE(site.devices().publish("zigbee2mqtt/hallway_motion", R"({"occupancy":true,"illuminance":80})", 1, false).ok());
+  REQUIRE(
+      site.devices().publish("zigbee2mqtt/hallway_motion", R"({"occupancy":true,"illuminance":80})", 1, false).ok());
   auto& gw = site.gw();
   const std::string why =
       "rule hallway-light stopped: if_false: payload.occupancy and payload.illuminance < 30 was false; "

@@ -50,12 +50,11 @@ TEST_CASE("Does the window keep the newest committed segments by size and by age
   segs[0].written_ms = now - 3 * kHour;
   CHECK(expired_prefix(segs, keep, now) == 0);  // 300 bytes, all young
   segs.push_back({100, now});
-  CHECK(expired_prefix(segs, keep, now) == 1);  // 400 bytes: the oldest goes
+  CHECK(expired_prefix(segs, keep, now) == 1);                     // 400 bytes: the oldest goes
   CHECK(expired_prefix(segs, JournalKeep{0, 1 << 30}, now) == 4);  // age 0: keep nothing
 }
 
-TEST_CASE("Are released segments kept inside the window, across a restart, and read in order?",
-          "[journal][keep]") {
+TEST_CASE("Are released segments kept inside the window, across a restart, and read in order?", "[journal][keep]") {
   TempDir t;
   auto o = options(t, kHeader + 3 * kFrame);  // 3 records a segment
   o.keep = JournalKeep{24 * kHour, 1 << 20};

@@ -235,8 +235,9 @@ TEST_CASE("Does the snapshot carry outbox depth, events per second and per-rule 
   CHECK(contains(metrics, "edgegw_rule_matches_total{rule=\"alarm\"} 2\n"));
   CHECK(contains(metrics, "edgegw_rule_fires_total{rule=\"alarm\"} 1\n"));
   CHECK(contains(metrics, "edgegw_rule_stops_total{rule=\"alarm\",reason=\"if_false\"} 1\n"));
-  CHECK(contains(metrics, "# TYPE edgegw_rule_drops_total counter\n"
-                          "edgegw_rule_drops_total{rule=\"alarm\",reason=\"single_busy\"} 0\n"));
+  CHECK(contains(metrics,
+                 "# TYPE edgegw_rule_drops_total counter\n"
+                 "edgegw_rule_drops_total{rule=\"alarm\",reason=\"single_busy\"} 0\n"));
   CHECK(contains(metrics, "edgegw_health{state=\"unavailable\"} 1\n"));
   CHECK(contains(metrics, "edgegw_http_sent_total 0\n"));
 
@@ -255,8 +256,7 @@ TEST_CASE("Does the snapshot carry outbox depth, events per second and per-rule 
   CHECK(j["rules"][0]["fires"] == 1);
   CHECK(j["rules"][0]["stops"]["if_false"] == 1);
   CHECK(j["rules"][0]["stops"]["throttled"] == 0);
-  CHECK(j["rules"][0]["drops"] ==
-        nlohmann::json{{"single_busy", 0}, {"queue_full", 0}, {"bad_topic", 0}});
+  CHECK(j["rules"][0]["drops"] == nlohmann::json{{"single_busy", 0}, {"queue_full", 0}, {"bad_topic", 0}});
   CHECK(j["rules"][0]["last_stop"] == "if_false");
   CHECK(j["rules"][0]["last_stop_ms"] == to_unix_ms(kT0 + 1s));
   CHECK(j["links"]["upstream"]["state"] == "disconnected");

@@ -24,7 +24,8 @@ RuleSpec room_light(Mode mode) {
 std::vector<std::string> notes_of(const std::vector<TimedDecision>& out) {
   std::vector<std::string> details;
   for (const auto& d : out) {
-    if (const auto* n = std::get_if<RuleNote>(&d.decision)) details.push_back(std::string(note_name(n->kind)) + ": " + n->detail);
+    if (const auto* n = std::get_if<RuleNote>(&d.decision))
+      details.push_back(std::string(note_name(n->kind)) + ": " + n->detail);
   }
   return details;
 }
@@ -62,7 +63,8 @@ TEST_CASE("Mode queued: does a run wait only behind runs of its own key?", "[rul
   h.tick(10min);
   CHECK(h.take() == Lines{"0 light publish local lights/hall/set ON", "30 light publish local lights/kitchen/set ON",
                           "120 light publish local lights/hall/set OFF", "120 light publish local lights/hall/set ON",
-                          "150 light publish local lights/kitchen/set OFF", "240 light publish local lights/hall/set OFF"});
+                          "150 light publish local lights/kitchen/set OFF",
+                          "240 light publish local lights/hall/set OFF"});
 }
 
 TEST_CASE("Mode parallel: do runs of one key and of another all run side by side?", "[rules][engine][keys]") {
@@ -73,7 +75,8 @@ TEST_CASE("Mode parallel: do runs of one key and of another all run side by side
   h.tick(10min);
   CHECK(h.take() == Lines{"0 light publish local lights/hall/set ON", "30 light publish local lights/hall/set ON",
                           "60 light publish local lights/kitchen/set ON", "120 light publish local lights/hall/set OFF",
-                          "150 light publish local lights/hall/set OFF", "180 light publish local lights/kitchen/set OFF"});
+                          "150 light publish local lights/hall/set OFF",
+                          "180 light publish local lights/kitchen/set OFF"});
 }
 
 TEST_CASE("Does an explicit `key` group the runs of several topics?", "[rules][engine][keys]") {
@@ -104,11 +107,10 @@ TEST_CASE("Do per-key runs and queues survive a restart with their keys?", "[rul
   for (const auto& [id, bytes] : rows) REQUIRE(after.engine.restore_state(id, bytes));
   after.event(50s, "zigbee2mqtt/kitchen", "{}");  // the restored kitchen run is busy: queued
   after.tick(10min);
-  CHECK(after.take() == Lines{"120 light publish local lights/hall/set OFF", "120 light publish local lights/hall/set ON",
-                              "150 light publish local lights/kitchen/set OFF",
-                              "150 light publish local lights/kitchen/set ON",
-                              "240 light publish local lights/hall/set OFF",
-                              "270 light publish local lights/kitchen/set OFF"});
+  CHECK(after.take() ==
+        Lines{"120 light publish local lights/hall/set OFF", "120 light publish local lights/hall/set ON",
+              "150 light publish local lights/kitchen/set OFF", "150 light publish local lights/kitchen/set ON",
+              "240 light publish local lights/hall/set OFF", "270 light publish local lights/kitchen/set OFF"});
 }
 
 TEST_CASE("Does a reload keep the per-key runs of an unchanged rule?", "[rules][engine][keys]") {
@@ -167,8 +169,8 @@ TEST_CASE("Without explain, are stops counted but not handed on; with it, does e
   CHECK(notes_of(told.out) ==
         std::vector<std::string>{
             "if_false: payload.temp > 30 and topic[1] != 'x' was false; payload.temp = 20, topic[1] = \"a\"",
-            "throttled: throttle 10m", "debounced: fires with this event unless another comes within 5s", "fired: ",
-            "for_pending: the condition must hold for 1m"});
+            "throttled: throttle 10m", "debounced: fires with this event unless another comes within 5s",
+            "fired: ", "for_pending: the condition must hold for 1m"});
   CHECK(std::get<RuleNote>(told.out.back().decision).until == kT0 + 1min);
 }
 

@@ -38,16 +38,17 @@ TEST_CASE("Is a drop warned once a minute per rule and reason, with the count he
   CHECK(lines[0] == "warning rule a dropped action 1: bad_topic: topic template 'x': empty level [lights/hall]");
   CHECK(lines[1].rfind("warning rule b dropped action 1: bad_topic", 0) == 0);
   CHECK(lines[2].rfind("warning rule a dropped action 1: queue_full", 0) == 0);
-  CHECK(lines[3] == "warning rule a dropped action 1: bad_topic: topic template 'x': empty level [lights/hall] "
-                    "(2 more like it since the last line; counted in edgegw_rule_drops_total)");
+  CHECK(lines[3] ==
+        "warning rule a dropped action 1: bad_topic: topic template 'x': empty level [lights/hall] "
+        "(2 more like it since the last line; counted in edgegw_rule_drops_total)");
 }
 
 TEST_CASE("Is every other note a debug line of its own?", "[rules][notes]") {
   CapturedLog cap("%l %v");
   RuleNoteLog log(cap.log);
   rules::RuleNote fired{"door", rules::NoteKind::fired, -1, "doors/front", "", std::nullopt};
-  rules::RuleNote held{"door", rules::NoteKind::throttled, -1, "doors/front", "throttle 1m",
-                       from_unix_ms(1'763'794'860'000)};
+  rules::RuleNote held{"door",        rules::NoteKind::throttled,     -1, "doors/front",
+                       "throttle 1m", from_unix_ms(1'763'794'860'000)};
   log.log(fired, MonoTime{});
   log.log(held, MonoTime{});
   log.log(held, MonoTime{});

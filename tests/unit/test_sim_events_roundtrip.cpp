@@ -25,10 +25,10 @@ Event message(std::string payload) {
 }  // namespace
 
 TEST_CASE("Does every payload come back byte-exact through an events line?", "[sim][journal]") {
-  const std::string payload = GENERATE(as<std::string>{}, R"({"temp":21.5,"b":[1,true,null]})", "ON", "",
-                                       R"("quoted")", "1e3", "21.50", R"({"a": 1})", "42", "line\nbreak \"q\"",
-                                       std::string("nul\0inside", 10), std::string("\xff\xfe\x00\x80", 4),
-                                       "caf\xc3\xa9", "\xc3(");
+  const std::string payload =
+      GENERATE(as<std::string>{}, R"({"temp":21.5,"b":[1,true,null]})", "ON", "", R"("quoted")", "1e3", "21.50",
+               R"({"a": 1})", "42", "line\nbreak \"q\"", std::string("nul\0inside", 10),
+               std::string("\xff\xfe\x00\x80", 4), "caf\xc3\xa9", "\xc3(");
   CAPTURE(payload);
   const std::string line = format_event_line(message(payload), kAt);
   CAPTURE(line);
@@ -62,9 +62,9 @@ TEST_CASE("Is base64 encoded by RFC 4648 and only canonical text decoded?", "[si
   CHECK(base64_encode("foobar") == "Zm9vYmFy");
   CHECK(base64_decode("Zm9vYg==") == std::optional<std::string>("foob"));
   CHECK(base64_decode("Zm9vYmE=") == std::optional<std::string>("fooba"));
-  CHECK_FALSE(base64_decode("Zg="));        // not a multiple of 4
-  CHECK_FALSE(base64_decode("Zh=="));       // non-zero hidden bits
-  CHECK_FALSE(base64_decode("Zg=a"));       // padding inside
+  CHECK_FALSE(base64_decode("Zg="));         // not a multiple of 4
+  CHECK_FALSE(base64_decode("Zh=="));        // non-zero hidden bits
+  CHECK_FALSE(base64_decode("Zg=a"));        // padding inside
   CHECK_FALSE(base64_decode("Zm9v\nYmFy"));  // whitespace
   auto bad = parse_event_line(R"({"topic": "a", "payload_base64": "%%%%"})");
   REQUIRE_FALSE(bad.ok());

@@ -165,8 +165,9 @@ TEST_CASE("Is an action dropped for a bad topic told on stderr, with stdout left
   tmp.write("rules.d/lights.yaml",
             "rules:\n  - id: lights\n    when: {topic: motion/+}\n"
             "    then:\n      - publish: {to: local, topic: \"lights/{{ payload.room }}/set\", payload: \"ON\"}\n");
-  fs::path events = tmp.write("events.jsonl", "{\"topic\": \"motion/1\", \"payload\": {\"occupancy\": true}, "
-                                              "\"at\": \"2026-11-22T07:00:00Z\"}\n");
+  fs::path events = tmp.write("events.jsonl",
+                              "{\"topic\": \"motion/1\", \"payload\": {\"occupancy\": true}, "
+                              "\"at\": \"2026-11-22T07:00:00Z\"}\n");
   std::ostringstream out, err;
   CHECK(run_test_command(config.string(), events.string(), std::nullopt, kRealNow, out, err) == 0);
   CHECK(out.str().empty());
