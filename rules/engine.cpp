@@ -163,9 +163,10 @@ void Engine::consider(size_t rule, const Event& e, TimePoint now, Sink& sink) {
     trigger(rule, e.topic, e, now, sink);
     return;
   }
-  if (!keyed && !count_note(rule, NoteKind::if_false, now)) return;  // false, and nobody asks why
+  const bool told = !holds && count_note(rule, NoteKind::if_false, now);
+  if (!holds && !told && !r.for_duration) return;  // false: no spell to end, nobody asks why
   const std::string key = r.key ? r.key->evaluate(ctx).to_text() : e.topic;
-  if (!holds && (!keyed || count_note(rule, NoteKind::if_false, now))) {
+  if (told) {
     hand_on(rule, NoteKind::if_false, key, now, sink, r.condition->text() + " was false; " + r.condition->inputs(ctx));
   }
   if (r.for_duration) {
