@@ -47,12 +47,23 @@ if [ "$ARCH" != "$(dpkg --print-architecture)" ]; then
   grep -qx enabled "/proc/sys/fs/binfmt_misc/qemu-$q" || { echo "vm image: binfmt_misc has no enabled qemu-$q" >&2; exit 1; }
 fi
 include=$(IFS=,; echo "${PKGS[*]}")
-if ! debootstrap --variant=minbase --arch="$ARCH" --cache-dir="$(realpath "$DEBS")" --include="$include" \
-       bookworm "$ROOT" "$MIRROR" > "$OUT/debootstrap.log" 2>&1; then
+bootstrap_failed() {
   tail -n 30 "$OUT/debootstrap.log" >&2
-  echo "vm image: debootstrap failed (full log: $OUT/debootstrap.log)" >&2
+  echo "vm image: debootstrap $1 failed (full log: $OUT/debootstrap.log)" >&2
   exit 1
-fi
+}
+# Two stages, so that the initramfs settings are in place before the kernel
+# package runs update-initramfs: only the drivers this VM boots from, gzip.
+# With Debian's MODULES=most the arm64 kernel package was still configuring
+# under qemu-user after 50 minutes; with this the whole arm64 image took 604 s.
+debootstrap --foreign --variant=minbase --arch="$ARCH" --cache-dir="$(realpath "$DEBS")" --include="$include" \
+  bookworm "$ROOT" "$MIRROR" > "$OUT/debootstrap.log" 2>&1 || bootstrap_failed "first stage"
+mkdir -p "$ROOT/etc/initramfs-tools/conf.d" "$ROOT/usr/share/initramfs-tools/modules.d"
+printf 'MODULES=list\nCOMPRESS=gzip\n' > "$ROOT/etc/initramfs-tools/conf.d/edgegw-vm"
+printf '%s\n' virtio_pci virtio_mmio virtio_blk ext4 > "$ROOT/usr/share/initramfs-tools/modules.d/edgegw-vm"
+echo "vm image: first stage done after $((SECONDS - start)) s" >&2
+chroot "$ROOT" /debootstrap/debootstrap --second-stage >> "$OUT/debootstrap.log" 2>&1 || bootstrap_failed "second stage"
+echo "vm image: second stage done after $((SECONDS - start)) s" >&2
 
 # Identity, root file system, network (systemd-networkd, DHCP from qemu's
 # user-mode network), root's ssh key.
